@@ -1,0 +1,63 @@
+using System;
+using System.Threading;
+using CommCare.Client.Http;
+using CommCare.Models;
+
+namespace CommCare.Client.Api
+{
+    /// <summary>
+    /// Entry point of the client library: one per call site, cheap to create; the HTTP pipeline behind it
+    /// belongs to the session object and is shared.
+    /// </summary>
+    public sealed class CommCareClient
+    {
+        internal CCHttpEngine Engine { get; }
+        internal ICCMessageSink Sink { get; }
+        internal CancellationToken Token { get; }
+
+        public CommCareClient(CCSession session, ICCMessageSink? sink = null, CancellationToken token = default)
+        {
+            if (session == null) throw new ArgumentNullException(nameof(session));
+            Engine = CCHttpEngine.For(session);
+            Sink = sink ?? NullMessageSink.Instance;
+            Token = token;
+        }
+
+        public CCSession Session => Engine.Session;
+        public CasesApi Cases => new CasesApi(this);
+        public FormsApi Forms => new FormsApi(this);
+        public IdentityApi Identity => new IdentityApi(this);
+
+        /// <summary>/a/{domain}/api/v0.5/{resource}/ — v0.5 is the documented, long-lived route (same code as {resource}/v1).</summary>
+        internal Uri DomainApi(string resource)
+            => new Uri(Session.Server, "a/" + Paging.QueryString.Segment(Session.Domain) + "/api/v0.5/" + resource + "/");
+
+        internal Uri UserApi(string resource) => new Uri(Session.Server, "api/v0.5/" + resource + "/");
+    }
+
+    /// <summary>Servers by short name.</summary>
+    public static class CCServers
+    {
+        public static Uri Resolve(string server)
+        {
+            if (string.IsNullOrWhiteSpace(server)) throw new ArgumentException("Give -Server as www, india, eu or a URL such as https://commcare.example.org.", nameof(server));
+            switch (server.Trim().ToLowerInvariant())
+            {
+                case "www": case "global": case "commcarehq.org": case "www.commcarehq.org": return new Uri("https://www.commcarehq.org/");
+                case "india": case "india.commcarehq.org": return new Uri("https://india.commcarehq.org/");
+                // UNCONFIRMED host (00-overview §1: only in a draft plan); users on another host give its URL.
+                case "eu": case "eu.commcarehq.org": return new Uri("https://eu.commcarehq.org/");
+            }
+            if (!Uri.TryCreate(server.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                throw new ArgumentException($"'{server}' is not a server: give www, india, eu or an absolute URL such as https://commcare.example.org.", nameof(server));
+            if (!CCSession.IsAllowedServer(uri))
+                throw new ArgumentException($"'{server}' uses plain HTTP, which would send the API key unencrypted. Use https:// (plain http is allowed only for localhost / 127.0.0.1).", nameof(server));
+            if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+                throw new ArgumentException($"'{server}' has a query or fragment; give only the server address, e.g. https://commcare.example.org.", nameof(server));
+            // Keep any path prefix (a server behind a reverse proxy) and make it end with '/'.
+            string s = uri.GetLeftPart(UriPartial.Path);
+            if (!s.EndsWith("/", StringComparison.Ordinal)) s += "/";
+            return new Uri(s);
+        }
+    }
+}

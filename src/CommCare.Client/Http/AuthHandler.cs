@@ -1,0 +1,102 @@
+using System;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Threading;
+using System.Threading.Tasks;
+using CommCare.Models;
+
+namespace CommCare.Client.Http
+{
+    /// <summary>Innermost handler but one: adds the Authorization header. The only place the secret is read.</summary>
+    internal sealed class AuthHandler : DelegatingHandler
+    {
+        private readonly CCSession _session;
+
+        public AuthHandler(CCSession session) => _session = session;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            // Never send credentials anywhere but the session's own server (a next link could point elsewhere).
+            if (request.RequestUri is null || !SameOrigin(request.RequestUri, _session.Server))
+                throw new CCApiException(CCErrorKind.BadResponse,
+                    $"Refusing to send credentials to '{request.RequestUri?.GetLeftPart(UriPartial.Authority)}': it is not the session's server {_session.Server.GetLeftPart(UriPartial.Authority)}.");
+            string secret = Reveal(_session.Secret);
+            request.Headers.Authorization = _session.AuthenticationType == CCAuthenticationType.Bearer
+                ? new AuthenticationHeaderValue("Bearer", secret)
+                : new AuthenticationHeaderValue("ApiKey", _session.UserName + ":" + secret);
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        internal static bool SameOrigin(Uri a, Uri b)
+            => string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+               && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+        private static string Reveal(SecureString secure)
+        {
+            IntPtr p = IntPtr.Zero;
+            try
+            {
+                p = Marshal.SecureStringToGlobalAllocUnicode(secure);
+                return Marshal.PtrToStringUni(p) ?? "";
+            }
+            finally
+            {
+                if (p != IntPtr.Zero) Marshal.ZeroFreeGlobalAllocUnicode(p);
+            }
+        }
+    }
+
+    /// <summary>Innermost: bounds one attempt, so a hung server becomes a retryable timeout rather than a hang.</summary>
+    internal sealed class AttemptTimeoutHandler : DelegatingHandler
+    {
+        private readonly TimeSpan _timeout;
+        public AttemptTimeoutHandler(TimeSpan timeout) => _timeout = timeout;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(_timeout);
+            try
+            {
+                var response = await base.SendAsync(request, cts.Token).ConfigureAwait(false);
+                if (request.Method == HttpMethod.Get && response.Content != null)
+                {
+                    // Read the whole body inside the attempt, so a cut-off or stalled body is retried like any other failure.
+                    await response.Content.LoadIntoBufferAsync().WaitAsync(cts.Token).ConfigureAwait(false);
+                }
+                return response;
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new AttemptTimeoutException(_timeout);
+            }
+        }
+    }
+
+    internal sealed class AttemptTimeoutException : TimeoutException
+    {
+        public AttemptTimeoutException(TimeSpan t) : base($"No complete answer within {t.TotalSeconds:0.#} s.") { }
+    }
+
+    internal static class TaskExtensions
+    {
+        /// <summary>netstandard2.0 has no Task.WaitAsync: stop waiting when the token fires.</summary>
+        public static async Task WaitAsync(this Task task, CancellationToken token)
+        {
+            if (task.IsCompleted || !token.CanBeCanceled) { await task.ConfigureAwait(false); return; }
+            var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (token.Register(() => tcs.TrySetCanceled(token)))
+            {
+                var done = await Task.WhenAny(task, tcs.Task).ConfigureAwait(false);
+                if (done != task)
+                {
+                    _ = task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                    token.ThrowIfCancellationRequested();
+                }
+                await task.ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace CommCare.Client.Http
+{
+    /// <summary>Where the pipeline reports what it does. Cmdlets queue these and write them from the
+    /// pipeline thread; implementations must be thread-safe.</summary>
+    public interface ICCMessageSink
+    {
+        bool VerboseEnabled { get; }
+        bool DebugEnabled { get; }
+        void Verbose(string message);
+        void Debug(string message);
+        void Warning(string message);
+    }
+
+    /// <summary>A sink that drops everything.</summary>
+    public sealed class NullMessageSink : ICCMessageSink
+    {
+        public static readonly NullMessageSink Instance = new NullMessageSink();
+        public bool VerboseEnabled => false;
+        public bool DebugEnabled => false;
+        public void Verbose(string message) { }
+        public void Debug(string message) { }
+        public void Warning(string message) { }
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace CommCare.Client.Http
+{
+    /// <summary>Masks secrets in anything we show: query strings, header values, bodies. Works on copies.</summary>
+    public static class Redaction
+    {
+        // Query or form fields that may carry a secret (CommCare still accepts ?api_key= on old endpoints).
+        private static readonly Regex SecretField = new Regex(
+            @"(?<name>(?:^|[?&;\s""'])(?:api_?key|apikey|password|passwd|token|access_token|refresh_token|secret|otp|key)\b[""']?\s*[=:]\s*[""']?)(?<value>[^&;\s""',}]+)",
+            RegexOptions.IgnoreCase | RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+        private static readonly Regex AuthHeader = new Regex(
+            @"(?<scheme>\b(?:apikey|bearer|basic|digest)\s+)(?<value>[^\s,""']+)",
+            RegexOptions.IgnoreCase | RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+        /// <summary>Path and query of a URI with secret-looking query values masked.</summary>
+        public static string PathAndQuery(Uri uri)
+        {
+            string pq = uri.IsAbsoluteUri ? uri.PathAndQuery : uri.OriginalString;
+            return Text(pq);
+        }
+
+        /// <summary>Masks secret-looking fields and authorization values in free text.</summary>
+        public static string Text(string? text)
+        {
+            if (string.IsNullOrEmpty(text)) return text ?? "";
+            string s = SecretField.Replace(text, m => m.Groups["name"].Value + "***");
+            s = AuthHeader.Replace(s, m => m.Groups["scheme"].Value + "***");
+            return s;
+        }
+
+        /// <summary>Shortens a body for debug output.</summary>
+        public static string Truncate(string text, int max = 2048)
+        {
+            if (text.Length <= max) return text;
+            var sb = new StringBuilder(max + 40);
+            sb.Append(text, 0, max).Append("… (").Append(text.Length - max).Append(" more characters)");
+            return sb.ToString();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.Net.Http;
+
+namespace CommCare.Client.Http
+{
+    /// <summary>Per-request facts the handlers share, carried on the request message.</summary>
+    internal sealed class RequestInfo
+    {
+        private const string Key = "CommCare.RequestInfo";
+        public ICCMessageSink Sink { get; set; } = NullMessageSink.Instance;
+        /// <summary>1 for the first attempt.</summary>
+        public int Attempt { get; set; } = 1;
+        /// <summary>Set for POSTs the caller knows are safe to repeat (for example an upsert).</summary>
+        public bool SafeToRepeat { get; set; }
+
+        public static RequestInfo For(HttpRequestMessage request)
+        {
+#pragma warning disable CS0618 // Properties is the netstandard2.0 way; Options does not exist there.
+            if (request.Properties.TryGetValue(Key, out var o) && o is RequestInfo info) return info;
+            info = new RequestInfo();
+            request.Properties[Key] = info;
+#pragma warning restore CS0618
+            return info;
+        }
+    }
+}

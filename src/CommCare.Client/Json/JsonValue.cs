@@ -1,0 +1,114 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text.Json;
+
+namespace CommCare.Client.Json
+{
+    /// <summary>Reading helpers over Utf8JsonReader: no DOM, no intermediate strings for structure.</summary>
+    internal static class JsonValue
+    {
+        /// <summary>Reads any JSON value as plain .NET objects: string, bool, long, double, null,
+        /// Dictionary&lt;string, object?&gt; (ordinal keys) or List&lt;object?&gt;.</summary>
+        public static object? Read(ref Utf8JsonReader r)
+        {
+            switch (r.TokenType)
+            {
+                case JsonTokenType.String: return r.GetString();
+                case JsonTokenType.Number:
+                    if (r.TryGetInt64(out long l)) return l;
+                    return r.GetDouble();
+                case JsonTokenType.True: return true;
+                case JsonTokenType.False: return false;
+                case JsonTokenType.Null: return null;
+                case JsonTokenType.StartObject: return ReadObject(ref r);
+                case JsonTokenType.StartArray:
+                    var list = new List<object?>();
+                    while (r.Read() && r.TokenType != JsonTokenType.EndArray) list.Add(Read(ref r));
+                    return list;
+                default: throw new JsonException($"Unexpected JSON token {r.TokenType}.");
+            }
+        }
+
+        public static Dictionary<string, object?> ReadObject(ref Utf8JsonReader r)
+        {
+            Expect(ref r, JsonTokenType.StartObject);
+            var d = new Dictionary<string, object?>(StringComparer.Ordinal);
+            while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+            {
+                string name = r.GetString()!;
+                r.Read();
+                d[name] = Read(ref r);
+            }
+            return d;
+        }
+
+        public static string? ReadString(ref Utf8JsonReader r)
+        {
+            switch (r.TokenType)
+            {
+                case JsonTokenType.String: return r.GetString();
+                case JsonTokenType.Null: return null;
+                case JsonTokenType.Number:
+                case JsonTokenType.True:
+                case JsonTokenType.False:
+                    return Convert.ToString(Read(ref r), CultureInfo.InvariantCulture);
+                default: r.Skip(); return null;
+            }
+        }
+
+        public static bool ReadBool(ref Utf8JsonReader r) => ReadNullableBool(ref r) ?? false;
+
+        public static bool? ReadNullableBool(ref Utf8JsonReader r)
+        {
+            switch (r.TokenType)
+            {
+                case JsonTokenType.True: return true;
+                case JsonTokenType.False: return false;
+                case JsonTokenType.String:
+                    var s = r.GetString();
+                    return s == null ? (bool?)null : string.Equals(s, "true", StringComparison.OrdinalIgnoreCase) || s == "1";
+                default: r.Skip(); return null;
+            }
+        }
+
+        public static long? ReadNullableLong(ref Utf8JsonReader r)
+        {
+            if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out long v)) return v;
+            if (r.TokenType == JsonTokenType.String && long.TryParse(r.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out v)) return v;
+            r.Skip();
+            return null;
+        }
+
+        public static DateTime? ReadDate(ref Utf8JsonReader r)
+        {
+            if (r.TokenType != JsonTokenType.String) { r.Skip(); return null; }
+            if (r.HasValueSequence || r.ValueIsEscaped)
+                return IsoDate.TryParse(r.GetString(), out var d) ? d : (DateTime?)null;
+            return IsoDate.TryParse(r.ValueSpan, out var v) ? v : (DateTime?)null;
+        }
+
+        public static List<string> ReadStringList(ref Utf8JsonReader r)
+        {
+            var list = new List<string>();
+            if (r.TokenType != JsonTokenType.StartArray) { r.Skip(); return list; }
+            while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+            {
+                var s = ReadString(ref r);
+                if (s != null) list.Add(s);
+            }
+            return list;
+        }
+
+        public static void Expect(ref Utf8JsonReader r, JsonTokenType t)
+        {
+            if (r.TokenType != t) throw new JsonException($"Expected {t} but found {r.TokenType}.");
+        }
+
+        /// <summary>Moves to the value of the current property.</summary>
+        public static void Value(ref Utf8JsonReader r)
+        {
+            if (!r.Read()) throw new JsonException("Unexpected end of JSON.");
+        }
+    }
+}

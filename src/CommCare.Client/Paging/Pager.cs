@@ -1,0 +1,126 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using CommCare.Client.Http;
+using CommCare.Models;
+
+namespace CommCare.Client.Paging
+{
+    /// <summary>Decides which page to ask for next and which records of a page are new.</summary>
+    internal interface IPageWalker<T>
+    {
+        Uri First();
+        /// <summary>Given a page, the records to deliver and the next request (null at the end).</summary>
+        (IReadOnlyList<T> Deliver, Uri? Next) Accept(Page<T> page);
+    }
+
+    /// <summary>
+    /// A lazy stream of records over any page walker. Fetches a page only when the consumer needs it;
+    /// once the consumer is half way through a page it fetches the next one in the background (one
+    /// page ahead at most), so memory stays flat and Select-Object -First stops after one request.
+    /// </summary>
+    public sealed class CCPagedResult<T> : IEnumerable<T>
+    {
+        private readonly CCHttpEngine _engine;
+        private readonly Func<IPageWalker<T>> _walker;
+        private readonly ItemReader<T> _reader;
+        private readonly ICCMessageSink _sink;
+        private readonly CancellationToken _token;
+
+        internal CCPagedResult(CCHttpEngine engine, Func<IPageWalker<T>> walker, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token)
+        {
+            _engine = engine; _walker = walker; _reader = reader; _sink = sink; _token = token;
+        }
+
+        /// <summary>Counts as the stream goes (total from the server, delivered, requests).</summary>
+        public CCPagingStatus Status { get; } = new CCPagingStatus();
+
+        public IEnumerator<T> GetEnumerator() => new Enumerator(this);
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private sealed class Enumerator : IEnumerator<T>
+        {
+            private readonly CCPagedResult<T> _owner;
+            private readonly IPageWalker<T> _walker;
+            private readonly CancellationTokenSource _cts;
+            private IReadOnlyList<T>? _items;
+            private int _index = -1;
+            private Uri? _next;
+            private Task<(IReadOnlyList<T>, Uri?)>? _pending;
+            private bool _started;
+
+            public Enumerator(CCPagedResult<T> owner)
+            {
+                _owner = owner;
+                _walker = owner._walker();
+                _cts = CancellationTokenSource.CreateLinkedTokenSource(owner._token);
+            }
+
+            public T Current => _items![_index];
+            object? IEnumerator.Current => Current;
+
+            public bool MoveNext()
+            {
+                if (!_started)
+                {
+                    _started = true;
+                    _next = _walker.First();
+                    if (!LoadNext()) return false;
+                }
+                while (true)
+                {
+                    _index++;
+                    if (_items != null && _index < _items.Count)
+                    {
+                        // Half way through: start on the next page while the consumer works on this one.
+                        if (_pending == null && _next != null && _index >= _items.Count / 2) _pending = FetchAsync(_next);
+                        _owner.Status.Delivered++;
+                        return true;
+                    }
+                    if (!LoadNext()) return false;
+                }
+            }
+
+            private bool LoadNext()
+            {
+                if (_pending == null)
+                {
+                    if (_next == null) { _items = null; return false; }
+                    _pending = FetchAsync(_next);
+                }
+                var task = _pending;
+                _pending = null;
+                var (items, next) = task.GetAwaiter().GetResult();
+                _items = items;
+                _next = next;
+                _index = -1;
+                return true;
+            }
+
+            private async Task<(IReadOnlyList<T>, Uri?)> FetchAsync(Uri uri)
+            {
+                var page = await PageFetcher.FetchAsync(_owner._engine, uri, _owner._reader, _owner._sink, _cts.Token).ConfigureAwait(false);
+                var status = _owner.Status;
+                status.Requests++;
+                if (status.TotalCount == null && page.TotalCount != null) status.TotalCount = page.TotalCount;
+                var (deliver, next) = _walker.Accept(page);
+                status.DuplicatesDropped += page.Items.Count - deliver.Count;
+                return (deliver, next);
+            }
+
+            public void Reset() => throw new NotSupportedException();
+
+            public void Dispose()
+            {
+                // Stop a background fetch the consumer no longer wants (Select-Object -First, Ctrl+C) and observe its outcome.
+                _cts.Cancel();
+                var p = _pending;
+                _pending = null;
+                if (p != null) _ = p.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                _cts.Dispose();
+            }
+        }
+    }
+}

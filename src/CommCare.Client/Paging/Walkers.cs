@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Generic;
+using CommCare.Client.Json;
+using CommCare.Models;
+
+namespace CommCare.Client.Paging
+{
+    /// <summary>Tastypie offset paging: follows meta.next, a URI reference resolved against the
+    /// request URL (path-absolute, query-only and absolute forms all occur, 00-overview §5.1).</summary>
+    internal sealed class OffsetWalker<T> : IPageWalker<T>
+    {
+        private readonly Uri _first;
+        private readonly HashSet<string> _asked = new HashSet<string>(StringComparer.Ordinal);
+
+        public OffsetWalker(Uri first) => _first = first;
+
+        public Uri First() { _asked.Add(_first.AbsoluteUri); return _first; }
+
+        public (IReadOnlyList<T> Deliver, Uri? Next) Accept(Page<T> page)
+        {
+            if (page.Next == null || page.Items.Count == 0) return (page.Items, null);
+            var next = ResolveNext(page.RequestUri, page.Next);
+            if (!_asked.Add(next.AbsoluteUri))
+                throw new CCApiException(CCErrorKind.BadResponse,
+                    $"CommCare sent a next link that was already followed ({Http.Redaction.PathAndQuery(next)}); stopping instead of looping.");
+            return (page.Items, next);
+        }
+
+        internal static Uri ResolveNext(Uri requestUri, string next)
+        {
+            if (!Uri.TryCreate(requestUri, next, out var resolved))
+                throw new CCApiException(CCErrorKind.BadResponse, $"CommCare sent a next link that is not a URI reference: '{Http.Redaction.Text(next)}'.");
+            return resolved;
+        }
+    }
+
+    /// <summary>
+    /// Gap-free, duplicate-free walk over case and form lists by indexed_on (00-overview §5.4):
+    /// order_by=indexed_on with an inclusive lower bound that moves to the last record's timestamp,
+    /// dropping boundary records already delivered. When one timestamp fills a whole page (thousands of
+    /// records sharing it) the window cannot move, so that single timestamp is read with offset paging
+    /// (indexed_on_start = indexed_on_end = ts) and the walk then resumes one microsecond later —
+    /// where commcare-export stops.
+    /// </summary>
+    internal sealed class IndexedOnWalker<T> : IPageWalker<T>
+    {
+        private readonly Uri _baseUri;           // path of the list endpoint
+        private readonly QueryString _filters;   // user filters, without paging/window params
+        private readonly int _limit;
+        private readonly DateTime? _end;
+        private readonly Func<T, string> _id;
+        private readonly Func<T, DateTime?> _indexedOn;
+
+        private DateTime? _start;
+        private DateTime? _boundary;
+        private HashSet<string> _seenAtBoundary = new HashSet<string>(StringComparer.Ordinal);
+        // Offset mode inside one over-full timestamp.
+        private DateTime? _stuckAt;
+        private int _stuckOffset;
+        private int _repeats;
+        private string? _lastAsked;
+
+        public IndexedOnWalker(Uri baseUri, QueryString filters, int limit, DateTime? start, DateTime? end,
+            Func<T, string> id, Func<T, DateTime?> indexedOn)
+        {
+            _baseUri = baseUri; _filters = filters; _limit = limit; _start = start; _end = end; _id = id; _indexedOn = indexedOn;
+        }
+
+        public Uri First() => WindowUri();
+
+        private Uri WindowUri()
+        {
+            var q = _filters.Clone().Add("order_by", "indexed_on");
+            if (_start.HasValue) q.Add("indexed_on_start", IsoDate.ForFilter(_start.Value));
+            if (_end.HasValue) q.Add("indexed_on_end", IsoDate.ForFilter(_end.Value));
+            q.Add("limit", _limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return Guard(new Uri(_baseUri, q.ToString()));
+        }
+
+        private Uri StuckUri()
+        {
+            string ts = IsoDate.ForFilter(_stuckAt!.Value);
+            var q = _filters.Clone().Add("order_by", "indexed_on").Add("indexed_on_start", ts).Add("indexed_on_end", ts)
+                .Add("limit", _limit.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Add("offset", _stuckOffset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return Guard(new Uri(_baseUri, q.ToString()));
+        }
+
+        private Uri Guard(Uri uri)
+        {
+            // commcare-export's ResourceRepeatException idea: the same request over and over means no progress.
+            if (uri.AbsoluteUri == _lastAsked && ++_repeats >= 3)
+                throw new CCApiException(CCErrorKind.BadResponse, $"Paging made no progress after {_repeats} identical requests ({Http.Redaction.PathAndQuery(uri)}); stopping instead of looping.");
+            if (uri.AbsoluteUri != _lastAsked) _repeats = 0;
+            _lastAsked = uri.AbsoluteUri;
+            return uri;
+        }
+
+        public (IReadOnlyList<T> Deliver, Uri? Next) Accept(Page<T> page)
+        {
+            var items = page.Items;
+            int effectiveLimit = page.Limit ?? _limit;     // the server may clamp the page size
+            bool lastPage = items.Count == 0 || items.Count < effectiveLimit || page.Next == null;
+
+            if (_stuckAt.HasValue)
+            {
+                var deliver = new List<T>(items.Count);
+                foreach (var item in items)
+                    if (_seenAtBoundary.Add(_id(item))) deliver.Add(item);
+                if (!lastPage)
+                {
+                    _stuckOffset += items.Count;
+                    return (deliver, StuckUri());
+                }
+                // That timestamp is exhausted: continue strictly after it.
+                _start = _stuckAt.Value.AddTicks(10);   // +1 µs, the server's precision
+                _stuckAt = null;
+                _boundary = null;
+                _seenAtBoundary = new HashSet<string>(StringComparer.Ordinal);
+                if (_end.HasValue && _start > _end) return (deliver, null);
+                return (deliver, WindowUri());
+            }
+
+            var fresh = new List<T>(items.Count);
+            foreach (var item in items)
+            {
+                if (_boundary.HasValue && _indexedOn(item) == _boundary && _seenAtBoundary.Contains(_id(item))) continue;
+                fresh.Add(item);
+            }
+            if (lastPage) return (fresh, null);
+
+            DateTime? lastTs = _indexedOn(items[items.Count - 1]);
+            if (lastTs == null)
+                throw new CCApiException(CCErrorKind.BadResponse, "A record without indexed_on came back from an indexed_on-ordered list; cannot page safely.");
+
+            bool wholePageOneTimestamp = _indexedOn(items[0]) == lastTs;
+            if (wholePageOneTimestamp)
+            {
+                // More records share lastTs than fit in a page: read that instant by offset.
+                _stuckAt = lastTs;
+                _stuckOffset = 0;
+                if (_boundary != lastTs) _seenAtBoundary = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var item in items) _seenAtBoundary.Add(_id(item));
+                _boundary = lastTs;
+                return (fresh, StuckUri());
+            }
+
+            if (_start.HasValue && lastTs <= _start)
+                throw new CCApiException(CCErrorKind.BadResponse, "The server's indexed_on order did not advance; stopping instead of looping.");
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = items.Count - 1; i >= 0 && _indexedOn(items[i]) == lastTs; i--) seen.Add(_id(items[i]));
+            _seenAtBoundary = seen;
+            _boundary = lastTs;
+            _start = lastTs;
+            return (fresh, WindowUri());
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System;
+
+namespace CommCare.Models
+{
+    /// <summary>
+    /// How a session paces and retries its requests. Immutable; change it with
+    /// <c>Set-CCSessionOption</c>, which gives the session a new policy.
+    /// </summary>
+    public sealed class CCThrottlePolicy
+    {
+        // CommCare's formula (commcare-api/00-overview.md §6): n × per-worker + constant.
+        internal const double PerWorkerPerSecond = 1000.0 / 23 * 0.005;   // ≈0.2174
+        internal const double PerWorkerPerMinute = 1000.0 / 23 * 0.07;    // ≈3.043
+        internal const double PerWorkerPerHour = 1000.0 / 23 * 3;         // ≈130.43
+        internal const double FloorPerSecond = 1, FloorPerMinute = 10, FloorPerHour = 30;
+
+        /// <summary>Share of the server's limit we aim for: the server counts in fixed grains, so a
+        /// client pacing at exactly the limit still trips it.</summary>
+        public const double Headroom = 0.9;
+
+        public CCThrottlePolicy(
+            double requestsPerSecond = 0, double requestsPerMinute = 0, double requestsPerHour = 0,
+            int maxConcurrency = 4, int maxRetryCount = 6, TimeSpan? maxRetryWait = null,
+            TimeSpan? retryBudget = null, TimeSpan? requestTimeout = null, int? mobileWorkerCount = null,
+            TimeSpan? retryBaseDelay = null)
+        {
+            if (requestsPerSecond < 0) throw new ArgumentOutOfRangeException(nameof(requestsPerSecond), "RequestsPerSecond must be 0 (no limit) or more.");
+            if (requestsPerMinute < 0) throw new ArgumentOutOfRangeException(nameof(requestsPerMinute), "RequestsPerMinute must be 0 (no limit) or more.");
+            if (requestsPerHour < 0) throw new ArgumentOutOfRangeException(nameof(requestsPerHour), "RequestsPerHour must be 0 (no limit) or more.");
+            if (maxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(maxConcurrency), "MaxConcurrency must be 1 or more.");
+            if (maxRetryCount < 0) throw new ArgumentOutOfRangeException(nameof(maxRetryCount), "MaxRetryCount must be 0 or more.");
+            RequestsPerSecond = requestsPerSecond;
+            RequestsPerMinute = requestsPerMinute;
+            RequestsPerHour = requestsPerHour;
+            MaxConcurrency = maxConcurrency;
+            MaxRetryCount = maxRetryCount;
+            MaxRetryWait = maxRetryWait ?? TimeSpan.FromSeconds(60);
+            RetryBudget = retryBudget ?? TimeSpan.FromMinutes(5);
+            RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(100);
+            MobileWorkerCount = mobileWorkerCount;
+            RetryBaseDelay = retryBaseDelay ?? TimeSpan.FromSeconds(1);
+            if (MaxRetryWait < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxRetryWait), "MaxRetryWait must not be negative.");
+            if (RetryBudget < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(retryBudget), "RetryBudget must not be negative.");
+            if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(requestTimeout), "RequestTimeout must be more than zero.");
+            if (RetryBaseDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(retryBaseDelay), "RetryBaseDelay must not be negative.");
+        }
+
+        /// <summary>First backoff step when the server gives no Retry-After; doubles per retry, jittered.</summary>
+        public TimeSpan RetryBaseDelay { get; }
+
+        /// <summary>Requests per second the client sends at most (0 = no limit).</summary>
+        public double RequestsPerSecond { get; }
+        /// <summary>Requests per minute the client sends at most (0 = no limit).</summary>
+        public double RequestsPerMinute { get; }
+        /// <summary>Requests per hour the client sends at most (0 = no limit).</summary>
+        public double RequestsPerHour { get; }
+        /// <summary>Requests in flight at once, across every runspace sharing the session.</summary>
+        public int MaxConcurrency { get; }
+        /// <summary>Retries after the first attempt for throttled, failed or dropped requests.</summary>
+        public int MaxRetryCount { get; }
+        /// <summary>Longest single wait, including a server's Retry-After.</summary>
+        public TimeSpan MaxRetryWait { get; }
+        /// <summary>Total time one request may spend waiting and retrying.</summary>
+        public TimeSpan RetryBudget { get; }
+        /// <summary>Time allowed for one attempt.</summary>
+        public TimeSpan RequestTimeout { get; }
+        /// <summary>Active mobile workers the rates were computed from, when given.</summary>
+        public int? MobileWorkerCount { get; }
+
+        /// <summary>The default: CommCare's floor for a project with no mobile workers.</summary>
+        public static CCThrottlePolicy Default { get; } = FromMobileWorkerCount(0);
+
+        /// <summary>Rates from CommCare's own formula, with <see cref="Headroom"/>.</summary>
+        public static CCThrottlePolicy FromMobileWorkerCount(int activeMobileWorkers, int maxConcurrency = 4)
+        {
+            if (activeMobileWorkers < 0) throw new ArgumentOutOfRangeException(nameof(activeMobileWorkers), "MobileWorkerCount must be 0 or more.");
+            double n = activeMobileWorkers;
+            return new CCThrottlePolicy(
+                requestsPerSecond: (n * PerWorkerPerSecond + FloorPerSecond) * Headroom,
+                requestsPerMinute: (n * PerWorkerPerMinute + FloorPerMinute) * Headroom,
+                requestsPerHour: (n * PerWorkerPerHour + FloorPerHour) * Headroom,
+                maxConcurrency: maxConcurrency, mobileWorkerCount: activeMobileWorkers);
+        }
+
+        /// <summary>A copy with some values changed (null keeps the current value).</summary>
+        public CCThrottlePolicy With(double? requestsPerSecond = null, double? requestsPerMinute = null,
+            double? requestsPerHour = null, int? maxConcurrency = null, int? maxRetryCount = null,
+            TimeSpan? maxRetryWait = null, TimeSpan? retryBudget = null, TimeSpan? requestTimeout = null,
+            TimeSpan? retryBaseDelay = null)
+            => new CCThrottlePolicy(requestsPerSecond ?? RequestsPerSecond, requestsPerMinute ?? RequestsPerMinute,
+                requestsPerHour ?? RequestsPerHour, maxConcurrency ?? MaxConcurrency, maxRetryCount ?? MaxRetryCount,
+                maxRetryWait ?? MaxRetryWait, retryBudget ?? RetryBudget, requestTimeout ?? RequestTimeout,
+                requestsPerSecond.HasValue || requestsPerMinute.HasValue || requestsPerHour.HasValue ? null : MobileWorkerCount,
+                retryBaseDelay ?? RetryBaseDelay);
+
+        public override string ToString()
+            => $"{Rate(RequestsPerSecond)}/s, {Rate(RequestsPerMinute)}/min, {Rate(RequestsPerHour)}/h, {MaxConcurrency} concurrent, {MaxRetryCount} retries";
+
+        private static string Rate(double r) => r <= 0 ? "unlimited" : r.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
