@@ -1,9 +1,9 @@
+using CommCare.Models;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
 using CommCare.Client.Json;
 using CommCare.Client.Paging;
-using CommCare.Models;
 
 namespace CommCare.Client.Api
 {

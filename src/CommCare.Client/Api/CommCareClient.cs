@@ -1,7 +1,7 @@
+using CommCare.Models;
 using System;
 using System.Threading;
 using CommCare.Client.Http;
-using CommCare.Models;
 
 namespace CommCare.Client.Api
 {

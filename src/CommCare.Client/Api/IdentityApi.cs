@@ -1,7 +1,7 @@
+using CommCare.Models;
 using System.Threading.Tasks;
 using CommCare.Client.Json;
 using CommCare.Client.Paging;
-using CommCare.Models;
 
 namespace CommCare.Client.Api
 {

@@ -1,3 +1,4 @@
+using CommCare.Models;
 using System;
 using System.Net.Http;
 using System.Net.Http.Headers;
@@ -5,7 +6,6 @@ using System.Runtime.InteropServices;
 using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
-using CommCare.Models;
 
 namespace CommCare.Client.Http
 {

@@ -1,9 +1,9 @@
+using CommCare.Models;
 using System;
 using System.Net;
 using System.Net.Http;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using CommCare.Models;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CommCare.Client.Http

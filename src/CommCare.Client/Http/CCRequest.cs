@@ -1,3 +1,4 @@
+using CommCare.Models;
 using System;
 using System.IO;
 using System.Net;

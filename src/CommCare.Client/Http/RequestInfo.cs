@@ -1,3 +1,4 @@
+using CommCare.Models;
 using System.Net.Http;
 
 namespace CommCare.Client.Http

@@ -1,3 +1,4 @@
+using CommCare.Models;
 using System;
 using System.Diagnostics;
 using System.Globalization;
@@ -8,7 +9,6 @@ using System.Net.Http;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
-using CommCare.Models;
 using Polly;
 using Polly.Retry;
 

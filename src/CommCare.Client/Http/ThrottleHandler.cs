@@ -1,10 +1,10 @@
+using CommCare.Models;
 using System;
 using System.Collections.Generic;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.RateLimiting;
 using System.Threading.Tasks;
-using CommCare.Models;
 
 namespace CommCare.Client.Http
 {

@@ -1,10 +1,10 @@
+using CommCare.Models;
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using CommCare.Client.Http;
-using CommCare.Models;
 
 namespace CommCare.Client.Paging
 {

@@ -1,7 +1,7 @@
+using CommCare.Models;
 using System;
 using System.Collections.Generic;
 using CommCare.Client.Json;
-using CommCare.Models;
 
 namespace CommCare.Client.Paging
 {

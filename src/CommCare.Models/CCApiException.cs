@@ -1,7 +1,7 @@
 using System;
 using System.Net;
 
-namespace CommCare.Client
+namespace CommCare.Models
 {
     /// <summary>What went wrong, in the terms a script can act on.</summary>
     public enum CCErrorKind

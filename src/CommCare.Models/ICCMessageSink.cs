@@ -1,4 +1,4 @@
-namespace CommCare.Client.Http
+namespace CommCare.Models
 {
     /// <summary>Where the pipeline reports what it does. Cmdlets queue these and write them from the
     /// pipeline thread; implementations must be thread-safe.</summary>

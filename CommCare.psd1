@@ -1,0 +1,28 @@
+@{
+    RootModule             = 'CommCare.PowerShell.dll'
+    ModuleVersion          = '0.1.0'
+    GUID                   = '6f0c9b1e-3c2a-4a8e-9d55-2b7f1c0e8a41'
+    Author                 = 'CommCare for PowerShell contributors'
+    CompanyName            = 'CommCare for PowerShell'
+    Copyright              = '(c) CommCare for PowerShell contributors. MIT License.'
+    Description            = 'The CommCare HQ web API as PowerShell cmdlets: typed objects, exact paging of cases and forms, throttling and retries that respect the server, secrets kept secret. Works in Windows PowerShell 5.1 and PowerShell 7+.'
+    PowerShellVersion      = '5.1'
+    DotNetFrameworkVersion = '4.7.2'
+    CompatiblePSEditions   = @('Desktop', 'Core')
+    FormatsToProcess       = @('CommCare.format.ps1xml')
+    TypesToProcess         = @('CommCare.types.ps1xml')
+    CmdletsToExport        = @(
+        'Connect-CCServer', 'Disconnect-CCServer', 'Get-CCSession', 'Set-CCSessionOption',
+        'Get-CCCase', 'Get-CCForm'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('CommCare', 'CommCareHQ', 'Dimagi', 'REST', 'API', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = 'Foundation: sessions, throttled and retried HTTP pipeline, exact paging of cases and forms.'
+        }
+    }
+}

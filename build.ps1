@@ -1,0 +1,185 @@
+<#
+.SYNOPSIS
+    One entry point: build, stage, test, demo and benchmark the CommCare module.
+.DESCRIPTION
+    -Task Build   restore + build, stage the module in out/CommCare/<version>/
+    -Task Test    Build, then xunit (client library) and Pester (the staged module in a real pwsh
+                  against the emulator); the last line is "N passed, N failed"; exit 1 on any failure
+                  or when no test ran.
+    -Task Demo    Build, start the emulator, connect, list cases and forms.
+    -Task Bench   Build, run the benchmarks (never part of Test).
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [string] $Task = 'Build',
+    [ValidateSet('Release', 'Debug')]
+    [string] $Configuration = 'Release',
+    # Pester only: run test files whose name matches (e.g. 'Paging').
+    [string] $PesterFilter = '*'
+)
+
+$ErrorActionPreference = 'Stop'
+$PSNativeCommandUseErrorActionPreference = $true
+if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
+$env:DOTNET_NOLOGO = '1'; $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
+$Root = $PSScriptRoot
+$Manifest = Import-PowerShellDataFile (Join-Path $Root 'CommCare.psd1')
+$Version = $Manifest.ModuleVersion
+$Out = Join-Path $Root 'out'
+$Stage = Join-Path $Out "CommCare/$Version"
+
+function Write-Step([string] $Text) { Write-Host "==> $Text" }
+
+function Invoke-Build {
+    Write-Step "restore"
+    dotnet restore (Join-Path $Root 'CommCare.slnx') -v q --nologo | Out-Host
+    Write-Step "build ($Configuration, module version $Version)"
+    dotnet build (Join-Path $Root 'CommCare.slnx') -c $Configuration --no-restore -v q --nologo "-p:ModuleVersion=$Version" | Out-Host
+    Write-Step "stage $Stage"
+    if (Test-Path $Stage) { Remove-Item $Stage -Recurse -Force }
+    $deps = Join-Path $Stage 'dependencies'
+    New-Item -ItemType Directory -Force -Path $deps | Out-Null
+    $bin = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/netstandard2.0"
+    # Module root: the manifest, the cmdlets and the public models (default load context).
+    foreach ($f in 'CommCare.PowerShell.dll', 'CommCare.Models.dll') { Copy-Item (Join-Path $bin $f) $Stage }
+    Copy-Item (Join-Path $Root 'CommCare.psd1') $Stage
+    Copy-Item (Join-Path $Root 'src/CommCare.format.ps1xml'), (Join-Path $Root 'src/CommCare.types.ps1xml') $Stage
+    # dependencies/: the client and everything it needs, loaded in isolation by ModuleInitializer.
+    Get-ChildItem $bin -Filter *.dll | Where-Object {
+        $_.Name -notin 'CommCare.PowerShell.dll', 'CommCare.Models.dll', 'System.Management.Automation.dll'
+    } | Copy-Item -Destination $deps
+    if (Test-Path (Join-Path $deps 'System.Management.Automation.dll')) { throw 'The reference System.Management.Automation.dll must not ship.' }
+    $help = Join-Path $Root 'tools/New-CCHelp.ps1'
+    if (Test-Path $help) { & $help -ModuleRoot $Stage -XmlDoc (Join-Path $bin 'CommCare.PowerShell.xml') -Root $Root }
+    Write-Step "staged $((Get-ChildItem $Stage -Recurse -File).Count) files"
+}
+
+function Get-PesterPath {
+    $packages = $env:NUGET_PACKAGES
+    if (-not $packages) {
+        $line = (dotnet nuget locals global-packages --list) | Select-Object -First 1
+        $packages = ($line -replace '^global-packages:\s*', '').Trim()
+    }
+    $path = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $path)) { throw "Pester 5.7.1 not found at $path (it is restored by tests/CommCare.Client.Tests)." }
+    $path
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $passed = 0; $failed = 0
+    New-Item -ItemType Directory -Force -Path $Out | Out-Null
+
+    Write-Step "xunit"
+    $trx = Join-Path $Out 'xunit.trx'
+    Remove-Item $trx -ErrorAction SilentlyContinue
+    $PSNativeCommandUseErrorActionPreference = $false   # a red xunit must still let Pester run and the summary print
+    dotnet test (Join-Path $Root 'tests/CommCare.Client.Tests/CommCare.Client.Tests.csproj') -c $Configuration --no-build --nologo `
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
+    $PSNativeCommandUseErrorActionPreference = $true
+    if (Test-Path $trx) {
+        $c = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+        $passed += [int]$c.passed; $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+        Write-Host "xunit: $($c.passed) passed, $($c.failed) failed, $($c.total) total"
+    } else {
+        Write-Host 'xunit: no result file (the run failed to start)'; $failed++
+    }
+
+    Write-Step "Pester (staged module in a real pwsh, against the emulator)"
+    $pester = Get-PesterPath
+    $env:COMMCARE_MODULE_PSD1 = Join-Path $Stage 'CommCare.psd1'
+    $env:COMMCARE_EMULATOR_DLL = Join-Path $Root "tests/CommCare.Emulator/bin/$Configuration/net10.0/CommCare.Emulator.dll"
+    $env:COMMCARE_PESTER_PATH = $pester
+    # Pester runs in a child pwsh so the module loads into a clean process, as a user's would.
+    $resultFile = Join-Path $Out 'pester-summary.json'
+    Remove-Item $resultFile -ErrorAction SilentlyContinue
+    $runner = @"
+`$ErrorActionPreference = 'Stop'
+if (`$PSStyle) { `$PSStyle.OutputRendering = 'PlainText' }
+Import-Module '$pester'
+`$cfg = New-PesterConfiguration
+`$cfg.Run.Path = '$(Join-Path $Root 'tests/pester')'
+`$cfg.Run.PassThru = `$true
+`$cfg.Filter.FullName = @()
+`$cfg.Output.Verbosity = 'Detailed'
+`$cfg.Output.RenderMode = 'Plaintext'
+`$cfg.TestResult.Enabled = `$true
+`$cfg.TestResult.OutputPath = '$(Join-Path $Out 'pester.xml')'
+`$files = Get-ChildItem '$(Join-Path $Root 'tests/pester')' -Filter '*.Tests.ps1' | Where-Object Name -like '$PesterFilter*'
+`$cfg.Run.Path = @(`$files.FullName)
+`$r = Invoke-Pester -Configuration `$cfg
+@{ passed = `$r.PassedCount; failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; skipped = `$r.SkippedCount; total = `$r.TotalCount } |
+    ConvertTo-Json | Set-Content '$resultFile'
+"@
+    $PSNativeCommandUseErrorActionPreference = $false
+    & (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $runner | Out-Host
+    $PSNativeCommandUseErrorActionPreference = $true
+    if (Test-Path $resultFile) {
+        $p = Get-Content $resultFile -Raw | ConvertFrom-Json
+        $passed += [int]$p.passed; $failed += [int]$p.failed
+        Write-Host "Pester: $($p.passed) passed, $($p.failed) failed, $($p.skipped) skipped"
+        # A skipped test is not a pass: count it as a failure so nothing half-done looks green.
+        $failed += [int]$p.skipped
+    } else {
+        Write-Host 'Pester: no result (the run failed to start)'; $failed++
+    }
+    if ($passed + $failed -eq 0) { $failed = 1; Write-Host 'No test ran.' }
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Start-Emulator([string[]] $Arguments = @()) {
+    $dll = Join-Path $Root "tests/CommCare.Emulator/bin/$Configuration/net10.0/CommCare.Emulator.dll"
+    $portFile = Join-Path ([IO.Path]::GetTempPath()) ("cc-emu-" + [guid]::NewGuid() + '.url')
+    $p = Start-Process dotnet -ArgumentList (@($dll, '--port-file', $portFile) + $Arguments) -PassThru -RedirectStandardOutput ([IO.Path]::GetTempFileName())
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while (-not (Test-Path $portFile)) {
+        if ($p.HasExited) { throw "The emulator exited with code $($p.ExitCode)." }
+        if ($sw.Elapsed.TotalSeconds -gt 30) { $p.Kill(); throw 'The emulator did not start within 30 s.' }
+        Start-Sleep -Milliseconds 20
+    }
+    [pscustomobject]@{ Process = $p; Url = (Get-Content $portFile -Raw).Trim() }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $emu = Start-Emulator
+    try {
+        $url = $emu.Url
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$(Join-Path $Stage 'CommCare.psd1')'
+`$cred = [pscredential]::new('admin@example.com', (ConvertTo-SecureString 'emu-admin-key-0001' -AsPlainText -Force))
+Write-Host '--- Connect-CCServer -Server $url -Domain demo -Credential `$cred'
+Connect-CCServer -Server '$url' -Domain demo -Credential `$cred -PassThru | Format-List Server, Domain, UserName, Policy
+Write-Host '--- Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5'
+Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5 | Format-Table
+Write-Host '--- Get-CCCase | Measure-Object'
+(Get-CCCase | Measure-Object).Count
+Write-Host '--- Get-CCForm | Group-Object Name'
+Get-CCForm | Group-Object Name | Format-Table Count, Name
+"@
+        & (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $script
+        if ($LASTEXITCODE -ne 0) { throw "The demo failed ($LASTEXITCODE)." }
+    }
+    finally {
+        $emu.Process.Kill()
+    }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    $bench = Join-Path $Root 'bench/Invoke-Bench.ps1'
+    if (-not (Test-Path $bench)) { throw 'No benchmarks yet: bench/Invoke-Bench.ps1 is missing.' }
+    & $bench -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
+}

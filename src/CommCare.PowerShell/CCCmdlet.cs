@@ -1,0 +1,117 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using CommCare.Models;
+
+namespace CommCare.PowerShell
+{
+    /// <summary>
+    /// Base of every CommCare cmdlet: cancellation (Ctrl+C stops a wait or a request at once), the
+    /// message sink written from the pipeline thread, and ErrorRecords with stable ids.
+    /// Holds no Client types, so it loads before the dependency resolver has run.
+    /// </summary>
+    public abstract class CCCmdlet : PSCmdlet
+    {
+        private CancellationTokenSource? _cts;
+        private MessageSink? _sink;
+
+        /// <summary>Cancelled by StopProcessing.</summary>
+        protected CancellationToken CancellationToken => (_cts ??= new CancellationTokenSource()).Token;
+
+        internal MessageSink Sink => _sink ??= new MessageSink(IsOn("Verbose", "VerbosePreference"), IsOn("Debug", "DebugPreference"));
+
+        protected override void StopProcessing()
+        {
+            try { _cts?.Cancel(); } catch (ObjectDisposedException) { }
+            base.StopProcessing();
+        }
+
+        protected override void EndProcessing()
+        {
+            Flush();
+            base.EndProcessing();
+        }
+
+        /// <summary>Writes queued Verbose/Debug/Warning messages. Call from the pipeline thread only.</summary>
+        protected void Flush()
+        {
+            var sink = _sink;
+            if (sink == null || sink.IsEmpty) return;
+            while (sink.TryDequeue(out var m))
+            {
+                switch (m.Item1)
+                {
+                    case MessageSink.Kind.Verbose: WriteVerbose(m.Item2); break;
+                    case MessageSink.Kind.Debug: WriteDebug(m.Item2); break;
+                    default: WriteWarning(m.Item2); break;
+                }
+            }
+        }
+
+        protected bool ParameterSpecified(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+
+        private bool IsOn(string switchName, string preferenceVariable)
+        {
+            if (MyInvocation.BoundParameters.TryGetValue(switchName, out var v))
+                return v is SwitchParameter sp ? sp.IsPresent : LanguagePrimitives.IsTrue(v);
+            var pref = GetVariableValue(preferenceVariable);
+            if (pref is ActionPreference ap) return ap != ActionPreference.SilentlyContinue && ap != ActionPreference.Ignore;
+            if (pref != null && Enum.TryParse(pref.ToString(), true, out ActionPreference parsed))
+                return parsed != ActionPreference.SilentlyContinue && parsed != ActionPreference.Ignore;
+            return false;
+        }
+
+        internal static ErrorRecord ToErrorRecord(CCApiException ex, object? target)
+        {
+            var record = new ErrorRecord(ex, ex.ErrorId, Category(ex.Kind), target);
+            if (ex.ServerMessage != null)
+                record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = "Server said: " + ex.ServerMessage };
+            return record;
+        }
+
+        internal static ErrorCategory Category(CCErrorKind kind)
+        {
+            switch (kind)
+            {
+                case CCErrorKind.Authentication: return ErrorCategory.AuthenticationError;
+                case CCErrorKind.Permission: return ErrorCategory.PermissionDenied;
+                case CCErrorKind.NotFound: return ErrorCategory.ObjectNotFound;
+                case CCErrorKind.BadRequest: return ErrorCategory.InvalidArgument;
+                case CCErrorKind.InvalidArgument: return ErrorCategory.InvalidArgument;
+                case CCErrorKind.Throttled: return ErrorCategory.LimitsExceeded;
+                case CCErrorKind.Server: return ErrorCategory.ResourceUnavailable;
+                case CCErrorKind.Network: return ErrorCategory.ConnectionError;
+                case CCErrorKind.Timeout: return ErrorCategory.OperationTimeout;
+                case CCErrorKind.BadResponse: return ErrorCategory.InvalidData;
+                case CCErrorKind.NotConnected: return ErrorCategory.AuthenticationError;
+                default: return ErrorCategory.NotSpecified;
+            }
+        }
+
+        /// <summary>Stops the cmdlet: nothing more can be done (no session, refused credentials, a list that broke off).</summary>
+        protected void Terminate(CCApiException ex, object? target = null)
+        {
+            Flush();
+            ThrowTerminatingError(ToErrorRecord(ex, target));
+        }
+
+        /// <summary>One item failed; the rest carry on.</summary>
+        protected void WriteItemError(CCApiException ex, object? target)
+        {
+            Flush();
+            WriteError(ToErrorRecord(ex, target));
+        }
+
+        protected void ThrowParameterError(string parameter, string message, object? value = null)
+        {
+            var ex = new CCApiException(CCErrorKind.InvalidArgument, $"-{parameter}: {message}");
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message, parameter), "CommCare.InvalidArgument." + parameter, ErrorCategory.InvalidArgument, value));
+        }
+
+        protected void DisposeCancellation()
+        {
+            _cts?.Dispose();
+            _cts = null;
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System;
+using System.Management.Automation;
+using System.Security;
+using CommCare.Client.Api;
+using CommCare.Models;
+
+namespace CommCare.PowerShell.Cmdlets
+{
+    /// <summary>Throttling and retry parameters shared by Connect-CCServer and Set-CCSessionOption.</summary>
+    public abstract class CCPolicyCmdlet : CCCmdlet
+    {
+        /// <summary>Active mobile workers in the project: the rates follow CommCare's own formula (n × per-worker rate + floor), with 10% headroom.</summary>
+        [Parameter] [ValidateRange(0, 10000000)] public int MobileWorkerCount { get; set; }
+        /// <summary>Requests per second at most (0 = no limit). Overrides the formula.</summary>
+        [Parameter] [ValidateRange(0.0, 100000.0)] public double RequestsPerSecond { get; set; }
+        /// <summary>Requests per minute at most (0 = no limit).</summary>
+        [Parameter] [ValidateRange(0.0, 10000000.0)] public double RequestsPerMinute { get; set; }
+        /// <summary>Requests per hour at most (0 = no limit).</summary>
+        [Parameter] [ValidateRange(0.0, 100000000.0)] public double RequestsPerHour { get; set; }
+        /// <summary>Requests in flight at once, across every runspace sharing the session.</summary>
+        [Parameter] [ValidateRange(1, 64)] public int MaxConcurrency { get; set; }
+        /// <summary>Retries after a throttled, failed or dropped request.</summary>
+        [Parameter] [ValidateRange(0, 50)] public int MaxRetryCount { get; set; }
+        /// <summary>Longest single wait between retries, in seconds (a server's Retry-After is capped to it).</summary>
+        [Parameter] [ValidateRange(0.0, 3600.0)] public double MaxRetryWait { get; set; }
+        /// <summary>Total seconds one request may spend retrying.</summary>
+        [Parameter] [ValidateRange(0.0, 86400.0)] public double RetryBudget { get; set; }
+        /// <summary>Seconds allowed for one attempt before it is abandoned and retried.</summary>
+        [Parameter] [ValidateRange(0.1, 3600.0)] public double RequestTimeout { get; set; }
+        /// <summary>First backoff step in seconds when the server gives no Retry-After (doubles per retry).</summary>
+        [Parameter] [ValidateRange(0.0, 600.0)] public double RetryBaseDelay { get; set; }
+
+        protected CCThrottlePolicy ApplyPolicy(CCThrottlePolicy current)
+        {
+            var p = ParameterSpecified(nameof(MobileWorkerCount))
+                ? CCThrottlePolicy.FromMobileWorkerCount(MobileWorkerCount, current.MaxConcurrency).With(
+                    maxRetryCount: current.MaxRetryCount, maxRetryWait: current.MaxRetryWait, retryBudget: current.RetryBudget,
+                    requestTimeout: current.RequestTimeout, retryBaseDelay: current.RetryBaseDelay)
+                : current;
+            if (ParameterSpecified(nameof(MobileWorkerCount)) && !AnyRateGiven())
+                p = new CCThrottlePolicy(p.RequestsPerSecond, p.RequestsPerMinute, p.RequestsPerHour, p.MaxConcurrency, p.MaxRetryCount,
+                    p.MaxRetryWait, p.RetryBudget, p.RequestTimeout, MobileWorkerCount, p.RetryBaseDelay);
+            return p.With(
+                requestsPerSecond: Given(nameof(RequestsPerSecond), RequestsPerSecond),
+                requestsPerMinute: Given(nameof(RequestsPerMinute), RequestsPerMinute),
+                requestsPerHour: Given(nameof(RequestsPerHour), RequestsPerHour),
+                maxConcurrency: ParameterSpecified(nameof(MaxConcurrency)) ? MaxConcurrency : (int?)null,
+                maxRetryCount: ParameterSpecified(nameof(MaxRetryCount)) ? MaxRetryCount : (int?)null,
+                maxRetryWait: Seconds(nameof(MaxRetryWait), MaxRetryWait),
+                retryBudget: Seconds(nameof(RetryBudget), RetryBudget),
+                requestTimeout: Seconds(nameof(RequestTimeout), RequestTimeout),
+                retryBaseDelay: Seconds(nameof(RetryBaseDelay), RetryBaseDelay));
+        }
+
+        private bool AnyRateGiven() => ParameterSpecified(nameof(RequestsPerSecond)) || ParameterSpecified(nameof(RequestsPerMinute)) || ParameterSpecified(nameof(RequestsPerHour));
+        private double? Given(string name, double v) => ParameterSpecified(name) ? v : (double?)null;
+        private TimeSpan? Seconds(string name, double v) => ParameterSpecified(name) ? TimeSpan.FromSeconds(v) : (TimeSpan?)null;
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Connects to a CommCare HQ project space and makes it the default for this runspace.</para>
+    /// <para type="description">Checks the credentials with one cheap call (the identity API) unless -SkipValidation is given. The API key stays in a SecureString: it never appears in output, logs, errors or ConvertTo-Json of the session. HTTPS is required except for localhost.</para>
+    /// </summary>
+    /// <example><code>$cred = Get-Credential   # web user e-mail + API key
+    /// Connect-CCServer -Server www -Domain demo -Credential $cred</code><para>Connects to www.commcarehq.org, project space demo.</para></example>
+    /// <example><code>$s = Connect-CCServer -Domain demo -Credential (Get-AutomationPSCredential -Name CommCareApi) -MobileWorkerCount 125 -PassThru
+    /// Get-CCCase -Session $s -CaseType patient</code><para>In an Azure Automation runbook: the credential asset holds the e-mail and API key; the session paces itself for a 125-worker project.</para></example>
+    [Cmdlet(VerbsCommunications.Connect, "CCServer", DefaultParameterSetName = "Credential")]
+    [OutputType(typeof(CCSession))]
+    public sealed class ConnectCCServerCommand : CCPolicyCmdlet
+    {
+        /// <summary>www, india, eu, or the URL of a CommCare HQ server (https; http only for localhost).</summary>
+        [Parameter(Position = 0)] [ValidateNotNullOrEmpty] public string Server { get; set; } = "www";
+        /// <summary>The project space (domain) name.</summary>
+        [Parameter(Mandatory = true, Position = 1)] [ValidateNotNullOrEmpty] [ValidatePattern(@"^[\w.-]+$")] public string Domain { get; set; } = "";
+        /// <summary>User name = the web user's e-mail, password = the API key (the shape Get-AutomationPSCredential returns).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "Credential")] [Credential] public PSCredential Credential { get; set; } = null!;
+        /// <summary>The web user's e-mail (with -ApiKey).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "ApiKey")] [ValidateNotNullOrEmpty] public string UserName { get; set; } = "";
+        /// <summary>The API key, as a SecureString (plain text is accepted and converted).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "ApiKey")] [SecureStringTransformation] public SecureString ApiKey { get; set; } = null!;
+        /// <summary>An OAuth2 bearer token with the access_apis scope.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "AccessToken")] [SecureStringTransformation] public SecureString AccessToken { get; set; } = null!;
+        /// <summary>Do not check the credentials now (no request is sent).</summary>
+        [Parameter] public SwitchParameter SkipValidation { get; set; }
+        /// <summary>Also return the session object (for -Session).</summary>
+        [Parameter] public SwitchParameter PassThru { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            Uri server;
+            try { server = ClientCalls.ResolveServer(Server); }
+            catch (ArgumentException ex) { ThrowParameterError(nameof(Server), ex.Message, Server); return; }
+
+            CCThrottlePolicy policy;
+            try { policy = ApplyPolicy(CCThrottlePolicy.Default); }
+            catch (ArgumentException ex) { ThrowParameterError(ex is ArgumentOutOfRangeException aor ? aor.ParamName ?? "Policy" : "Policy", ex.Message); return; }
+
+            string? user; SecureString secret; var type = CCAuthenticationType.ApiKey;
+            switch (ParameterSetName)
+            {
+                case "ApiKey": user = UserName; secret = ApiKey; break;
+                case "AccessToken": user = null; secret = AccessToken; type = CCAuthenticationType.Bearer; break;
+                default: user = Credential.UserName; secret = Credential.Password; break;
+            }
+            if (user != null && user.Contains(":")) ThrowParameterError(ParameterSetName == "ApiKey" ? nameof(UserName) : nameof(Credential), "the user name cannot contain ':' (it separates user and key in the Authorization header).", user);
+            if (secret.Length == 0) ThrowParameterError(ParameterSetName == "AccessToken" ? nameof(AccessToken) : ParameterSetName == "ApiKey" ? nameof(ApiKey) : nameof(Credential), "the key is empty.");
+
+            var session = CCSession.Create(server, Domain, user, secret, type, policy);
+            if (!SkipValidation) session = Validate(session);
+            SessionStore.Set(session);
+            Flush();
+            if (PassThru) WriteObject(session);
+        }
+
+        private CCSession Validate(CCSession session)
+        {
+            try
+            {
+                var identity = new CommCareClient(session, Sink, CancellationToken).Identity.Get();
+                WriteVerbose($"Connected to {session.Server.GetLeftPart(UriPartial.Authority)} as {identity.UserName ?? session.UserName}, project space '{session.Domain}'.");
+                return session.WithUserId(identity.Id);
+            }
+            catch (CCApiException ex)
+            {
+                Terminate(ex, null);
+                return session;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Gets the current runspace's CommCare session.</para>
+    /// <para type="description">Returns the session Connect-CCServer made the default, or nothing when not connected. The session shows the server, domain, user name and throttling policy, never the key.</para>
+    /// </summary>
+    /// <example><code>Get-CCSession | Format-List</code><para>Shows the current connection.</para></example>
+    [Cmdlet(VerbsCommon.Get, "CCSession")]
+    [OutputType(typeof(CCSession))]
+    public sealed class GetCCSessionCommand : CCCmdlet
+    {
+        protected override void ProcessRecord()
+        {
+            var s = SessionStore.Get();
+            if (s != null) WriteObject(s);
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Forgets the current runspace's CommCare session.</para>
+    /// <para type="description">Later cmdlets need Connect-CCServer or -Session again. Nothing is stored on disk, so there is nothing else to remove.</para>
+    /// </summary>
+    /// <example><code>Disconnect-CCServer</code><para>Ends the default session of this runspace.</para></example>
+    [Cmdlet(VerbsCommunications.Disconnect, "CCServer")]
+    [OutputType(typeof(void))]
+    public sealed class DisconnectCCServerCommand : CCCmdlet
+    {
+        protected override void ProcessRecord() => SessionStore.Set(null);
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Changes the throttling and retry settings of a session.</para>
+    /// <para type="description">Sessions are immutable: this makes a copy with the new policy (and its own throttle). When the session was the runspace default, the copy becomes the default.</para>
+    /// </summary>
+    /// <example><code>Set-CCSessionOption -MobileWorkerCount 400</code><para>Paces requests for a 400-worker project, per CommCare's rate formula.</para></example>
+    /// <example><code>$fast = Set-CCSessionOption -Session $s -RequestsPerSecond 5 -MaxRetryCount 10 -PassThru</code><para>Explicit rates on a copy of $s.</para></example>
+    [Cmdlet(VerbsCommon.Set, "CCSessionOption", SupportsShouldProcess = false)]
+    [OutputType(typeof(CCSession))]
+    public sealed class SetCCSessionOptionCommand : CCPolicyCmdlet
+    {
+        /// <summary>The session to change. Default: the current runspace's session.</summary>
+        [Parameter(ValueFromPipeline = true)] [ValidateNotNull] public CCSession? Session { get; set; }
+        /// <summary>Return the new session.</summary>
+        [Parameter] public SwitchParameter PassThru { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var current = SessionStore.Get();
+            var target = Session ?? current;
+            if (target == null)
+            {
+                Terminate(new CCApiException(CCErrorKind.NotConnected, "Not connected: run Connect-CCServer first, or pass -Session."));
+                return;
+            }
+            CCThrottlePolicy policy;
+            try { policy = ApplyPolicy(target.Policy); }
+            catch (ArgumentException ex) { ThrowParameterError(ex is ArgumentOutOfRangeException aor ? aor.ParamName ?? "Policy" : "Policy", ex.Message); return; }
+            var updated = target.WithPolicy(policy);
+            if (current != null && ReferenceEquals(current, target)) SessionStore.Set(updated);
+            WriteVerbose($"Session policy: {policy}.");
+            if (PassThru) WriteObject(updated);
+        }
+    }
+}

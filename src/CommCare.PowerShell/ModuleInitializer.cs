@@ -1,0 +1,143 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Reflection;
+
+namespace CommCare.PowerShell
+{
+    /// <summary>
+    /// Loads CommCare.Client and its dependencies (Polly, Microsoft.Extensions.*, polyfills) from the
+    /// module's dependencies/ folder without colliding with other modules in the same process (Az in a
+    /// runbook). PowerShell 7+: a private AssemblyLoadContext made by reflection (we target
+    /// netstandard2.0), preloaded with every dependency the runtime does not already satisfy, so
+    /// binds inside it find our copies first. Windows PowerShell 5.1: AssemblyResolve serves our copy
+    /// for any requested version up to the one we ship (no binding redirects there).
+    /// </summary>
+    public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+    {
+        private static readonly object Gate = new object();
+        private static readonly string ModuleDir = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
+        private static readonly string DependencyDir = Path.Combine(ModuleDir, "dependencies");
+        private static readonly bool IsCore = Type.GetType("System.Runtime.Loader.AssemblyLoadContext") != null;
+        private static Dictionary<string, (string Path, Version Version)>? _deps;
+        private static object? _alc;
+        private static MethodInfo? _loadFromPath;
+        private static readonly Dictionary<string, Assembly> Loaded = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
+        private static bool _hooked;
+
+        public void OnImport()
+        {
+            lock (Gate)
+            {
+                if (_hooked) return;   // Import-Module -Force runs this again: one handler is enough
+                _hooked = true;
+                AppDomain.CurrentDomain.AssemblyResolve += Resolve;
+            }
+            if (!IsCore)
+            {
+                // Windows PowerShell: allow TLS 1.2 without removing what the process already allows.
+                System.Net.ServicePointManager.SecurityProtocol |= System.Net.SecurityProtocolType.Tls12;
+            }
+        }
+
+        public void OnRemove(PSModuleInfo psModuleInfo)
+        {
+            // Keep the handler: types already loaded from our context stay in use by existing sessions,
+            // and a later Import-Module of this same copy relies on it.
+        }
+
+        /// <summary>Name of the load context CommCare.Client lives in (for tests and diagnostics).</summary>
+        public static string LoadContextName => "CommCare";
+
+        private static Dictionary<string, (string Path, Version Version)> Deps()
+        {
+            if (_deps != null) return _deps;
+            var map = new Dictionary<string, (string Path, Version Version)>(StringComparer.OrdinalIgnoreCase);
+            if (Directory.Exists(DependencyDir))
+                foreach (var file in Directory.GetFiles(DependencyDir, "*.dll"))
+                {
+                    try
+                    {
+                        var name = AssemblyName.GetAssemblyName(file);
+                        map[name.Name!] = (file, name.Version ?? new Version(0, 0));
+                    }
+                    catch (BadImageFormatException) { }
+                }
+            return _deps = map;
+        }
+
+        private static Assembly? Resolve(object? sender, ResolveEventArgs args)
+        {
+            var requested = new AssemblyName(args.Name);
+            string? simple = requested.Name;
+            if (simple == null) return null;
+            // The public models are shared with scripts: always the copy beside this assembly.
+            if (simple == "CommCare.Models") return typeof(CommCare.Models.CCSession).Assembly;
+            var deps = Deps();
+            if (!deps.TryGetValue(simple, out var dep)) return null;
+            // Only serve our own code: another module asking for Polly gets its own resolution.
+            var requester = args.RequestingAssembly;
+            if (requester != null && !IsOurs(requester) && simple != "CommCare.Client") return null;
+            if (requested.Version != null && requested.Version > dep.Version) return null;
+            lock (Gate)
+            {
+                if (Loaded.TryGetValue(simple, out var done)) return done;
+                Assembly asm = IsCore ? LoadIsolated(simple, dep.Path) : Assembly.LoadFrom(dep.Path);
+                Loaded[simple] = asm;
+                return asm;
+            }
+        }
+
+        private static bool IsOurs(Assembly a)
+        {
+            string? name = a.GetName().Name;
+            if (name != null && name.StartsWith("CommCare.", StringComparison.Ordinal)) return true;
+            try
+            {
+                string loc = a.Location;
+                return !string.IsNullOrEmpty(loc) && loc.StartsWith(DependencyDir, StringComparison.OrdinalIgnoreCase);
+            }
+            catch (NotSupportedException) { return false; }
+        }
+
+        private static Assembly LoadIsolated(string simple, string path)
+        {
+            if (_alc == null)
+            {
+                var alcType = Type.GetType("System.Runtime.Loader.AssemblyLoadContext", throwOnError: true)!;
+                _alc = Activator.CreateInstance(alcType, LoadContextName, false);
+                _loadFromPath = alcType.GetMethod("LoadFromAssemblyPath", new[] { typeof(string) });
+                // Preload every dependency the runtime does not already provide at our version or higher,
+                // so binds inside our context find our copies before falling back to the default context
+                // (where another module may have loaded an older Polly or Microsoft.Extensions).
+                var platform = PlatformVersions();
+                foreach (var kv in Deps())
+                {
+                    if (platform.TryGetValue(kv.Key, out var v) && v >= kv.Value.Version) continue;
+                    var asm = (Assembly)_loadFromPath!.Invoke(_alc, new object[] { kv.Value.Path })!;
+                    Loaded[kv.Key] = asm;
+                }
+            }
+            if (Loaded.TryGetValue(simple, out var loaded)) return loaded;
+            return Assembly.Load(new AssemblyName(simple));   // provided by the platform
+        }
+
+        /// <summary>Versions of our dependency names that the runtime itself ships (TPA list).</summary>
+        private static Dictionary<string, Version> PlatformVersions()
+        {
+            var result = new Dictionary<string, Version>(StringComparer.OrdinalIgnoreCase);
+            var tpa = AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string;
+            if (string.IsNullOrEmpty(tpa)) return result;
+            var wanted = Deps();
+            foreach (var path in tpa!.Split(Path.PathSeparator))
+            {
+                string name = Path.GetFileNameWithoutExtension(path);
+                if (!wanted.ContainsKey(name)) continue;
+                try { result[name] = AssemblyName.GetAssemblyName(path).Version ?? new Version(0, 0); }
+                catch (Exception) { }
+            }
+            return result;
+        }
+    }
+}
