@@ -33,6 +33,12 @@ $Stage = Join-Path $Out "CommCare/$Version"
 
 function Write-Step([string] $Text) { Write-Host "==> $Text" }
 
+# A child pwsh of the same version: as a dotnet tool, pwsh is pwsh.dll run by dotnet (the process path is dotnet).
+function Invoke-Pwsh {
+    $dll = Join-Path $PSHOME 'pwsh.dll'
+    if (Test-Path $dll) { & dotnet $dll @args } else { & (Join-Path $PSHOME 'pwsh') @args }
+}
+
 function Invoke-Build {
     Write-Step "restore"
     dotnet restore (Join-Path $Root 'CommCare.slnx') -v q --nologo | Out-Host
@@ -52,8 +58,8 @@ function Invoke-Build {
         $_.Name -notin 'CommCare.PowerShell.dll', 'CommCare.Models.dll', 'System.Management.Automation.dll'
     } | Copy-Item -Destination $deps
     if (Test-Path (Join-Path $deps 'System.Management.Automation.dll')) { throw 'The reference System.Management.Automation.dll must not ship.' }
-    $help = Join-Path $Root 'tools/New-CCHelp.ps1'
-    if (Test-Path $help) { & $help -ModuleRoot $Stage -XmlDoc (Join-Path $bin 'CommCare.PowerShell.xml') -Root $Root }
+    $help = Join-Path $Root 'src/tools/New-CCHelp.ps1'
+    Invoke-Pwsh -NoProfile -NonInteractive -File $help -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -XmlDoc (Join-Path $bin 'CommCare.PowerShell.xml')
     Write-Step "staged $((Get-ChildItem $Stage -Recurse -File).Count) files"
 }
 
@@ -115,7 +121,7 @@ Import-Module '$pester'
     ConvertTo-Json | Set-Content '$resultFile'
 "@
     $PSNativeCommandUseErrorActionPreference = $false
-    & (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $runner | Out-Host
+    Invoke-Pwsh -NoProfile -NonInteractive -Command $runner | Out-Host
     $PSNativeCommandUseErrorActionPreference = $true
     if (Test-Path $resultFile) {
         $p = Get-Content $resultFile -Raw | ConvertFrom-Json
@@ -162,7 +168,7 @@ Write-Host '--- Get-CCCase | Measure-Object'
 Write-Host '--- Get-CCForm | Group-Object Name'
 Get-CCForm | Group-Object Name | Format-Table Count, Name
 "@
-        & (Get-Process -Id $PID).Path -NoProfile -NonInteractive -Command $script
+        Invoke-Pwsh -NoProfile -NonInteractive -Command $script
         if ($LASTEXITCODE -ne 0) { throw "The demo failed ($LASTEXITCODE)." }
     }
     finally {

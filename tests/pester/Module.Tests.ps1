@@ -1,0 +1,95 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:emu = Start-TestEmulator
+    $script:url = $emu.Url
+}
+AfterAll { Stop-TestEmulator $emu }
+
+Describe 'The staged module' {
+    It 'has a valid manifest whose exported cmdlets are exactly what loads' {
+        $m = Test-ModuleManifest $ModulePsd1
+        $m.Version | Should -Not -BeNullOrEmpty
+        $declared = (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport | Sort-Object
+        $r = Invoke-FreshPwsh "Import-Module '$ModulePsd1'; (Get-Module CommCare).ExportedCmdlets.Keys | Sort-Object"
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Be $declared
+    }
+
+    It 'ships no PowerShell reference assembly and keeps third-party code in dependencies/' {
+        $dir = Split-Path $ModulePsd1
+        Get-ChildItem $dir -Recurse -Filter System.Management.Automation.dll | Should -BeNullOrEmpty
+        (Get-ChildItem $dir -Filter *.dll).Name | Sort-Object | Should -Be @('CommCare.Models.dll', 'CommCare.PowerShell.dll')
+        (Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll).Name | Should -Contain 'Polly.Core.dll'
+    }
+
+    It 'loads the client and its dependencies in a private load context, the models in the default one' {
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+`$n = @(Get-CCCase -First 1).Count
+foreach (`$name in 'CommCare.Client', 'Polly.Core', 'Microsoft.Extensions.Http', 'CommCare.Models', 'CommCare.PowerShell') {
+    `$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq `$name } | Select-Object -First 1
+    "`$name=`$([Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$a).Name)"
+}
+"count=`$n"
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Contain 'CommCare.Client=CommCare'
+        $r.Output | Should -Contain 'Polly.Core=CommCare'
+        $r.Output | Should -Contain 'Microsoft.Extensions.Http=CommCare'
+        $r.Output | Should -Contain 'CommCare.Models=Default'
+        $r.Output | Should -Contain 'CommCare.PowerShell=Default'
+        $r.Output | Should -Contain 'count=1'
+    }
+
+    It 'still works when another module loaded conflicting Polly / Microsoft.Extensions versions first' {
+        $r = Invoke-FreshPwsh @"
+# Simulate another module (Az in a runbook) that loaded older, incompatible copies into the default context.
+foreach (`$n in 'Polly.Core, Version=7.0.0.0', 'Microsoft.Extensions.Http, Version=6.0.0.0', 'Microsoft.Extensions.DependencyInjection.Abstractions, Version=6.0.0.0', 'System.Threading.RateLimiting, Version=7.0.0.0') {
+    `$ab = [Reflection.Emit.AssemblyBuilder]::DefineDynamicAssembly([Reflection.AssemblyName]::new(`$n), 'Run')
+    `$null = `$ab.DefineDynamicModule('m').DefineType('Conflict').CreateType()
+}
+`$pre = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Polly.Core' }
+"preloaded=`$(`$pre.GetName().Version)"
+Import-Module '$ModulePsd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+"cases=`$(@(Get-CCCase -CaseType patient -First 5).Count)"
+`$ours = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Polly.Core' -and `$_.GetName().Version.Major -eq 8 }
+"ours=`$([Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$ours).Name)"
+"@
+        $r.Output | Should -Contain 'preloaded=7.0.0.0'
+        $r.Output | Should -Contain 'cases=5'
+        $r.Output | Should -Contain 'ours=CommCare'
+        $r.ExitCode | Should -Be 0
+    }
+
+    It 'survives Import-Module -Force twice in one session' {
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+Import-Module '$ModulePsd1' -Force
+Import-Module '$ModulePsd1' -Force
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+"cases=`$(@(Get-CCCase -First 2).Count)"
+"cmdlets=`$((Get-Command -Module CommCare).Count)"
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Contain 'cases=2'
+        $r.Output | Should -Contain "cmdlets=$((Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count)"
+    }
+
+    It 'has help with a synopsis and an example for every cmdlet' {
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+foreach (`$c in Get-Command -Module CommCare) {
+    `$h = Get-Help `$c.Name -Full
+    "`$(`$c.Name)|`$([bool](`$h.Synopsis -and `$h.Synopsis -notmatch '^\s*\S+-CC\S+ \[')) |`$(@(`$h.Examples.Example).Count)"
+}
+"@
+        $r.ExitCode | Should -Be 0
+        foreach ($line in $r.Output) {
+            $name, $syn, $ex = $line -split '\|'
+            $syn.Trim() | Should -Be 'True' -Because "$name needs a real synopsis"
+            [int]$ex | Should -BeGreaterThan 0 -Because "$name needs an example"
+        }
+    }
+}

@@ -1,0 +1,112 @@
+# The foundation's "must show": exact, duplicate-free streams over large data sets, with faults.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModulePsd1 -Force
+    $script:emu = Start-TestEmulator
+    $script:url = $emu.Url
+    Connect-TestServer $url | Out-Null
+
+    function script:Measure-Unique([scriptblock] $Produce) {
+        $set = [Collections.Generic.HashSet[string]]::new()
+        $count = 0
+        & $Produce | ForEach-Object { $count++; [void]$set.Add($_.Id) }
+        [pscustomobject]@{ Count = $count; Unique = $set.Count }
+    }
+}
+AfterAll { Stop-TestEmulator $emu }
+
+Describe 'Large data sets' {
+    It '100,000 cases stream through Get-CCCase | Measure-Object with the exact count and no duplicate id' {
+        Invoke-Emu $url 'dataset' -Body @{ cases = 100000; forms = 10 } | Out-Null
+        Reset-Emu $url
+        (Get-CCCase | Measure-Object).Count | Should -Be 100000
+        $r = Measure-Unique { Get-CCCase -PageSize 5000 }
+        $r.Count | Should -Be 100000
+        $r.Unique | Should -Be 100000
+    }
+
+    It '50,000 forms of which 3,000 share one indexed_on: every form exactly once' {
+        Invoke-Emu $url 'dataset' -Body @{ cases = 10; forms = 50000; sameTimestampForms = 3000 } | Out-Null
+        Reset-Emu $url
+        $r = Measure-Unique { Get-CCForm }
+        $r.Count | Should -Be 50000
+        $r.Unique | Should -Be 50000
+        # The shared instant was read by offset inside that one timestamp.
+        @(Get-EmuRequests $url | Where-Object { $_.query -like '*indexed_on_end=*' -and $_.query -like '*offset=*' }).Count | Should -BeGreaterThan 1
+    }
+
+    It 'more cases sharing one timestamp than the page size still come out exactly once' {
+        Invoke-Emu $url 'dataset' -Body @{ cases = 4000; forms = 10; sameTimestampCases = 2500 } | Out-Null
+        $r = Measure-Unique { Get-CCCase -PageSize 500 }
+        $r.Count | Should -Be 4000
+        $r.Unique | Should -Be 4000
+    }
+}
+
+Describe 'Faults' {
+    BeforeAll { Invoke-Emu $url 'dataset' -Body @{ cases = 20000; forms = 20000; sameTimestampForms = 1500 } | Out-Null }
+    BeforeEach { Reset-Emu $url }
+
+    It 'with 20% injected 429/5xx/drops/cut-off bodies, every case and form still comes back exactly once' {
+        Invoke-Emu $url 'faults' -Body @{ seed = 11; rate = 0.2; retryAfter = '0.05'; kinds = @('429', '429-retry-after', '500', '502', '503', 'drop', 'truncate') } | Out-Null
+        $s = Connect-TestServer $url -Options @{ MaxRetryCount = 12 }
+        $c = Measure-Unique { Get-CCCase -Session $s -PageSize 500 }
+        $f = Measure-Unique { Get-CCForm -Session $s -PageSize 500 }
+        $c.Count | Should -Be 20000; $c.Unique | Should -Be 20000
+        $f.Count | Should -Be 20000; $f.Unique | Should -Be 20000
+        $faulted = @(Get-EmuRequests $url | Where-Object fault)
+        $faulted.Count | Should -BeGreaterThan 10
+    }
+
+    It 'honours a decimal Retry-After (waits at least that long before retrying)' {
+        Invoke-Emu $url 'faults' -Body @{ script = @(@{ kind = '429-retry-after'; retryAfter = '0.8' }) } | Out-Null
+        $s = Connect-TestServer $url -Options @{ MaxRetryWait = 5 }
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $one = Get-CCCase -Session $s -First 1
+        $sw.Elapsed.TotalSeconds | Should -BeGreaterThan 0.75
+        $one | Should -Not -BeNullOrEmpty
+        @(Get-EmuRequests $url).Count | Should -Be 2
+    }
+
+    It 'says visibly that it was throttled and how long it waits' {
+        Invoke-Emu $url 'faults' -Body @{ script = @(@{ kind = '429-retry-after'; retryAfter = '0.1' }) } | Out-Null
+        $verbose = Get-CCCase -First 1 -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] } | Out-String
+        $verbose | Should -BeLike '*throttled*429*waiting 0.1*retry 1*'
+    }
+
+    It 'stops with a terminating error, not a short list, when the server keeps failing' {
+        Invoke-Emu $url 'faults' -Body @{ rate = 1.0; kinds = @('503') } | Out-Null
+        $s = Connect-TestServer $url -Options @{ MaxRetryCount = 2 }
+        $got = [Collections.Generic.List[object]]::new()
+        $err = $null
+        try { Get-CCCase -Session $s | ForEach-Object { $got.Add($_) } } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.Server*'
+        $err.Exception.Message | Should -BeLike '*503*after 2 retries*'
+        @(Get-EmuRequests $url).Count | Should -Be 3
+    }
+
+    It 'does not retry a 404: a missing id costs one request' {
+        Get-CCCase -Id 'missing-case' -ErrorAction SilentlyContinue -ErrorVariable ev
+        $ev.Count | Should -Be 1
+        @(Get-EmuRequests $url).Count | Should -Be 1
+    }
+
+    It 'refuses a property filter that would override a paging parameter, sending nothing' {
+        $err = $null
+        try { Get-CCCase -Property @{ limit = 5 } } catch { $err = $_ }
+        $err.Exception.Message | Should -BeLike "*'limit'*reserved*"
+        @(Get-EmuRequests $url).Count | Should -Be 0
+    }
+}
+
+Describe 'Next links' {
+    BeforeAll { Invoke-Emu $url 'dataset' -Body @{ cases = 250; forms = 10 } | Out-Null }
+    It 'follows next given as <style>' -ForEach @(@{ style = 'path' }, @{ style = 'query' }, @{ style = 'absolute' }) {
+        Reset-Emu $url
+        Invoke-Emu $url 'config' -Body @{ nextStyle = $style } | Out-Null
+        $r = Measure-Unique { Get-CCCase -OrderBy server_date_modified -PageSize 40 }
+        $r.Count | Should -Be 250
+        $r.Unique | Should -Be 250
+        @(Get-EmuRequests $url).Count | Should -Be 7
+    }
+}

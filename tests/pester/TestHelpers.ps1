@@ -1,0 +1,81 @@
+# Shared by the Pester files: start the emulator, drive its control plane, run code in a fresh pwsh.
+# The module under test is always the staged folder (COMMCARE_MODULE_PSD1), never bin/.
+
+$script:ModulePsd1 = $env:COMMCARE_MODULE_PSD1
+$script:EmulatorDll = $env:COMMCARE_EMULATOR_DLL
+if (-not $script:ModulePsd1 -or -not (Test-Path $script:ModulePsd1)) { throw "COMMCARE_MODULE_PSD1 must point at the staged CommCare.psd1 (run through build.ps1 -Task Test)." }
+if (-not $script:EmulatorDll -or -not (Test-Path $script:EmulatorDll)) { throw "COMMCARE_EMULATOR_DLL must point at the built emulator." }
+
+$script:AdminUser = 'admin@example.com'
+$script:AdminKey = 'emu-admin-key-0001'
+
+function Start-TestEmulator {
+    param([string[]] $Arguments = @())
+    $portFile = Join-Path ([IO.Path]::GetTempPath()) ("cc-emu-" + [guid]::NewGuid() + '.url')
+    $log = [IO.Path]::GetTempFileName()
+    $p = Start-Process dotnet -ArgumentList (@($script:EmulatorDll, '--port-file', $portFile) + $Arguments) -PassThru -RedirectStandardOutput $log
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while (-not (Test-Path $portFile)) {
+        if ($p.HasExited) { throw "The emulator exited with code $($p.ExitCode): $(Get-Content $log -Raw)" }
+        if ($sw.Elapsed.TotalSeconds -gt 60) { $p.Kill(); throw 'The emulator did not start within 60 s.' }
+        Start-Sleep -Milliseconds 20
+    }
+    [pscustomobject]@{ Process = $p; Url = (Get-Content $portFile -Raw).Trim() }
+}
+
+function Stop-TestEmulator($Emulator) {
+    if ($Emulator -and $Emulator.Process -and -not $Emulator.Process.HasExited) { $Emulator.Process.Kill(); $Emulator.Process.WaitForExit(5000) | Out-Null }
+}
+
+function Invoke-Emu {
+    param([string] $Url, [string] $Path, [string] $Method = 'POST', $Body)
+    $params = @{ Uri = "$Url/_emulator/$Path"; Method = $Method }
+    if ($null -ne $Body) { $params.Body = ($Body | ConvertTo-Json -Depth 5 -Compress); $params.ContentType = 'application/json' }
+    Invoke-RestMethod @params
+}
+
+function Reset-Emu([string] $Url) { Invoke-Emu $Url 'reset' | Out-Null }
+
+function Get-EmuRequests([string] $Url) { @(Invoke-Emu $Url 'requests' -Method GET) }
+
+function New-AdminCredential([string] $Key = $script:AdminKey) {
+    [pscredential]::new($script:AdminUser, (ConvertTo-SecureString $Key -AsPlainText -Force))
+}
+
+# An unthrottled session with fast retries: tests check behaviour, not pacing.
+function Connect-TestServer {
+    param([string] $Url, [string] $Domain = 'demo', [switch] $SkipValidation, [hashtable] $Options = @{})
+    $p = @{ Server = $Url; Domain = $Domain; Credential = (New-AdminCredential); PassThru = $true
+            RequestsPerSecond = 0; RequestsPerMinute = 0; RequestsPerHour = 0; MaxConcurrency = 4
+            RetryBaseDelay = 0.01; MaxRetryWait = 1; SkipValidation = [bool]$SkipValidation }
+    foreach ($k in $Options.Keys) { $p[$k] = $Options[$k] }
+    Connect-CCServer @p
+}
+
+# Runs a script in a new pwsh process (a clean assembly state) and returns its stdout lines.
+function Invoke-FreshPwsh {
+    param([string] $Script)
+    $file = Join-Path ([IO.Path]::GetTempPath()) ("cc-fresh-" + [guid]::NewGuid() + '.ps1')
+    Set-Content -Path $file -Value $Script -Encoding utf8
+    try {
+        $dll = Join-Path $PSHOME 'pwsh.dll'
+        $out = if (Test-Path $dll) { & dotnet $dll -NoProfile -NonInteractive -File $file 2>&1 } else { & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File $file 2>&1 }
+        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($out | ForEach-Object { "$_" }) }
+    }
+    finally { Remove-Item $file -ErrorAction SilentlyContinue }
+}
+
+# The oracle: every record of a list, fetched raw with Invoke-RestMethod (independent of the module).
+function Get-RawAll {
+    param([string] $Url, [string] $Resource, [string] $Query = '', [int] $Limit = 1000, [string] $Domain = 'demo')
+    $headers = @{ Authorization = "ApiKey ${AdminUser}:$AdminKey" }
+    $all = [Collections.Generic.List[object]]::new()
+    $offset = 0
+    while ($true) {
+        $r = Invoke-RestMethod -Uri "$Url/a/$Domain/api/v0.5/$Resource/?limit=$Limit&offset=$offset&$Query" -Headers $headers
+        foreach ($o in $r.objects) { $all.Add($o) }
+        if (-not $r.meta.next) { break }
+        $offset += $Limit
+    }
+    , $all.ToArray()
+}
