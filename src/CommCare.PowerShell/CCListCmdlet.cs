@@ -22,6 +22,14 @@ namespace CommCare.PowerShell
             return wanted < (ulong)pageSize ? Math.Max(1, (int)wanted) : pageSize;
         }
 
+        /// <summary>How many records the consumer takes at most (-First + -Skip), for the engine's cap.</summary>
+        protected long MaxRecords()
+        {
+            if (PagingParameters.First == ulong.MaxValue) return long.MaxValue;
+            ulong n = PagingParameters.First + PagingParameters.Skip;
+            return n < PagingParameters.First || n > long.MaxValue ? long.MaxValue : (long)n;
+        }
+
         /// <summary>Writes the records, stopping early for -First (so no further page is requested).</summary>
         protected void Stream<T>(IEnumerable<T> records, CCPagingStatus status, string activity)
         {

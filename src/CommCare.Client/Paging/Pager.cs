@@ -34,6 +34,9 @@ namespace CommCare.Client.Paging
             _engine = engine; _walker = walker; _reader = reader; _sink = sink; _token = token;
         }
 
+        /// <summary>The most records the consumer will take (-First + -Skip): no page is fetched past it.</summary>
+        public long MaxRecords { get; set; } = long.MaxValue;
+
         /// <summary>Counts as the stream goes (total from the server, delivered, requests).</summary>
         public CCPagingStatus Status { get; } = new CCPagingStatus();
 
@@ -72,10 +75,14 @@ namespace CommCare.Client.Paging
                 while (true)
                 {
                     _index++;
+                    if (_owner.Status.Delivered >= _owner.MaxRecords) return false;
                     if (_items != null && _index < _items.Count)
                     {
-                        // Half way through: start on the next page while the consumer works on this one.
-                        if (_pending == null && _next != null && _index >= _items.Count / 2) _pending = FetchAsync(_next);
+                        // Half way through: start on the next page while the consumer works on this one,
+                        // unless this page already holds all the consumer will take.
+                        if (_pending == null && _next != null && _index >= _items.Count / 2
+                            && _owner.Status.Delivered + (_items.Count - _index) < _owner.MaxRecords)
+                            _pending = FetchAsync(_next);
                         _owner.Status.Delivered++;
                         return true;
                     }

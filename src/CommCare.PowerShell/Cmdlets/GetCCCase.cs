@@ -82,6 +82,7 @@ namespace CommCare.PowerShell.Cmdlets
             CommCare.Client.Paging.CCPagedResult<CCCase> result;
             try { result = client.Cases.List(query); }
             catch (CCApiException ex) { Terminate(ex); return; }
+            result.MaxRecords = MaxRecords();
             Stream(result, result.Status, "Get-CCCase");
         }
 

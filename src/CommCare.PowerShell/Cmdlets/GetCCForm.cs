@@ -81,6 +81,7 @@ namespace CommCare.PowerShell.Cmdlets
             CommCare.Client.Paging.CCPagedResult<CCForm> result;
             try { result = client.Forms.List(query); }
             catch (CCApiException ex) { Terminate(ex); return; }
+            result.MaxRecords = MaxRecords();
             Stream(result, result.Status, "Get-CCForm");
         }
 
