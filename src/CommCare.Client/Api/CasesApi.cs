@@ -113,7 +113,7 @@ namespace CommCare.Client.Api
 
         internal static void AddRange(QueryString q, string field, DateTime? start, DateTime? end)
         {
-            if (start.HasValue && end.HasValue && start > end)
+            if (start.HasValue && end.HasValue && IsoDate.ToUtc(start.Value) > IsoDate.ToUtc(end.Value))
                 throw new CCApiException(CCErrorKind.InvalidArgument, $"The {field} range is empty: its start ({start:u}) is after its end ({end:u}).");
             if (start.HasValue) q.Add(field + "_start", IsoDate.ForFilter(start.Value));
             if (end.HasValue) q.Add(field + "_end", IsoDate.ForFilter(end.Value));

@@ -65,7 +65,7 @@ namespace CommCare.Client.Api
                 var first = new Uri(baseUri, q.ToString());
                 return new CCPagedResult<CCForm>(_c.Engine, () => new OffsetWalker<CCForm>(first), FormParser.Read, _c.Sink, _c.Token);
             }
-            if (query.IndexedOnStart.HasValue && query.IndexedOnEnd.HasValue && query.IndexedOnStart > query.IndexedOnEnd)
+            if (query.IndexedOnStart.HasValue && query.IndexedOnEnd.HasValue && IsoDate.ToUtc(query.IndexedOnStart.Value) > IsoDate.ToUtc(query.IndexedOnEnd.Value))
                 throw new CCApiException(CCErrorKind.InvalidArgument, "The indexed_on range is empty: its start is after its end.");
             return new CCPagedResult<CCForm>(_c.Engine,
                 () => new IndexedOnWalker<CCForm>(baseUri, q, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, f => f.Id, f => f.IndexedOn),

@@ -10,7 +10,7 @@ namespace CommCare.Client.Http
     {
         // Query or form fields that may carry a secret (CommCare still accepts ?api_key= on old endpoints).
         private static readonly Regex SecretField = new Regex(
-            @"(?<name>(?:^|[?&;\s""'])(?:api_?key|apikey|password|passwd|token|access_token|refresh_token|secret|otp|key)\b[""']?\s*[=:]\s*[""']?)(?<value>[^&;\s""',}]+)",
+            @"(?<name>(?:^|[?&;\s""'{,])(?:api_?key|apikey|password|passwd|token|access_token|refresh_token|secret|otp|key)\b[""']?\s*[=:]\s*)(?<value>""(?:[^""\\]|\\.)*""|'(?:[^'\\]|\\.)*'|[^&;\s""',}]+)",
             RegexOptions.IgnoreCase | RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
         private static readonly Regex AuthHeader = new Regex(
@@ -28,7 +28,13 @@ namespace CommCare.Client.Http
         public static string Text(string? text)
         {
             if (string.IsNullOrEmpty(text)) return text ?? "";
-            string s = SecretField.Replace(text, m => m.Groups["name"].Value + "***");
+            string s = SecretField.Replace(text, m =>
+            {
+                string v = m.Groups["value"].Value;
+                char q = v[0];
+                // A quoted value is masked whole, quotes kept, so JSON stays JSON.
+                return m.Groups["name"].Value + (q == '"' || q == '\'' ? q + "***" + q : "***");
+            });
             s = AuthHeader.Replace(s, m => m.Groups["scheme"].Value + "***");
             return s;
         }

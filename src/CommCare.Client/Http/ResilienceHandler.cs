@@ -153,14 +153,23 @@ namespace CommCare.Client.Http
             if (string.IsNullOrEmpty(raw)) return null;
             if (double.TryParse(raw, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds))
                 return seconds < 0 || double.IsNaN(seconds) || double.IsInfinity(seconds) ? (TimeSpan?)null : TimeSpan.FromSeconds(Math.Min(seconds, 86400));
-            if (DateTimeOffset.TryParseExact(raw, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when)
-                || DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out when))
+            // Only the HTTP-date forms (RFC 7231 §7.1.1.1): a lenient parse would read "3,4" or "12:00" as dates.
+            if (DateTimeOffset.TryParseExact(raw, HttpDateFormats, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var when))
             {
                 var d = when - now;
-                return d < TimeSpan.Zero ? TimeSpan.Zero : d;
+                if (d < TimeSpan.Zero) return TimeSpan.Zero;
+                return d > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : d;
             }
             return null;
         }
+
+        private static readonly string[] HttpDateFormats =
+        {
+            "r",                                   // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+            "dddd, dd-MMM-yy HH:mm:ss 'GMT'",      // obsolete RFC 850
+            "ddd MMM d HH:mm:ss yyyy",             // obsolete asctime
+        };
 
         private static class Jitter
         {

@@ -74,7 +74,7 @@ namespace CommCare.Client.Json
                             if (IsoDate.TryParse(raw, out var d)) c.DateOpened = d;
                             else props[name] = raw;
                         }
-                        else r.Skip();
+                        else props[name] = JsonValue.Read(ref r);   // null or odd types: keep, don't drop
                         break;
                     default: props[name] = JsonValue.Read(ref r); break;
                 }

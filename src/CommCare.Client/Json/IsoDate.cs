@@ -100,9 +100,12 @@ namespace CommCare.Client.Json
         /// <summary>The one form the v0.5 case/form filters accept for a full timestamp:
         /// yyyy-MM-ddTHH:mm:ss.ffffff in UTC with no Z (a Z is rejected with 400).</summary>
         public static string ForFilter(DateTime value)
-        {
-            DateTime utc = value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value; // Unspecified is taken as UTC, as the server does
-            return utc.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
-        }
+            => ToUtc(value).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+
+        /// <summary>Local → UTC; Unspecified is taken as UTC, as the server does with a naive value.</summary>
+        public static DateTime ToUtc(DateTime value)
+            => value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc);
+
+        public static DateTime? ToUtc(DateTime? value) => value.HasValue ? ToUtc(value.Value) : (DateTime?)null;
     }
 }

@@ -63,7 +63,8 @@ namespace CommCare.Client.Paging
         public IndexedOnWalker(Uri baseUri, QueryString filters, int limit, DateTime? start, DateTime? end,
             Func<T, string> id, Func<T, DateTime?> indexedOn)
         {
-            _baseUri = baseUri; _filters = filters; _limit = limit; _start = start; _end = end; _id = id; _indexedOn = indexedOn;
+            // Bounds are compared with the records' UTC times, so they must be UTC too (PowerShell gives Local).
+            _baseUri = baseUri; _filters = filters; _limit = limit; _start = IsoDate.ToUtc(start); _end = IsoDate.ToUtc(end); _id = id; _indexedOn = indexedOn;
         }
 
         public Uri First() => WindowUri();
