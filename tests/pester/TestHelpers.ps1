@@ -36,7 +36,8 @@ function Invoke-Emu {
 
 function Reset-Emu([string] $Url) { Invoke-Emu $Url 'reset' | Out-Null }
 
-function Get-EmuRequests([string] $Url) { @(Invoke-Emu $Url 'requests' -Method GET) }
+# Invoke-RestMethod returns a JSON array as one object: unroll it into one log entry per request.
+function Get-EmuRequests([string] $Url) { $log = Invoke-Emu $Url 'requests' -Method GET; foreach ($r in $log) { $r } }
 
 function New-AdminCredential([string] $Key = $script:AdminKey) {
     [pscredential]::new($script:AdminUser, (ConvertTo-SecureString $Key -AsPlainText -Force))
