@@ -47,7 +47,7 @@ function Measure-Runs([string] $Name, [scriptblock] $Run) {
 
 $connect = "Import-Module '$ModulePsd1'; `$null = Connect-CCServer -Server '{0}' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001' -RequestsPerSecond 0 -RequestsPerMinute 0 -RequestsPerHour 0 -SkipValidation"
 $irmLoop = @'
-$h = @{ Authorization = 'ApiKey admin@example.com:emu-admin-key-0001' }
+$h = @{{ Authorization = 'ApiKey admin@example.com:emu-admin-key-0001' }}
 $u = '{0}/a/demo/api/v0.5/{1}/?limit={2}&{3}'; $n = 0
 $sw = [Diagnostics.Stopwatch]::StartNew()
 while ($u) {{
