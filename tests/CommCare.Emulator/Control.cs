@@ -1,0 +1,306 @@
+using System;
+using System.Buffers;
+using System.IO;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace CommCare.Emulator;
+
+/// <summary>
+/// The control plane under /_emulator/ (no auth, not logged, never faulted or throttled). See README.md.
+/// </summary>
+public static class Control
+{
+    private static readonly SemaphoreSlim RegenLock = new(1, 1);
+
+    public static void Map(WebApplication app, EmulatorState st)
+    {
+        app.MapMethods("/_emulator/health", new[] { "GET" }, (RequestDelegate)(ctx =>
+            Json(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("ok", true);
+                w.WriteString("baseUrl", st.BaseUrl);
+                w.WriteBoolean("dataReady", st.Data is not null);
+                w.WriteEndObject();
+            })));
+
+        app.MapMethods("/_emulator/reset", new[] { "POST" }, (RequestDelegate)(ctx =>
+        {
+            st.Reset();
+            return Json(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("ok", true);
+                w.WriteEndObject();
+            });
+        }));
+
+        app.MapMethods("/_emulator/dataset", new[] { "GET" }, (RequestDelegate)(ctx =>
+            st.Data is { } ds ? Json(ctx, 200, w => WriteDataSet(w, ds)) : Error(ctx, 503, "data set not ready")));
+
+        app.MapMethods("/_emulator/dataset", new[] { "POST" }, (RequestDelegate)(async ctx =>
+        {
+            using var doc = await ReadBody(ctx);
+            if (doc is null)
+            {
+                await Error(ctx, 400, "body must be a JSON object");
+                return;
+            }
+            DataSetSpec spec;
+            try
+            {
+                spec = ParseSpec(doc.RootElement);
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                await Error(ctx, 400, e.Message);
+                return;
+            }
+            await RegenLock.WaitAsync();
+            DataSet ds;
+            try
+            {
+                ds = await Task.Run(() => st.Regenerate(spec));
+            }
+            finally
+            {
+                RegenLock.Release();
+            }
+            await Json(ctx, 200, w => WriteDataSet(w, ds));
+        }));
+
+        app.MapMethods("/_emulator/config", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, w => WriteConfig(w, st.Config))));
+        app.MapMethods("/_emulator/config", new[] { "POST" }, (RequestDelegate)(async ctx =>
+        {
+            using var doc = await ReadBody(ctx);
+            if (doc is null)
+            {
+                await Error(ctx, 400, "body must be a JSON object");
+                return;
+            }
+            var cfg = st.Config;
+            var root = doc.RootElement;
+            if (root.TryGetProperty("nextStyle", out var ns))
+            {
+                var s = ns.ValueKind == JsonValueKind.String ? ns.GetString() : null;
+                NextStyle? style = s?.ToLowerInvariant() switch
+                {
+                    "path" => NextStyle.Path,
+                    "query" => NextStyle.Query,
+                    "absolute" => NextStyle.Absolute,
+                    _ => null,
+                };
+                if (style is null)
+                {
+                    await Error(ctx, 400, "nextStyle must be \"path\", \"query\" or \"absolute\"");
+                    return;
+                }
+                cfg = cfg with { NextStyle = style.Value };
+            }
+            if (root.TryGetProperty("appendSlash", out var asl))
+            {
+                if (asl.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    await Error(ctx, 400, "appendSlash must be a boolean");
+                    return;
+                }
+                cfg = cfg with { AppendSlash = asl.GetBoolean() };
+            }
+            st.Config = cfg;
+            await Json(ctx, 200, w => WriteConfig(w, cfg));
+        }));
+
+        app.MapMethods("/_emulator/faults", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, st.Faults.Describe)));
+        app.MapMethods("/_emulator/faults", new[] { "DELETE" }, (RequestDelegate)(ctx =>
+        {
+            st.Faults.Reset();
+            return Json(ctx, 200, st.Faults.Describe);
+        }));
+        app.MapMethods("/_emulator/faults", new[] { "POST" }, (RequestDelegate)(async ctx =>
+        {
+            using var doc = await ReadBody(ctx);
+            if (doc is null)
+            {
+                await Error(ctx, 400, "body must be a JSON object");
+                return;
+            }
+            try
+            {
+                st.Faults.Configure(doc.RootElement);
+                if (doc.RootElement.TryGetProperty("rateLimit", out var rl)) ConfigureRateLimit(st, rl);
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                await Error(ctx, 400, e.Message);
+                return;
+            }
+            await Json(ctx, 200, st.Faults.Describe);
+        }));
+
+        app.MapMethods("/_emulator/ratelimit", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, w => WriteRateLimit(w, st))));
+        app.MapMethods("/_emulator/ratelimit", new[] { "POST" }, (RequestDelegate)(async ctx =>
+        {
+            using var doc = await ReadBody(ctx);
+            if (doc is null)
+            {
+                await Error(ctx, 400, "body must be a JSON object");
+                return;
+            }
+            try
+            {
+                var root = doc.RootElement;
+                ConfigureRateLimit(st, root.TryGetProperty("rateLimit", out var rl) ? rl : root);
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                await Error(ctx, 400, e.Message);
+                return;
+            }
+            await Json(ctx, 200, w => WriteRateLimit(w, st));
+        }));
+
+        app.MapMethods("/_emulator/requests", new[] { "GET" }, (RequestDelegate)(ctx =>
+        {
+            int? last = int.TryParse(ctx.Request.Query["last"], out var n) ? n : null;
+            var entries = st.Log.Snapshot(last);
+            return Json(ctx, 200, w => RequestLog.WriteEntries(w, entries));
+        }));
+        app.MapMethods("/_emulator/requests", new[] { "DELETE" }, (RequestDelegate)(ctx =>
+        {
+            st.Log.Clear();
+            return Json(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("ok", true);
+                w.WriteEndObject();
+            });
+        }));
+        app.MapMethods("/_emulator/stats", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, st.Log.WriteStats)));
+
+        app.Map("/_emulator/{**rest}", (RequestDelegate)(ctx => Error(ctx, 404, "unknown control endpoint or method")));
+    }
+
+    private static void ConfigureRateLimit(EmulatorState st, JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw new FormatException("rateLimit must be a JSON object");
+        var ps = e.TryGetProperty("perSecond", out var a) && a.ValueKind == JsonValueKind.Number ? a.GetInt32() : 0;
+        var pm = e.TryGetProperty("perMinute", out var b) && b.ValueKind == JsonValueKind.Number ? b.GetInt32() : 0;
+        if (ps < 0 || pm < 0) throw new FormatException("limits must be >= 0");
+        st.RateLimit.Configure(ps, pm);
+    }
+
+    private static DataSetSpec ParseSpec(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw new FormatException("body must be a JSON object");
+        int Int(string name, int def)
+        {
+            if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return def;
+            var i = v.GetInt32();
+            if (i < 0 || i > 5_000_000) throw new FormatException($"{name} must be between 0 and 5000000");
+            return i;
+        }
+        var seed = e.TryGetProperty("seed", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt64() : 1;
+        return new DataSetSpec(
+            Int("cases", DataSetSpec.DefaultCases),
+            Int("forms", DataSetSpec.DefaultForms),
+            Int("sameTimestampForms", 0),
+            Int("sameTimestampCases", 0),
+            seed);
+    }
+
+    public static void WriteDataSet(Utf8JsonWriter w, DataSet ds)
+    {
+        w.WriteStartObject();
+        var demo = ds.Domains["demo"];
+        w.WriteNumber("cases", demo.Cases.Length);
+        w.WriteNumber("forms", demo.Forms.Length);
+        w.WriteNumber("archivedForms", demo.ArchivedForms);
+        w.WriteNumber("sameTimestampForms", ds.Spec.SameTimestampForms);
+        w.WriteNumber("sameTimestampCases", ds.Spec.SameTimestampCases);
+        w.WriteNumber("seed", ds.Spec.Seed);
+        w.WriteNumber("generationMs", Math.Round(ds.GenerationMs, 1));
+        w.WriteStartObject("domains");
+        foreach (var (name, d) in ds.Domains)
+        {
+            w.WriteStartObject(name);
+            w.WriteNumber("cases", d.Cases.Length);
+            w.WriteNumber("forms", d.Forms.Length);
+            w.WriteNumber("archivedForms", d.ArchivedForms);
+            DateProp(w, "sharedCaseIndexedOn", d.SharedCaseIndexedOn);
+            DateProp(w, "sharedFormIndexedOn", d.SharedFormIndexedOn);
+            DateProp(w, "firstCaseIndexedOn", d.CaseIndexedOn.Length > 0 ? d.CaseIndexedOn[0] : 0);
+            DateProp(w, "lastCaseIndexedOn", d.CaseIndexedOn.Length > 0 ? d.CaseIndexedOn[^1] : 0);
+            DateProp(w, "firstFormIndexedOn", d.FormIndexedOn.Length > 0 ? d.FormIndexedOn[0] : 0);
+            DateProp(w, "lastFormIndexedOn", d.FormIndexedOn.Length > 0 ? d.FormIndexedOn[^1] : 0);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void DateProp(Utf8JsonWriter w, string name, long ticks)
+    {
+        if (ticks == 0) w.WriteNull(name);
+        else w.WriteString(name, Dates.ToString(ticks, DateStyle.MicroZ));
+    }
+
+    private static void WriteConfig(Utf8JsonWriter w, EmulatorConfig c)
+    {
+        w.WriteStartObject();
+        w.WriteString("nextStyle", c.NextStyle.ToString().ToLowerInvariant());
+        w.WriteBoolean("appendSlash", c.AppendSlash);
+        w.WriteEndObject();
+    }
+
+    private static void WriteRateLimit(Utf8JsonWriter w, EmulatorState st)
+    {
+        var (ps, pm) = st.RateLimit.Limits;
+        w.WriteStartObject();
+        w.WriteNumber("perSecond", ps);
+        w.WriteNumber("perMinute", pm);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads the request body as JSON; an empty body counts as <c>{}</c>; null when it is not a JSON object.</summary>
+    private static async Task<JsonDocument?> ReadBody(HttpContext ctx)
+    {
+        using var ms = new MemoryStream();
+        await ctx.Request.Body.CopyToAsync(ms);
+        if (ms.Length == 0) return JsonDocument.Parse("{}");
+        try
+        {
+            var doc = JsonDocument.Parse(ms.ToArray());
+            if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
+            doc.Dispose();
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static Task Json(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
+    {
+        var buf = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buf, new JsonWriterOptions { Indented = false }))
+        {
+            write(w);
+        }
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = ApiResponse.JsonType;
+        ctx.Response.ContentLength = buf.WrittenCount;
+        return ctx.Response.Body.WriteAsync(buf.WrittenMemory).AsTask();
+    }
+
+    private static Task Error(HttpContext ctx, int status, string message) => Json(ctx, status, w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("error", message);
+        w.WriteEndObject();
+    });
+}

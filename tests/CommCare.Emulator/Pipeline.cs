@@ -1,0 +1,255 @@
+using System;
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace CommCare.Emulator;
+
+public enum AuthMode
+{
+    /// <summary>Tastypie resource under /a/{domain}/: LoginAndDomainAuthentication / RequirePermissionAuthentication.</summary>
+    DomainResource,
+    /// <summary>User-scope tastypie resource (identity, user_domains): LoginAuthentication.</summary>
+    User,
+}
+
+/// <summary>How one endpoint is guarded.</summary>
+public sealed record ApiSpec(string Name, AuthMode Mode, string? Permission, bool Throttled, bool PlainText401 = false)
+{
+    public string[] Methods { get; init; } = { "GET" };
+}
+
+/// <summary>What a handler gets once method, auth, throttle and faults have been dealt with.</summary>
+public sealed class ApiContext
+{
+    public required HttpContext Http { get; init; }
+    public required EmulatorState State { get; init; }
+    public required QueryParams Query { get; init; }
+    public required Account User { get; init; }
+    public required DataSet Data { get; init; }
+    public string? Domain { get; init; }
+    /// <summary>The request path as sent (not decoded), used for <c>next</c> links.</summary>
+    public required string RawPath { get; init; }
+
+    public string Route(string name) => Http.Request.RouteValues[name]?.ToString() ?? "";
+}
+
+/// <summary>Per-request notes for the request log (HttpContext.Items).</summary>
+public sealed class RequestInfo
+{
+    public const string Key = "emu.info";
+    public string Auth = "none";
+    public string? Fault;
+    public string? User;
+    public int? Status;
+    public bool Throttled;
+    /// <summary>Time spent producing the response (query + page assembly), excluding network writes.</summary>
+    public double HandlerMs;
+}
+
+/// <summary>
+/// The tastypie request order: APPEND_SLASH redirect → method (405) → authentication / authorisation
+/// (400/401/403) → throttle (429) → injected fault → handler.
+/// </summary>
+public static class Pipeline
+{
+    public static RequestDelegate Handle(EmulatorState st, ApiSpec spec, Func<ApiContext, ApiResponse> handler)
+        => ctx => Run(ctx, st, spec, handler);
+
+    public static (string Path, string Query) RawTarget(HttpContext ctx)
+    {
+        var raw = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw) || raw[0] != '/')
+        {
+            return (ctx.Request.PathBase + ctx.Request.Path, ctx.Request.QueryString.HasValue ? ctx.Request.QueryString.Value![1..] : "");
+        }
+        var q = raw.IndexOf('?');
+        return q < 0 ? (raw, "") : (raw[..q], raw[(q + 1)..]);
+    }
+
+    public static RequestInfo Info(HttpContext ctx)
+    {
+        if (ctx.Items.TryGetValue(RequestInfo.Key, out var o) && o is RequestInfo i) return i;
+        var n = new RequestInfo();
+        ctx.Items[RequestInfo.Key] = n;
+        return n;
+    }
+
+    private static async Task Run(HttpContext ctx, EmulatorState st, ApiSpec spec, Func<ApiContext, ApiResponse> handler)
+    {
+        var info = Info(ctx);
+        var (rawPath, rawQuery) = RawTarget(ctx);
+
+        // Django CommonMiddleware APPEND_SLASH (runs before any view).
+        if (!rawPath.EndsWith('/'))
+        {
+            if (st.Config.AppendSlash)
+            {
+                var loc = rawPath + "/" + (rawQuery.Length > 0 ? "?" + rawQuery : "");
+                await WriteAsync(ctx, ApiResponse.Empty(301).Header("Location", loc));
+            }
+            else
+            {
+                await WriteAsync(ctx, ApiResponse.HtmlNotFound());
+            }
+            return;
+        }
+
+        var method = ctx.Request.Method;
+        var allow = string.Join(", ", spec.Methods);
+        if (HttpMethods.IsOptions(method))
+        {
+            var opt = ApiResponse.Text(200, string.Join(",", spec.Methods), ApiResponse.HtmlType).Header("Allow", allow);
+            await WriteAsync(ctx, opt);
+            return;
+        }
+        if (Array.IndexOf(spec.Methods, method.ToUpperInvariant()) < 0)
+        {
+            await WriteAsync(ctx, ApiResponse.Empty(405).Header("Allow", allow));
+            return;
+        }
+
+        var query = new QueryParams(rawQuery);
+        var auth = Auth.Authenticate(ctx, query, spec);
+        info.Auth = auth.LogName;
+        if (auth.Failure is not null)
+        {
+            await WriteAsync(ctx, auth.Failure);
+            return;
+        }
+        var user = auth.User!;
+        info.User = user.Username;
+        var domain = spec.Mode == AuthMode.DomainResource ? ctx.Request.RouteValues["domain"]?.ToString() : null;
+        var denied = Auth.Authorize(user, domain, spec);
+        if (denied is not null)
+        {
+            await WriteAsync(ctx, denied);
+            return;
+        }
+
+        if (spec.Throttled && domain is not null && !st.RateLimit.TryAcquire(domain))
+        {
+            info.Throttled = true;
+            await WriteAsync(ctx, ApiResponse.Empty(429));
+            return;
+        }
+
+        var fault = st.Faults.Next(rawPath);
+        if (fault is not null)
+        {
+            info.Fault = fault.Name;
+            if (fault.Kind == FaultKind.Drop)
+            {
+                info.Status = 0;
+                ctx.Abort();
+                return;
+            }
+            var fr = Faults.Response(fault);
+            if (fr is not null)
+            {
+                await WriteAsync(ctx, fr);
+                return;
+            }
+            if (fault.Kind == FaultKind.Slow && fault.SlowMs > 0)
+            {
+                try
+                {
+                    await Task.Delay(fault.SlowMs, ctx.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+
+        var data = st.Data;
+        if (data is null)
+        {
+            await WriteAsync(ctx, ApiResponse.Empty(503).Header("Retry-After", "1"));
+            return;
+        }
+
+        ApiResponse resp;
+        var t0 = Stopwatch.GetTimestamp();
+        try
+        {
+            resp = handler(new ApiContext
+            {
+                Http = ctx,
+                State = st,
+                Query = query,
+                User = user,
+                Data = data,
+                Domain = domain,
+                RawPath = rawPath,
+            });
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Console.Error.WriteLine($"emulator: unhandled error for {ctx.Request.Method} {rawPath}: {ex}");
+            resp = ApiResponse.ServerError();
+        }
+        info.HandlerMs = Ms(t0);
+        await WriteAsync(ctx, resp, truncate: fault?.Kind == FaultKind.Truncate);
+    }
+
+    /// <summary>Writes a response; with <paramref name="truncate"/> only the first half of the body is sent, then the connection is aborted.</summary>
+    public static async Task WriteAsync(HttpContext ctx, ApiResponse r, bool truncate = false)
+    {
+        var res = ctx.Response;
+        res.StatusCode = r.Status;
+        if (r.ContentType is not null) res.ContentType = r.ContentType;
+        res.Headers["Access-Control-Allow-Origin"] = "*";
+        res.Headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization";
+        foreach (var h in r.Headers) res.Headers.Append(h.Key, h.Value);
+        res.ContentLength = r.Length;
+        if (r.Length == 0 || HttpMethods.IsHead(ctx.Request.Method)) return;
+
+        var limit = truncate ? r.Length / 2 : r.Length;
+        long written = 0;
+        long sinceFlush = 0;
+        var writer = res.BodyWriter;
+        foreach (var seg in r.Body)
+        {
+            var take = (int)Math.Min(seg.Length, limit - written);
+            if (take <= 0) break;
+            writer.Write(seg.Span[..take]);
+            written += take;
+            sinceFlush += take;
+            if (sinceFlush >= 8 << 20)
+            {
+                sinceFlush = 0;
+                var fr = await writer.FlushAsync(ctx.RequestAborted);
+                if (fr.IsCanceled || fr.IsCompleted) return;
+            }
+        }
+        await writer.FlushAsync(ctx.RequestAborted);
+        if (truncate)
+        {
+            Info(ctx).Status = r.Status;
+            // Let the transport hand the bytes to the socket, end the stream with a FIN after them (so the client
+            // really receives the partial body), then drop the connection.
+            var socket = ctx.Features.Get<IConnectionSocketFeature>()?.Socket;
+            await Task.Delay(100);
+            try
+            {
+                socket?.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // already gone
+            }
+            ctx.Abort();
+        }
+    }
+
+    /// <summary>Terminal handler for unknown URLs: Django's HTML 404 page.</summary>
+    public static Task NotFound(HttpContext ctx) => WriteAsync(ctx, ApiResponse.HtmlNotFound());
+
+    public static double Ms(long startTimestamp) => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
+}
