@@ -162,7 +162,7 @@ Import-Module '$(Join-Path $Stage 'CommCare.psd1')'
 Write-Host '--- Connect-CCServer -Server $url -Domain demo -Credential `$cred'
 Connect-CCServer -Server '$url' -Domain demo -Credential `$cred -PassThru | Format-List Server, Domain, UserName, Policy
 Write-Host '--- Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5'
-Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5 | Format-Table
+Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5 | Format-Table | Out-String -Width 160
 Write-Host '--- Get-CCCase | Measure-Object'
 (Get-CCCase | Measure-Object).Count
 Write-Host '--- Get-CCForm | Group-Object Name'

@@ -114,3 +114,27 @@ Describe 'Next links' {
         @(Get-EmuRequests $url).Count | Should -Be 7
     }
 }
+
+Describe 'Cancellation' {
+    BeforeAll { Invoke-Emu $url 'dataset' -Body @{ cases = 100; forms = 10 } | Out-Null }
+    It 'Ctrl+C (StopProcessing) ends an in-flight slow request within a second' {
+        Reset-Emu $url
+        Invoke-Emu $url 'faults' -Body @{ script = @(@{ kind = 'slow' }); slowMs = 20000 } | Out-Null
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript(@"
+Import-Module '$ModulePsd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001' -SkipValidation -RequestsPerSecond 0 -RequestsPerMinute 0 -RequestsPerHour 0
+Get-CCCase
+"@)
+        $handle = $ps.BeginInvoke()
+        # Import and connect take well under 2 s; the list request then hangs for 20 s on the server.
+        Start-Sleep -Seconds 2
+        $ps.InvocationStateInfo.State | Should -Be 'Running'
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 1
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        $ps.Streams.Error.Count | Should -Be 0
+        $ps.Dispose()
+    }
+}
