@@ -15,7 +15,7 @@ namespace CommCare.Client.Json
             string? caseId = null;
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                string name = r.GetString()!;
+                string name = JsonValue.Name(ref r);
                 JsonValue.Value(ref r);
                 switch (name)
                 {
@@ -58,7 +58,7 @@ namespace CommCare.Client.Json
             var props = new Dictionary<string, object?>(StringComparer.Ordinal);
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                string name = r.GetString()!;
+                string name = JsonValue.Name(ref r);
                 JsonValue.Value(ref r);
                 switch (name)
                 {
@@ -88,13 +88,13 @@ namespace CommCare.Client.Json
             if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); return map; }
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                var idx = new CCCaseIndex { Identifier = r.GetString()! };
+                var idx = new CCCaseIndex { Identifier = JsonValue.Name(ref r) };
                 JsonValue.Value(ref r);
                 if (r.TokenType == JsonTokenType.StartObject)
                 {
                     while (r.Read() && r.TokenType != JsonTokenType.EndObject)
                     {
-                        string name = r.GetString()!;
+                        string name = JsonValue.Name(ref r);
                         JsonValue.Value(ref r);
                         switch (name)
                         {
@@ -117,7 +117,7 @@ namespace CommCare.Client.Json
             if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); return map; }
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                string key = r.GetString()!;
+                string key = JsonValue.Name(ref r);
                 JsonValue.Value(ref r);
                 if (r.TokenType == JsonTokenType.StartObject) map[key] = Read(ref r);
                 else r.Skip();
@@ -131,7 +131,7 @@ namespace CommCare.Client.Json
             if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); return map; }
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                string key = r.GetString()!;
+                string key = JsonValue.Name(ref r);
                 JsonValue.Value(ref r);
                 var list = new List<CCForm>();
                 if (r.TokenType == JsonTokenType.StartArray)

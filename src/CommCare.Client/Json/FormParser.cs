@@ -14,7 +14,7 @@ namespace CommCare.Client.Json
             var f = new CCForm();
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                string name = r.GetString()!;
+                string name = JsonValue.Name(ref r);
                 JsonValue.Value(ref r);
                 switch (name)
                 {
@@ -69,7 +69,7 @@ namespace CommCare.Client.Json
             if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); return m; }
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                string name = r.GetString()!;
+                string name = JsonValue.Name(ref r);
                 JsonValue.Value(ref r);
                 switch (name)
                 {
@@ -100,13 +100,13 @@ namespace CommCare.Client.Json
             if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); return map; }
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                var a = new CCFormAttachment { Name = r.GetString()! };
+                var a = new CCFormAttachment { Name = JsonValue.Name(ref r) };
                 JsonValue.Value(ref r);
                 if (r.TokenType == JsonTokenType.StartObject)
                 {
                     while (r.Read() && r.TokenType != JsonTokenType.EndObject)
                     {
-                        string name = r.GetString()!;
+                        string name = JsonValue.Name(ref r);
                         JsonValue.Value(ref r);
                         switch (name)
                         {
@@ -133,7 +133,7 @@ namespace CommCare.Client.Json
             var i = new CCIdentity();
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                string name = r.GetString()!;
+                string name = JsonValue.Name(ref r);
                 JsonValue.Value(ref r);
                 switch (name)
                 {

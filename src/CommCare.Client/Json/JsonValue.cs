@@ -15,7 +15,7 @@ namespace CommCare.Client.Json
         {
             switch (r.TokenType)
             {
-                case JsonTokenType.String: return r.GetString();
+                case JsonTokenType.String: return Utf8StringCache.Current.Get(ref r);
                 case JsonTokenType.Number:
                     if (r.TryGetInt64(out long l)) return l;
                     return r.GetDouble();
@@ -31,24 +31,39 @@ namespace CommCare.Client.Json
             }
         }
 
+        [ThreadStatic] private static Stack<List<KeyValuePair<string, object?>>>? _scratch;
+
         public static Dictionary<string, object?> ReadObject(ref Utf8JsonReader r)
         {
             Expect(ref r, JsonTokenType.StartObject);
-            var d = new Dictionary<string, object?>(StringComparer.Ordinal);
-            while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+            // Collect first, then build the dictionary at its final size: no rehashing garbage per record.
+            var pool = _scratch ??= new Stack<List<KeyValuePair<string, object?>>>();
+            var items = pool.Count > 0 ? pool.Pop() : new List<KeyValuePair<string, object?>>(32);
+            try
             {
-                string name = r.GetString()!;
-                r.Read();
-                d[name] = Read(ref r);
+                var names = Utf8StringCache.Current;
+                while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+                {
+                    string name = names.Get(ref r);
+                    r.Read();
+                    items.Add(new KeyValuePair<string, object?>(name, Read(ref r)));
+                }
+                var d = new Dictionary<string, object?>(items.Count, StringComparer.Ordinal);
+                foreach (var kv in items) d[kv.Key] = kv.Value;
+                return d;
             }
-            return d;
+            finally
+            {
+                items.Clear();
+                pool.Push(items);
+            }
         }
 
         public static string? ReadString(ref Utf8JsonReader r)
         {
             switch (r.TokenType)
             {
-                case JsonTokenType.String: return r.GetString();
+                case JsonTokenType.String: return Utf8StringCache.Current.Get(ref r);
                 case JsonTokenType.Null: return null;
                 case JsonTokenType.Number:
                 case JsonTokenType.True:
@@ -80,6 +95,9 @@ namespace CommCare.Client.Json
             r.Skip();
             return null;
         }
+
+        /// <summary>The current property name, reusing the string when it was seen before.</summary>
+        public static string Name(ref Utf8JsonReader r) => Utf8StringCache.Current.Get(ref r);
 
         public static DateTime? ReadDate(ref Utf8JsonReader r)
         {
