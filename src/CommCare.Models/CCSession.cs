@@ -22,8 +22,9 @@ namespace CommCare.Models
         private readonly SecureString _secret;
 
         internal CCSession(Uri server, string domain, string? userName, SecureString secret,
-            CCAuthenticationType authenticationType, CCThrottlePolicy policy, string? userId = null, Guid? id = null)
+            CCAuthenticationType authenticationType, CCThrottlePolicy policy, string? userId = null, Guid? id = null, object? engineKey = null)
         {
+            EngineKey = engineKey ?? new object();
             Server = server ?? throw new ArgumentNullException(nameof(server));
             if (string.IsNullOrWhiteSpace(domain)) throw new ArgumentException("A domain (project space name) is required.", nameof(domain));
             Domain = domain;
@@ -56,6 +57,10 @@ namespace CommCare.Models
         /// <summary>Pacing and retry settings.</summary>
         public CCThrottlePolicy Policy { get; }
 
+        /// <summary>Sessions that share this object share one HTTP pipeline (and throttle): copies that
+        /// differ only in what was learned when validating keep it; a new policy or domain gets a new one.</summary>
+        internal object EngineKey { get; }
+
         /// <summary>The secret, for the auth handler only. Never logged or shown.</summary>
         internal SecureString Secret => _secret;
 
@@ -68,7 +73,7 @@ namespace CommCare.Models
             => new CCSession(Server, domain, UserName, _secret, AuthenticationType, Policy, UserId);
 
         internal CCSession WithUserId(string? userId)
-            => new CCSession(Server, Domain, UserName, _secret, AuthenticationType, Policy, userId, Id);
+            => new CCSession(Server, Domain, UserName, _secret, AuthenticationType, Policy, userId, Id, EngineKey);
 
         /// <summary>Whether plain HTTP is allowed: only for loopback addresses.</summary>
         public static bool IsAllowedServer(Uri server)

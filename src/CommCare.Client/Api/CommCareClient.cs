@@ -18,12 +18,13 @@ namespace CommCare.Client.Api
         public CommCareClient(CCSession session, ICCMessageSink? sink = null, CancellationToken token = default)
         {
             if (session == null) throw new ArgumentNullException(nameof(session));
+            Session = session;
             Engine = CCHttpEngine.For(session);
             Sink = sink ?? NullMessageSink.Instance;
             Token = token;
         }
 
-        public CCSession Session => Engine.Session;
+        public CCSession Session { get; }
         public CasesApi Cases => new CasesApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);

@@ -14,10 +14,10 @@ namespace CommCare.Client.Http
     /// </summary>
     internal sealed class CCHttpEngine
     {
-        private static readonly ConditionalWeakTable<CCSession, CCHttpEngine> Engines = new ConditionalWeakTable<CCSession, CCHttpEngine>();
+        private static readonly ConditionalWeakTable<object, CCHttpEngine> Engines = new ConditionalWeakTable<object, CCHttpEngine>();
         private const string ClientName = "CommCare";
 
-        public static CCHttpEngine For(CCSession session) => Engines.GetValue(session, s => new CCHttpEngine(s));
+        public static CCHttpEngine For(CCSession session) => Engines.GetValue(session.EngineKey, _ => new CCHttpEngine(session));
 
         private readonly ServiceProvider _services;
 
