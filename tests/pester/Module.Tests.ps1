@@ -22,6 +22,35 @@ Describe 'The staged module' {
         (Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll).Name | Should -Contain 'Polly.Core.dll'
     }
 
+    It 'can bind every assembly reference on Windows PowerShell 5.1 (shipped copy at the same or a higher version, or .NET Framework)' {
+        # 5.1 has no binding redirects: ModuleInitializer serves our copy for any version up to the one shipped.
+        # This checks that promise statically, since Windows PowerShell cannot run here.
+        $dir = Split-Path $ModulePsd1
+        $files = @(Get-ChildItem $dir -Filter *.dll) + @(Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll)
+        $shipped = @{}
+        foreach ($f in $files) { $n = [Reflection.AssemblyName]::GetAssemblyName($f.FullName); $shipped[$n.Name] = $n.Version }
+        $framework = 'netstandard', 'mscorlib', 'System', 'System.Core', 'System.Net.Http', 'System.Numerics', 'System.Xml', 'System.Xml.Linq',
+            'System.Runtime.Serialization', 'System.Data', 'System.ComponentModel.DataAnnotations', 'System.Configuration', 'System.Management.Automation'
+        $problems = foreach ($f in $files) {
+            $stream = [IO.File]::OpenRead($f.FullName)
+            try {
+                $pe = [Reflection.PortableExecutable.PEReader]::new($stream)
+                $md = [Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
+                foreach ($h in $md.AssemblyReferences) {
+                    $ref = $md.GetAssemblyReference($h)
+                    $name = $md.GetString($ref.Name)
+                    if ($shipped.ContainsKey($name)) {
+                        if ($ref.Version -gt $shipped[$name]) { "$($f.Name) wants $name $($ref.Version) but $($shipped[$name]) ships" }
+                    }
+                    elseif ($name -notin $framework) { "$($f.Name) references $name, which neither ships nor is part of .NET Framework" }
+                }
+                $pe.Dispose()
+            } finally { $stream.Dispose() }
+        }
+        $problems | Should -BeNullOrEmpty
+        $shipped.Count | Should -BeGreaterThan 15
+    }
+
     It 'loads the client and its dependencies in a private load context, the models in the default one' {
         $r = Invoke-FreshPwsh @"
 Import-Module '$ModulePsd1'
