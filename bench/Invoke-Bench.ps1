@@ -13,11 +13,13 @@ param(
     [int] $Forms = 100000,
     [int] $Cases = 100000,
     [int] $MemoryLarge = 1000000,
-    [int] $MemorySmall = 10000
+    [int] $MemorySmall = 10000,
+    # Defaults to the emulator built by build.ps1.
+    [string] $EmulatorDll
 )
 $ErrorActionPreference = 'Stop'
 $env:COMMCARE_MODULE_PSD1 = $ModulePsd1
-$env:COMMCARE_EMULATOR_DLL = Join-Path $Root "tests/CommCare.Emulator/bin/$Configuration/net10.0/CommCare.Emulator.dll"
+$env:COMMCARE_EMULATOR_DLL = if ($EmulatorDll) { $EmulatorDll } else { Join-Path $Root "tests/CommCare.Emulator/bin/$Configuration/net10.0/CommCare.Emulator.dll" }
 . (Join-Path $Root 'tests/pester/TestHelpers.ps1')
 
 Write-Host '==> building the floor reader'
