@@ -30,8 +30,30 @@ namespace CommCare.Models
         public string? SubmitIp { get; internal set; }
         /// <summary>The device's meta block.</summary>
         public CCFormMetadata Metadata { get; internal set; } = new CCFormMetadata();
-        /// <summary>The form body: nested dictionaries and lists, attribute names start with '@'.</summary>
-        public IDictionary<string, object?> Form { get; internal set; } = new Dictionary<string, object?>(StringComparer.Ordinal);
+        private IDictionary<string, object?>? _form;
+        private byte[]? _formJson;
+
+        /// <summary>Turns raw form-body JSON into dictionaries; set by the client library.</summary>
+        internal static Func<byte[], IDictionary<string, object?>>? BodyParser;
+
+        /// <summary>The form body: nested dictionaries and lists, attribute names start with '@'.
+        /// Parsed on first use: scripts that only read metadata never pay for it.</summary>
+        public IDictionary<string, object?> Form
+        {
+            get
+            {
+                if (_form != null) return _form;
+                var raw = _formJson;
+                var parsed = raw != null && BodyParser != null ? BodyParser(raw) : new Dictionary<string, object?>(StringComparer.Ordinal);
+                _form = parsed;      // a race only parses twice; both results are equal
+                _formJson = null;
+                return parsed;
+            }
+            internal set { _form = value; _formJson = null; }
+        }
+
+        /// <summary>Keeps the body's JSON for parsing on first use.</summary>
+        internal void SetFormJson(byte[] json) { _formJson = json; _form = null; }
         public IDictionary<string, CCFormAttachment> Attachments { get; internal set; } = new Dictionary<string, CCFormAttachment>(StringComparer.Ordinal);
         /// <summary>With -IncludeCases: the cases the form touched.</summary>
         public IReadOnlyList<CCCase>? Cases { get; internal set; }

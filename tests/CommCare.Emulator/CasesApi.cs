@@ -59,9 +59,9 @@ public static class CasesApi
         var dd = ctx.Data.For(ctx.Domain!);
         if (dd is null || !dd.CaseById.TryGetValue(ctx.Route("id"), out var c)) return ApiResponse.Empty(404);
         var extras = Extras(ctx.Query);
-        if (extras == CaseExtras.None) return ApiResponse.Json(200, c.Json);
+        if (extras == CaseExtras.None) return ApiResponse.Json(200, dd.CaseJson(c));
         var w = new PyJsonWriter(8192);
-        new RecordJson(dd, ctx.State.BaseUrl).WriteCase(w, c, extras);
+        dd.Serializer.WriteCase(w, c, extras);
         return ApiResponse.Json(200, w.ToArray());
     }
 
@@ -73,7 +73,7 @@ public static class CasesApi
         RecordQuery<CaseRec> query;
         try
         {
-            query = BuildQuery(q);
+            query = BuildQuery(q, dd);
             var order = FilterParams.OrderBy(q, Fields, Ordering);
             if (order is null) query.Sort.Add(new SortKey<CaseRec>("server_date_modified", Ordering["server_date_modified"], false));
             else query.Sort.AddRange(order);
@@ -91,13 +91,13 @@ public static class CasesApi
 
         var extras = Extras(q);
         var objects = new List<ReadOnlyMemory<byte>>(page.Count);
-        RecordJson? rj = extras == CaseExtras.None ? null : new RecordJson(dd, ctx.State.BaseUrl);
+        RecordJson? rj = extras == CaseExtras.None ? null : dd.Serializer;
         var w = rj is null ? null : new PyJsonWriter(8192);
         foreach (var s in page)
         {
             if (rj is null)
             {
-                objects.Add(dd.Cases[s].Json);
+                objects.Add(dd.CaseJson(dd.Cases[s]));
                 continue;
             }
             w!.Reset();
@@ -118,7 +118,7 @@ public static class CasesApi
     };
 
     /// <summary>es_query_from_get_params(doc_type='case') with case_param_consumers.</summary>
-    private static RecordQuery<CaseRec> BuildQuery(QueryParams q)
+    private static RecordQuery<CaseRec> BuildQuery(QueryParams q, DomainData dd)
     {
         var items = new Dictionary<string, string>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -139,9 +139,9 @@ public static class CasesApi
         if (FilterParams.PopTerm(items, "case_name") is { } caseName)
             query.Predicates.Add(AnalyzedTerm(caseName.ToLowerInvariant(), static c => c.Name));
         if (FilterParams.PopTerm(items, "case_type") is { } caseType)
-            query.Predicates.Add(AnalyzedTerm(caseType.ToLowerInvariant(), static c => c.Type));
+            query.SeqPredicates.Add(TypeFilter(dd, caseType.ToLowerInvariant(), exact: false));
         if (FilterParams.PopTerm(items, "type.exact") is { } typeExact)
-            query.Predicates.Add(c => c.Type == typeExact);
+            query.SeqPredicates.Add(TypeFilter(dd, typeExact, exact: true));
         if (FilterParams.PopTerm(items, "name.exact") is { } nameExact)
             query.Predicates.Add(c => c.Name == nameExact);
         if (FilterParams.PopTerm(items, "external_id.exact") is { } extExact)
@@ -159,13 +159,44 @@ public static class CasesApi
         (g, l) = FilterParams.PopDateRange(items, "indexed_on");
         query.IndexedRange(g, l);
 
-        // everything else: generic term filter (value lower-cased)
+        // everything else: generic term filter (value lower-cased); hot fields use dense arrays
         foreach (var key in order)
         {
             if (!items.TryGetValue(key, out var value)) continue;
+            if (key == "type")
+            {
+                query.SeqPredicates.Add(TypeFilter(dd, value.ToLowerInvariant(), exact: false));
+                continue;
+            }
+            if (key == "closed")
+            {
+                var v = value.ToLowerInvariant();
+                var closed = dd.CaseClosed;
+                query.SeqPredicates.Add(v switch
+                {
+                    "true" => i => closed[i],
+                    "false" => i => !closed[i],
+                    _ => static _ => false,
+                });
+                continue;
+            }
             query.Predicates.Add(FilterParams.GenericTerm<CaseRec>(key, value, static (c, f) => c.Field(f)));
         }
         return query;
+    }
+
+    /// <summary>Case type filter on the dense patient/household array (types are "patient" and "household").</summary>
+    private static Func<int, bool> TypeFilter(DomainData dd, string value, bool exact)
+    {
+        var isPatient = dd.CaseIsPatient;
+        var v = exact ? value : value.ToLowerInvariant();
+        if (!exact && value.AsSpan().ContainsAny(" \t\r\n")) return static _ => false;
+        return v switch
+        {
+            "patient" => i => isPatient[i],
+            "household" => i => !isPatient[i],
+            _ => static _ => false,
+        };
     }
 
     private static Func<CaseRec, bool> AnalyzedTerm(string lowered, Func<CaseRec, string> field)

@@ -39,8 +39,17 @@ public static class Control
             });
         }));
 
-        app.MapMethods("/_emulator/dataset", new[] { "GET" }, (RequestDelegate)(ctx =>
-            st.Data is { } ds ? Json(ctx, 200, w => WriteDataSet(w, ds)) : Error(ctx, 503, "data set not ready")));
+        app.MapMethods("/_emulator/dataset", new[] { "GET" }, (RequestDelegate)(async ctx =>
+        {
+            if (st.Data is not { } ds)
+            {
+                await Error(ctx, 503, "data set not ready");
+                return;
+            }
+            // ?wait=true: answer once every record's JSON is pre-serialised
+            if (string.Equals(ctx.Request.Query["wait"], "true", StringComparison.OrdinalIgnoreCase)) await ds.JsonReady;
+            await Json(ctx, 200, w => WriteDataSet(w, ds));
+        }));
 
         app.MapMethods("/_emulator/dataset", new[] { "POST" }, (RequestDelegate)(async ctx =>
         {
@@ -65,6 +74,7 @@ public static class Control
             try
             {
                 ds = await Task.Run(() => st.Regenerate(spec));
+                await ds.JsonReady; // answer when the new set is fully pre-serialised
             }
             finally
             {
@@ -219,10 +229,13 @@ public static class Control
         w.WriteNumber("cases", demo.Cases.Length);
         w.WriteNumber("forms", demo.Forms.Length);
         w.WriteNumber("archivedForms", demo.ArchivedForms);
-        w.WriteNumber("sameTimestampForms", ds.Spec.SameTimestampForms);
-        w.WriteNumber("sameTimestampCases", ds.Spec.SameTimestampCases);
+        w.WriteNumber("sameTimestampForms", ds.Spec.SameTimestampForms > 1 ? Math.Min(ds.Spec.SameTimestampForms, demo.Forms.Length) : 0);
+        w.WriteNumber("sameTimestampCases", ds.Spec.SameTimestampCases > 1 ? Math.Min(ds.Spec.SameTimestampCases, demo.Cases.Length) : 0);
         w.WriteNumber("seed", ds.Spec.Seed);
         w.WriteNumber("generationMs", Math.Round(ds.GenerationMs, 1));
+        w.WriteBoolean("jsonReady", ds.JsonReady.IsCompleted);
+        if (ds.JsonReadyMs is { } jr) w.WriteNumber("jsonReadyMs", Math.Round(jr, 1));
+        else w.WriteNull("jsonReadyMs");
         w.WriteStartObject("domains");
         foreach (var (name, d) in ds.Domains)
         {

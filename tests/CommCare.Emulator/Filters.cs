@@ -27,6 +27,8 @@ public sealed class RecordQuery<T> where T : class
     /// <summary>ExcludedPrefix[i] = number of NOT excluded records with Seq &lt; i (length n+1).</summary>
     public int[]? ExcludedPrefix;
     public readonly List<Func<T, bool>> Predicates = new();
+    /// <summary>Predicates on the record's Seq over dense per-record arrays (no record dereference: cache friendly).</summary>
+    public readonly List<Func<int, bool>> SeqPredicates = new();
     public readonly List<SortKey<T>> Sort = new();
 
     public void IndexedRange(long? gte, long? lte)
@@ -49,8 +51,11 @@ public sealed class RecordQuery<T> where T : class
         }
     }
 
-    private bool Match(T r)
+    private bool Match(T[] records, int seq)
     {
+        foreach (var p in SeqPredicates) if (!p(seq)) return false;
+        if (Predicates.Count == 0) return true;
+        var r = records[seq];
         foreach (var p in Predicates) if (!p(r)) return false;
         return true;
     }
@@ -70,7 +75,7 @@ public sealed class RecordQuery<T> where T : class
         if (b < a) b = a;
         var page = new List<int>(Math.Min(limit, 5000));
         long total = 0;
-        var noPreds = Predicates.Count == 0;
+        var noPreds = Predicates.Count == 0 && SeqPredicates.Count == 0;
         var ex = Excluded;
 
         if (Sort.Count > 1)
@@ -79,7 +84,7 @@ public sealed class RecordQuery<T> where T : class
             for (var i = a; i < b; i++)
             {
                 if (ex is not null && ex[i]) continue;
-                if (noPreds || Match(records[i])) all.Add(i);
+                if (noPreds || Match(records, i)) all.Add(i);
             }
             var keys = Sort;
             all.Sort((x, y) =>
@@ -126,7 +131,7 @@ public sealed class RecordQuery<T> where T : class
             for (var i = a; i < b; i++)
             {
                 if (ex is not null && ex[i]) continue;
-                if (!noPreds && !Match(records[i])) continue;
+                if (!noPreds && !Match(records, i)) continue;
                 if (total >= offset && page.Count < limit) page.Add(i);
                 total++;
             }
@@ -149,7 +154,7 @@ public sealed class RecordQuery<T> where T : class
             {
                 var s = p[i];
                 if (ex is not null && ex[s]) continue;
-                if (!noPreds && !Match(records[s])) continue;
+                if (!noPreds && !Match(records, s)) continue;
                 if (total >= offset && page.Count < limit) page.Add(s);
                 total++;
             }
@@ -167,7 +172,7 @@ public sealed class RecordQuery<T> where T : class
             var s = p[i];
             if (s < a || s >= b) continue;
             if (ex is not null && ex[s]) continue;
-            if (!noPreds && !Match(records[s])) continue;
+            if (!noPreds && !Match(records, s)) continue;
             if (total >= offset && page.Count < limit) page.Add(s);
             total++;
         }

@@ -47,9 +47,9 @@ public static class FormsApi
     {
         var dd = ctx.Data.For(ctx.Domain!);
         if (dd is null || !dd.FormById.TryGetValue(ctx.Route("id"), out var f)) return ApiResponse.Empty(404);
-        if (!ctx.Query.Flag("cases__full")) return ApiResponse.Json(200, f.Json);
+        if (!ctx.Query.Flag("cases__full")) return ApiResponse.Json(200, dd.FormJson(f));
         var w = new PyJsonWriter(16384);
-        new RecordJson(dd, ctx.State.BaseUrl).WriteForm(w, f, withCases: true);
+        dd.Serializer.WriteForm(w, f, withCases: true);
         return ApiResponse.Json(200, w.ToArray());
     }
 
@@ -80,13 +80,13 @@ public static class FormsApi
 
         var full = q.Flag("cases__full");
         var objects = new List<ReadOnlyMemory<byte>>(page.Count);
-        var rj = full ? new RecordJson(dd, ctx.State.BaseUrl) : null;
+        var rj = full ? dd.Serializer : null;
         var w = full ? new PyJsonWriter(16384) : null;
         foreach (var s in page)
         {
             if (rj is null)
             {
-                objects.Add(dd.Forms[s].Json);
+                objects.Add(dd.FormJson(dd.Forms[s]));
                 continue;
             }
             w!.Reset();
@@ -132,9 +132,9 @@ public static class FormsApi
         }
 
         if (FilterParams.PopTerm(items, "xmlns") is { } xmlns)
-            query.Predicates.Add(f => f.Xmlns == xmlns);
+            query.SeqPredicates.Add(XmlnsFilter(dd, xmlns));
         if (FilterParams.PopTerm(items, "xmlns.exact") is { } xmlnsExact)
-            query.Predicates.Add(f => f.Xmlns == xmlnsExact);
+            query.SeqPredicates.Add(XmlnsFilter(dd, xmlnsExact));
         if (FilterParams.PopTerm(items, "case_id") is { } caseId)
         {
             var cases = dd.Cases;
@@ -157,8 +157,35 @@ public static class FormsApi
         foreach (var key in order)
         {
             if (!items.TryGetValue(key, out var value)) continue;
+            if (key == "app_id")
+            {
+                var v = value.ToLowerInvariant();
+                var app2 = dd.FormIsApp2;
+                query.SeqPredicates.Add(v switch
+                {
+                    Generator.App1 => i => !app2[i],
+                    Generator.App2 => i => app2[i],
+                    _ => static _ => false,
+                });
+                continue;
+            }
             query.Predicates.Add(FilterParams.GenericTerm<FormRec>(key, value, static (f, name) => f.Field(name)));
         }
         return query;
+    }
+
+    /// <summary>Exact, case-sensitive xmlns filter on the dense form-kind array (one xmlns per kind).</summary>
+    private static Func<int, bool> XmlnsFilter(DomainData dd, string xmlns)
+    {
+        FormKind? kind = xmlns switch
+        {
+            Generator.XmlnsRegister => FormKind.Register,
+            Generator.XmlnsFollowup => FormKind.Followup,
+            Generator.XmlnsClose => FormKind.Close,
+            _ => null,
+        };
+        if (kind is not { } k) return static _ => false;
+        var kinds = dd.FormKindBySeq;
+        return i => kinds[i] == k;
     }
 }

@@ -20,6 +20,8 @@ public sealed class Options
 {
     public string? PortFile;
     public int Port;
+    /// <summary>Print LISTENING only after every record's JSON is pre-serialised (big sets do that in the background).</summary>
+    public bool WaitJson;
     public DataSetSpec Spec = new();
 
     public static Options Parse(string[] args)
@@ -45,10 +47,11 @@ public sealed class Options
                 case "--same-timestamp-forms": sameForms = IntValue(); break;
                 case "--same-timestamp-cases": sameCases = IntValue(); break;
                 case "--seed": seed = long.Parse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture); break;
+                case "--wait-json": o.WaitJson = true; break;
                 case "-h":
                 case "--help":
                     Console.WriteLine("CommCare.Emulator [--port-file PATH] [--port N] [--cases N] [--forms N] " +
-                                      "[--same-timestamp-forms N] [--same-timestamp-cases N] [--seed N]");
+                                      "[--same-timestamp-forms N] [--same-timestamp-cases N] [--seed N] [--wait-json]");
                     Environment.Exit(0);
                     break;
                 default:
@@ -84,7 +87,13 @@ public static class Program
             if (trace) Console.Error.WriteLine($"  boot {what}: {boot.Elapsed.TotalMilliseconds:F0} ms (since process start {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:F0} ms)");
         }
         T("main");
-        var builder = WebApplication.CreateSlimBuilder(Array.Empty<string>());
+        // No appsettings are used: do not watch the content root (by default the current directory, recursively).
+        Environment.SetEnvironmentVariable("DOTNET_hostBuilder__reloadConfigOnChange", "false");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = Array.Empty<string>(),
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{opts.Port}");
         builder.WebHost.ConfigureKestrel(k =>
@@ -150,8 +159,14 @@ public static class Program
         st.BaseUrl = address;
 
         var sw = Stopwatch.StartNew();
-        st.Regenerate(opts.Spec);
+        var ds = st.Regenerate(opts.Spec);
+        if (opts.WaitJson) await ds.JsonReady;
         var genMs = sw.Elapsed.TotalMilliseconds;
+        if (!ds.JsonReady.IsCompleted)
+        {
+            _ = ds.JsonReady.ContinueWith(t => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"emulator: JSON of all records pre-serialised {ds.JsonReadyMs:F0} ms after generation started")), TaskScheduler.Default);
+        }
         T("generated");
 
         if (opts.PortFile is not null)

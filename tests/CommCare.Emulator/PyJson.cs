@@ -16,31 +16,72 @@ public sealed class PyJsonWriter
 {
     private byte[] _buf;
     private int _len;
+    // Start of the current value in _buf: non-zero only while attached to an external buffer (an arena chunk).
+    private int _start;
+    private bool _external;
+    private byte[]? _own;
     // One entry per open container: true while no member has been written yet.
     private readonly Stack<bool> _first = new();
     private bool _afterKey;
 
-    public PyJsonWriter(int capacity = 1024) => _buf = new byte[Math.Max(capacity, 16)];
+    public PyJsonWriter(int capacity = 1024) => _buf = _own = new byte[Math.Max(capacity, 16)];
 
-    public int Length => _len;
+    public int Length => _len - _start;
 
-    public byte[] ToArray() => _buf.AsSpan(0, _len).ToArray();
+    public byte[] ToArray() => WrittenSpan.ToArray();
 
-    public ReadOnlySpan<byte> WrittenSpan => _buf.AsSpan(0, _len);
+    public ReadOnlySpan<byte> WrittenSpan => _buf.AsSpan(_start, _len - _start);
+
+    /// <summary>True while writing straight into the buffer given to <see cref="Attach"/> (no overflow yet).</summary>
+    public bool IsAttached => _external;
 
     public void Reset()
     {
+        _buf = _own ??= new byte[1024];
+        _external = false;
+        _start = 0;
         _len = 0;
         _first.Clear();
         _afterKey = false;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// Writes the next value directly into <paramref name="buffer"/> from <paramref name="start"/>. If it does not fit,
+    /// the writer moves what it has to its own buffer and continues there (<see cref="IsAttached"/> becomes false).
+    /// </summary>
+    public void Attach(byte[] buffer, int start)
+    {
+        Reset();
+        _buf = buffer;
+        _start = start;
+        _len = start;
+        _external = true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Ensure(int extra)
     {
         if (_len + extra <= _buf.Length) return;
-        var n = Math.Max(_buf.Length * 2, _len + extra);
+        Grow(extra);
+    }
+
+    private void Grow(int extra)
+    {
+        var used = _len - _start;
+        var need = used + extra;
+        if (_external)
+        {
+            var nb = _own is not null && _own.Length >= need ? _own : new byte[Math.Max(need * 2, 8192)];
+            _buf.AsSpan(_start, used).CopyTo(nb);
+            _buf = _own = nb;
+            _external = false;
+            _start = 0;
+            _len = used;
+            return;
+        }
+        var n = Math.Max(_buf.Length * 2, need);
         Array.Resize(ref _buf, n);
+        _own = _buf;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

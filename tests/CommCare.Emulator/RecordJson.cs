@@ -42,7 +42,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         {
             // keyed by index identifier (HQ builds a dict, so siblings sharing "parent" collapse to the last one)
             w.Key("child_cases").BeginObject();
-            if (c.Children.Length > 0) w.Key("parent").RawValue(data.Cases[c.Children[^1]].Json.Span);
+            if (c.Children.Length > 0) w.Key("parent").RawValue(data.CaseJson(data.Cases[c.Children[^1]]).Span);
             w.EndObject();
         }
         w.Prop("closed", c.Closed);
@@ -67,7 +67,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         if ((extras & CaseExtras.ParentCases) != 0)
         {
             w.Key("parent_cases").BeginObject();
-            if (c.ParentSeq >= 0) w.Key("parent").RawValue(data.Cases[c.ParentSeq].Json.Span);
+            if (c.ParentSeq >= 0) w.Key("parent").RawValue(data.CaseJson(data.Cases[c.ParentSeq]).Span);
             w.EndObject();
         }
         w.Key("properties").BeginObject();
@@ -99,7 +99,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         foreach (var g in groups)
         {
             w.Key(g.Key).BeginArray();
-            foreach (var f in g.Value) w.RawValue(f.Json.Span);
+            foreach (var f in g.Value) w.RawValue(data.FormJson(f).Span);
             w.EndArray();
         }
         w.EndObject();
@@ -126,7 +126,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         if (withCases)
         {
             w.Key("cases").BeginArray();
-            foreach (var cs in f.CaseSeqs) w.RawValue(data.Cases[cs].Json.Span);
+            foreach (var cs in f.CaseSeqs) w.RawValue(data.CaseJson(data.Cases[cs]).Span);
             w.EndArray();
         }
         w.Prop("domain", f.Domain);

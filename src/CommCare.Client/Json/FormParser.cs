@@ -37,13 +37,7 @@ namespace CommCare.Client.Json
                     case "submit_ip": f.SubmitIp = JsonValue.ReadString(ref r); break;
                     case "metadata": f.Metadata = ReadMetadata(ref r); break;
                     case "form":
-                        if (r.TokenType == JsonTokenType.StartObject)
-                        {
-                            var body = JsonValue.ReadObject(ref r);
-                            f.Form = body;
-                            if (body.TryGetValue("@xmlns", out var x)) f.Xmlns = x as string;
-                            if (body.TryGetValue("@name", out var n)) f.Name = n as string;
-                        }
+                        if (r.TokenType == JsonTokenType.StartObject) ReadBody(ref r, f);
                         else r.Skip();
                         break;
                     case "attachments": f.Attachments = ReadAttachments(ref r); break;
@@ -61,6 +55,49 @@ namespace CommCare.Client.Json
                 }
             }
             return f;
+        }
+
+        static FormParser()
+        {
+            CCForm.BodyParser = ParseBody;
+        }
+
+        /// <summary>The bytes being parsed, when the caller has them whole (page and detail reads): lets
+        /// the form body be kept as JSON and parsed only when a script reads it.</summary>
+        [ThreadStatic] internal static byte[]? Source;
+
+        private static void ReadBody(ref Utf8JsonReader r, CCForm f)
+        {
+            var source = Source;
+            long start = r.TokenStartIndex;
+            if (source == null)
+            {
+                var body = JsonValue.ReadObject(ref r);
+                f.Form = body;
+                if (body.TryGetValue("@xmlns", out var x)) f.Xmlns = x as string;
+                if (body.TryGetValue("@name", out var n)) f.Name = n as string;
+                return;
+            }
+            // Read the two names the object model lifts; skip the rest and keep its bytes.
+            while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+            {
+                string name = JsonValue.Name(ref r);
+                JsonValue.Value(ref r);
+                if (name == "@xmlns") f.Xmlns = JsonValue.ReadString(ref r);
+                else if (name == "@name") f.Name = JsonValue.ReadString(ref r);
+                else r.Skip();
+            }
+            int length = (int)(r.BytesConsumed - start);
+            var json = new byte[length];
+            Buffer.BlockCopy(source, (int)start, json, 0, length);
+            f.SetFormJson(json);
+        }
+
+        private static IDictionary<string, object?> ParseBody(byte[] json)
+        {
+            var r = new Utf8JsonReader(json);
+            r.Read();
+            return JsonValue.ReadObject(ref r);
         }
 
         private static CCFormMetadata ReadMetadata(ref Utf8JsonReader r)

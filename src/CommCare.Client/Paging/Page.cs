@@ -71,6 +71,7 @@ namespace CommCare.Client.Paging
         private static Page<T> Parse<T>(byte[] buffer, int length, Uri uri, ItemReader<T> itemReader, HttpRequestMessage request)
         {
             var page = new Page<T> { RequestUri = uri };
+            FormParser.Source = buffer;
             try
             {
                 var r = new Utf8JsonReader(new ReadOnlySpan<byte>(buffer, 0, length), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
@@ -112,6 +113,10 @@ namespace CommCare.Client.Paging
                 throw new CCApiException(CCErrorKind.BadResponse,
                     $"CommCare sent a response that is not the expected JSON page ({request.Method} {Redaction.PathAndQuery(uri)}): {ex.Message}",
                     requestPath: request.Method + " " + Redaction.PathAndQuery(uri), inner: ex);
+            }
+            finally
+            {
+                FormParser.Source = null;   // the pooled buffer is reused: never keep a reference past this page
             }
         }
 
