@@ -8,7 +8,5 @@ namespace CommCare.PowerShell
     internal static class ClientCalls
     {
         public static Uri ResolveServer(string server) => CCServers.Resolve(server);
-
-        public static void StartWarmUp() => WarmUp.Start();
     }
 }

@@ -39,18 +39,7 @@ namespace CommCare.PowerShell
                 // Windows PowerShell: allow TLS 1.2 without removing what the process already allows.
                 System.Net.ServicePointManager.SecurityProtocol |= System.Net.SecurityProtocolType.Tls12;
             }
-            // Compile the request path on a background thread while PowerShell finishes importing, so the
-            // first real call does not pay ~200 ms of JIT for DI, Microsoft.Extensions.Http and Polly.
-            // CommCare_NoWarmUp=1 turns it off.
-            if (Environment.GetEnvironmentVariable("CommCare_NoWarmUp") != "1")
-            {
-                try { StartWarmUp(); } catch (Exception) { }
-            }
         }
-
-        // Separate method: the Client types resolve only when this runs, after the resolver is hooked.
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private static void StartWarmUp() => ClientCalls.StartWarmUp();
 
         public void OnRemove(PSModuleInfo psModuleInfo)
         {

@@ -24,14 +24,6 @@ namespace CommCare.Client.Api
             Token = token;
         }
 
-        /// <summary>A client over a given engine (warm-up and tests).</summary>
-        internal CommCareClient(CCSession session, CCHttpEngine engine)
-        {
-            Session = session;
-            Engine = engine;
-            Sink = NullMessageSink.Instance;
-        }
-
         public CCSession Session { get; }
         public CasesApi Cases => new CasesApi(this);
         public FormsApi Forms => new FormsApi(this);

@@ -21,7 +21,7 @@ namespace CommCare.Client.Http
 
         private readonly ServiceProvider _services;
 
-        private CCHttpEngine(CCSession session, Func<HttpMessageHandler>? primary = null)
+        private CCHttpEngine(CCSession session)
         {
             Session = session;
             Throttle = new Throttle(session.Policy);
@@ -33,14 +33,14 @@ namespace CommCare.Client.Http
                     c.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
                     c.DefaultRequestHeaders.Accept.ParseAdd("application/json");
                 })
-                .ConfigurePrimaryHttpMessageHandler(primary ?? (() => new HttpClientHandler
+                .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler
                 {
                     // HttpClient drops Authorization on redirects; we send exact URLs (trailing slash) instead.
                     AllowAutoRedirect = false,
                     AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
                     UseCookies = false,
                     MaxConnectionsPerServer = Math.Max(2, session.Policy.MaxConcurrency * 2),
-                }))
+                })
                 .AddHttpMessageHandler(() => new ResilienceHandler(session.Policy))
                 .AddHttpMessageHandler(() => new TraceHandler())
                 .AddHttpMessageHandler(() => new ThrottleHandler(Throttle))
@@ -50,9 +50,6 @@ namespace CommCare.Client.Http
             _services = services.BuildServiceProvider();
             Http = _services.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName);
         }
-
-        /// <summary>An engine that answers from memory (warm-up): never cached, never on the network.</summary>
-        internal static CCHttpEngine Detached(CCSession session, Func<HttpMessageHandler> primary) => new CCHttpEngine(session, primary);
 
         public CCSession Session { get; }
         public Throttle Throttle { get; }
