@@ -13,7 +13,9 @@
     TypesToProcess         = @('CommCare.types.ps1xml')
     CmdletsToExport        = @(
         'Connect-CCServer', 'Disconnect-CCServer', 'Get-CCSession', 'Set-CCSessionOption',
-        'Get-CCCase', 'Get-CCForm'
+        'Get-CCCase', 'Get-CCForm',
+        'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
+        'Enable-CCMobileWorker', 'Disable-CCMobileWorker'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -106,6 +106,21 @@ Import-Module '$ModulePsd1' -Force
         $r.Output | Should -Contain "cmdlets=$((Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count)"
     }
 
+    It 'gives every cmdlet valid parameter metadata, and importing loads none of the client''s dependencies' {
+        # A bad declaration (e.g. aliases differing only in case) leaves a cmdlet with no parameters and no error.
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+foreach (`$c in Get-Command -Module CommCare) { "`$(`$c.Name)=`$(`$c.Parameters.Count)" }
+"client-loaded=`$([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -contains 'CommCare.Client')"
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Contain 'client-loaded=False'
+        foreach ($line in $r.Output | Where-Object { $_ -like '*-CC*=*' }) {
+            $name, $count = $line -split '='
+            [int]$count | Should -BeGreaterThan 12 -Because "$name must have its own parameters besides the common ones"
+        }
+    }
+
     It 'has help with a synopsis and an example for every cmdlet' {
         $r = Invoke-FreshPwsh @"
 Import-Module '$ModulePsd1'

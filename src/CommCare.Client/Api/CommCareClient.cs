@@ -28,6 +28,7 @@ namespace CommCare.Client.Api
         public CasesApi Cases => new CasesApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
+        public UsersApi Users => new UsersApi(this);
 
         /// <summary>/a/{domain}/api/v0.5/{resource}/ — v0.5 is the documented, long-lived route (same code as {resource}/v1).</summary>
         internal Uri DomainApi(string resource)

@@ -22,7 +22,7 @@ namespace CommCare.Client.Http
             if (request.RequestUri is null || !SameOrigin(request.RequestUri, _session.Server))
                 throw new CCApiException(CCErrorKind.BadResponse,
                     $"Refusing to send credentials to '{request.RequestUri?.GetLeftPart(UriPartial.Authority)}': it is not the session's server {_session.Server.GetLeftPart(UriPartial.Authority)}.");
-            string secret = Reveal(_session.Secret);
+            string secret = Secrets.Reveal(_session.Secret);
             request.Headers.Authorization = _session.AuthenticationType == CCAuthenticationType.Bearer
                 ? new AuthenticationHeaderValue("Bearer", secret)
                 : new AuthenticationHeaderValue("ApiKey", _session.UserName + ":" + secret);
@@ -32,20 +32,6 @@ namespace CommCare.Client.Http
         internal static bool SameOrigin(Uri a, Uri b)
             => string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
                && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
-
-        private static string Reveal(SecureString secure)
-        {
-            IntPtr p = IntPtr.Zero;
-            try
-            {
-                p = Marshal.SecureStringToGlobalAllocUnicode(secure);
-                return Marshal.PtrToStringUni(p) ?? "";
-            }
-            finally
-            {
-                if (p != IntPtr.Zero) Marshal.ZeroFreeGlobalAllocUnicode(p);
-            }
-        }
     }
 
     /// <summary>Innermost: bounds one attempt, so a hung server becomes a retryable timeout rather than a hang.</summary>

@@ -1,0 +1,346 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using System.Security.Cryptography;
+using CommCare.Client.Api;
+using CommCare.Models;
+
+namespace CommCare.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Gets mobile workers.</para>
+    /// <para type="description">Lists active workers (or deactivated ones with -Archived, or a group's members with -Group), or gets workers by id or user name. User names may be short (jdoe) or full (jdoe@project.commcarehq.org). The server has no user-name filter, so -UserName reads the lists once per call.</para>
+    /// </summary>
+    /// <example><code>Get-CCMobileWorker | Format-Table UserName, FirstName, LastName</code><para>Every active mobile worker.</para></example>
+    /// <example><code>Get-CCMobileWorker -Archived | Enable-CCMobileWorker</code><para>Reactivates every deactivated worker.</para></example>
+    [Cmdlet(VerbsCommon.Get, "CCMobileWorker", DefaultParameterSetName = "List", SupportsPaging = true)]
+    [OutputType(typeof(CCMobileWorker))]
+    public sealed class GetCCMobileWorkerCommand : CCListCmdlet
+    {
+        /// <summary>Worker ids (by pipeline too).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("user_id", "UserId")] [ValidateNotNullOrEmpty] public string[] Id { get; set; } = Array.Empty<string>();
+        /// <summary>User names, short or full.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "UserName", Position = 0)] [ValidateNotNullOrEmpty] public string[] UserName { get; set; } = Array.Empty<string>();
+        /// <summary>Only deactivated (archived) workers.</summary>
+        [Parameter(ParameterSetName = "List")] public SwitchParameter Archived { get; set; }
+        /// <summary>Only members of this group id (active and deactivated).</summary>
+        [Parameter(ParameterSetName = "List")] [ValidateNotNullOrEmpty] public string? Group { get; set; }
+        /// <summary>Add form counts for the last 30 days and last month (slower on the server).</summary>
+        [Parameter(ParameterSetName = "List")] public SwitchParameter IncludeExtras { get; set; }
+        /// <summary>Records per request, 1 to 1000.</summary>
+        [Parameter(ParameterSetName = "List")] [ValidateRange(1, UsersApi.MaxPageSize)] public int PageSize { get; set; } = UsersApi.MaxPageSize;
+
+        protected override void ProcessRecord()
+        {
+            var users = new CommCareClient(ActiveSession, Sink, CancellationToken).Users;
+            try
+            {
+                switch (ParameterSetName)
+                {
+                    case "Id":
+                        foreach (var id in Id)
+                        {
+                            var u = users.Get(id);
+                            Flush();
+                            if (u == null) WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Mobile worker '{id}' was not found in project space '{ActiveSession.Domain}'."), id);
+                            else WriteObject(u);
+                        }
+                        return;
+                    case "UserName":
+                        var all = users.LoadAll();
+                        Flush();
+                        foreach (var name in UserName)
+                        {
+                            if (all.TryGetValue(UsersApi.FullUserName(name, ActiveSession.Domain), out var found)) WriteObject(found);
+                            else WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Mobile worker '{name}' was not found in project space '{ActiveSession.Domain}'."), name);
+                        }
+                        return;
+                }
+                var result = users.List(new MobileWorkerQuery { Archived = Archived, GroupId = Group, IncludeExtras = IncludeExtras, PageSize = EffectivePageSize(PageSize) });
+                result.MaxRecords = MaxRecords();
+                Stream(result, result.Status, "Get-CCMobileWorker");
+            }
+            catch (CCApiException ex) { Terminate(ex); }
+        }
+    }
+
+    /// <summary>Fields shared by New- and Set-CCMobileWorker; all bind from CSV columns by name.</summary>
+    public abstract class CCMobileWorkerWriteCmdlet : CCSessionCmdlet
+    {
+        /// <summary>Password (plain text from a CSV is accepted and converted to a SecureString; it is never shown).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [SecureStringTransformation] public SecureString? Password { get; set; }
+        /// <summary>First name.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("first_name")] public string? FirstName { get; set; }
+        /// <summary>Last name.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("last_name")] public string? LastName { get; set; }
+        /// <summary>E-mail address.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] public string? Email { get; set; }
+        /// <summary>Language code, e.g. en or fr.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] public string? Language { get; set; }
+        /// <summary>Phone numbers; the first is the default. Replaces the list. A CSV cell may hold several separated by ';'.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("phone_numbers", "phone_number", "PhoneNumbers")] [SplitList] public string[]? PhoneNumber { get; set; }
+        /// <summary>Group ids. Replaces the worker's group membership. ';'-separated in a CSV cell.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("groups")] [SplitList] public string[]? Group { get; set; }
+        /// <summary>Location ids. ';'-separated in a CSV cell.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("locations")] [SplitList] public string[]? Location { get; set; }
+        /// <summary>The primary location id (one of -Location; default the first).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("primary_location")] public string? PrimaryLocation { get; set; }
+        /// <summary>Role, by name.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] public string? Role { get; set; }
+        /// <summary>Custom user data; merged with what the worker has. CSV columns named user_data.KEY are added too.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("user_data")] public Hashtable? UserData { get; set; }
+        /// <summary>The pipeline row itself (a CSV row): reported as the target of any error, and read for user_data.* columns.</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)] public PSObject? InputObject { get; set; }
+
+        internal CCMobileWorkerSpec Spec()
+        {
+            var data = new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (UserData != null) foreach (DictionaryEntry e in UserData) data[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
+            if (InputObject != null)
+                foreach (var prop in InputObject.Properties)
+                    if (prop.Name.StartsWith("user_data.", StringComparison.OrdinalIgnoreCase) && prop.Name.Length > 10)
+                        data[prop.Name.Substring(10)] = prop.Value is PSObject p ? p.BaseObject : prop.Value;
+            return new CCMobileWorkerSpec
+            {
+                Password = Password, FirstName = Blank(FirstName), LastName = Blank(LastName), Email = Blank(Email), Language = Blank(Language),
+                PhoneNumbers = PhoneNumber?.Length > 0 ? PhoneNumber : null, Groups = Group?.Length > 0 ? Group : null,
+                Locations = Location?.Length > 0 ? Location : null, PrimaryLocation = Blank(PrimaryLocation), Role = Blank(Role),
+                UserData = data.Count > 0 ? data : null,
+            };
+        }
+
+        /// <summary>An empty CSV cell means "not given", not "set to empty".</summary>
+        private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s!.Trim();
+
+        protected object Target(string? fallback) => (object?)InputObject ?? fallback ?? "";
+
+        protected void WriteRowError(string reason, string message, object target, CCApiException? inner = null)
+        {
+            var ex = inner ?? new CCApiException(CCErrorKind.InvalidArgument, message);
+            var record = new ErrorRecord(new CCApiException(ex.Kind, message, ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), "CommCare.MobileWorker." + reason,
+                Category(ex.Kind), target);
+            if (ex.ServerMessage != null) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Server said: " + ex.ServerMessage };
+            Flush();
+            WriteError(record);
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Creates mobile workers, one per pipeline row (Import-Csv users.csv | New-CCMobileWorker).</para>
+    /// <para type="description">Each row is checked before any request: user name characters, a password (or -GeneratePassword), and duplicates inside the input. A bad row gives one non-terminating error (the row is the error's TargetObject) and the rest carry on. A create is never blindly re-sent: when a connection breaks after the server may have acted, the user name is looked up first, so no worker is created twice. -SkipExisting skips user names that already exist, so a CSV can be run again.</para>
+    /// </summary>
+    /// <example><code>Import-Csv workers.csv -Encoding UTF8 | New-CCMobileWorker -WhatIf</code><para>Shows what would be created; sends nothing.</para></example>
+    /// <example><code>Import-Csv workers.csv -Encoding UTF8 | New-CCMobileWorker -SkipExisting -ErrorVariable failed | Export-Csv created.csv
+    /// $failed | ForEach-Object { $_.TargetObject } | Export-Csv retry-these.csv</code><para>Creates the workers, keeps the rows that failed for a second run.</para></example>
+    [Cmdlet(VerbsCommon.New, "CCMobileWorker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(CCMobileWorker))]
+    public sealed class NewCCMobileWorkerCommand : CCMobileWorkerWriteCmdlet
+    {
+        /// <summary>User name, short (jdoe) or full (jdoe@project.commcarehq.org).</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_name", "Name")] public string? UserName { get; set; }
+        /// <summary>Make a strong password for rows without one; it is returned once, in GeneratedPassword.</summary>
+        [Parameter] public SwitchParameter GeneratePassword { get; set; }
+        /// <summary>Skip user names that already exist (active or deactivated) instead of reporting them as errors.</summary>
+        [Parameter] public SwitchParameter SkipExisting { get; set; }
+        /// <summary>Create unconfirmed accounts that the worker confirms by e-mail (needs the project's two-stage creation feature).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("require_account_confirmation")] public SwitchParameter RequireAccountConfirmation { get; set; }
+        /// <summary>Send the confirmation e-mail now (with -RequireAccountConfirmation).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("send_confirmation_email_now")] public SwitchParameter SendConfirmationEmail { get; set; }
+
+        private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private Dictionary<string, CCMobileWorker>? _existing;
+        private int _created, _skipped, _failed, _rows;
+        private UsersApi? _users;
+
+        protected override void ProcessRecord()
+        {
+            _rows++;
+            object target = Target(UserName);
+            string? problem = UsersApi.ValidateUserName(UserName, ActiveSession.Domain);
+            if (problem != null) { _failed++; WriteRowError("InvalidUserName", $"Row {_rows}: {problem}", target); return; }
+            string full = UsersApi.FullUserName(UserName!, ActiveSession.Domain);
+            if (!_seen.Add(full)) { _failed++; WriteRowError("DuplicateInInput", $"Row {_rows}: '{full}' appears more than once in the input; only the first is created.", target); return; }
+
+            var spec = Spec();
+            spec.UserName = UserName!.Trim();
+            string? generated = null;
+            if (spec.Password == null && !RequireAccountConfirmation)
+            {
+                if (!GeneratePassword) { _failed++; WriteRowError("PasswordRequired", $"Row {_rows}: '{full}' has no password. Add a Password column, or use -GeneratePassword or -RequireAccountConfirmation.", target); return; }
+                generated = NewPassword();
+                spec.Password = ToSecure(generated);
+            }
+            if (RequireAccountConfirmation) spec.RequireAccountConfirmation = true;
+            if (SendConfirmationEmail) spec.SendConfirmationEmail = true;
+
+            _users ??= new CommCareClient(ActiveSession, Sink, CancellationToken).Users;
+            try
+            {
+                if (SkipExisting)
+                {
+                    _existing ??= _users.LoadAll();
+                    if (_existing.ContainsKey(full)) { _skipped++; WriteVerbose($"Row {_rows}: '{full}' already exists; skipped."); Progress(); return; }
+                }
+                if (!ShouldProcess(full, "Create mobile worker")) return;
+                var (id, outcome) = _users.Create(spec);
+                if (outcome == CreateOutcome.Recovered) WriteVerbose($"Row {_rows}: '{full}' was created, though the server's answer was lost (found by looking it up).");
+                _created++;
+                Flush();
+                WriteObject(Result(id, full, spec, generated));
+            }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected)
+            {
+                Terminate(ex, target);
+            }
+            catch (CCApiException ex)
+            {
+                _failed++;
+                string reason = (ex.ServerMessage ?? "").Contains("already taken") ? "UserNameTaken" : ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString();
+                WriteRowError(reason, $"Row {_rows}: '{full}' was not created: {ex.ServerMessage ?? ex.Message}", target, ex);
+            }
+            Progress();
+        }
+
+        protected override void EndProcessing()
+        {
+            Flush();
+            if (_rows > 1 || _skipped > 0)
+                WriteInformation($"New-CCMobileWorker: {_created} created, {_skipped} skipped (already existed), {_failed} failed, of {_rows} rows.", new[] { "PSHOST" });
+            if (_rows > 1) WriteProgress(new ProgressRecord(3001, "New-CCMobileWorker", "Done") { RecordType = ProgressRecordType.Completed });
+            base.EndProcessing();
+        }
+
+        private void Progress()
+        {
+            if (_rows % 10 == 0)
+                WriteProgress(new ProgressRecord(3001, "New-CCMobileWorker", $"{_rows} rows: {_created} created, {_skipped} skipped, {_failed} failed"));
+        }
+
+        private CCMobileWorker Result(string id, string full, CCMobileWorkerSpec s, string? generated) => new CCMobileWorker
+        {
+            Id = id, Domain = ActiveSession.Domain, UserName = full, FirstName = s.FirstName, LastName = s.LastName,
+            Email = s.Email?.ToLowerInvariant(), Language = s.Language,
+            PhoneNumbers = s.PhoneNumbers?.Select(p => p.TrimStart('+')).ToArray() ?? Array.Empty<string>(),
+            DefaultPhoneNumber = s.PhoneNumbers?.FirstOrDefault()?.TrimStart('+'),
+            Groups = s.Groups?.ToArray() ?? Array.Empty<string>(), Locations = s.Locations?.ToArray() ?? Array.Empty<string>(),
+            PrimaryLocation = s.PrimaryLocation ?? s.Locations?.FirstOrDefault(), Role = s.Role,
+            UserData = s.UserData ?? new Dictionary<string, object?>(), IsActive = true, GeneratedPassword = generated,
+        };
+
+        private static string NewPassword()
+        {
+            const string chars = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%+-=?";
+            var bytes = new byte[16];
+            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(bytes);
+            var c = new char[16];
+            for (int i = 0; i < c.Length; i++) c[i] = chars[bytes[i] % chars.Length];
+            return new string(c);
+        }
+
+        private static SecureString ToSecure(string s)
+        {
+            var secure = new SecureString();
+            foreach (char ch in s) secure.AppendChar(ch);
+            secure.MakeReadOnly();
+            return secure;
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Changes mobile workers.</para>
+    /// <para type="description">Only the fields given are changed; user data is merged (keys not given keep their values). Phone numbers, groups and locations replace the worker's lists.</para>
+    /// </summary>
+    /// <example><code>Get-CCMobileWorker -Group $g.Id | Set-CCMobileWorker -Language fr</code><para>Sets the language of a group's members.</para></example>
+    [Cmdlet(VerbsCommon.Set, "CCMobileWorker", SupportsShouldProcess = true)]
+    [OutputType(typeof(CCMobileWorker))]
+    public sealed class SetCCMobileWorkerCommand : CCMobileWorkerWriteCmdlet
+    {
+        /// <summary>The worker's id (binds from Get-CCMobileWorker output).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
+        /// <summary>Return the changed worker.</summary>
+        [Parameter] public SwitchParameter PassThru { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var spec = Spec();
+            if (!ShouldProcess(Id, "Update mobile worker")) return;
+            try
+            {
+                var u = new CommCareClient(ActiveSession, Sink, CancellationToken).Users.Update(Id, spec);
+                Flush();
+                if (PassThru) WriteObject(u);
+            }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Target(Id)); }
+            catch (CCApiException ex) { WriteRowError(ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString(), $"Mobile worker '{Id}' was not updated: {ex.ServerMessage ?? ex.Message}", Target(Id), ex); }
+        }
+    }
+
+    /// <summary>Shared by Remove-, Enable- and Disable-CCMobileWorker: one action per worker id.</summary>
+    public abstract class CCMobileWorkerActionCmdlet : CCSessionCmdlet
+    {
+        /// <summary>The worker's id (binds from Get-CCMobileWorker output).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
+        /// <summary>The user name, for messages (binds from Get-CCMobileWorker output).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)] public string? UserName { get; set; }
+
+        internal abstract string ActionText { get; }
+        internal abstract void Act(UsersApi users, string id);
+
+        protected override void ProcessRecord()
+        {
+            string label = string.IsNullOrEmpty(UserName) ? Id : $"{UserName} ({Id})";
+            if (!ShouldProcess(label, ActionText)) return;
+            try
+            {
+                Act(new CommCareClient(ActiveSession, Sink, CancellationToken).Users, Id);
+                Flush();
+                WriteVerbose($"{ActionText}: {label}.");
+            }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
+            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"{ActionText} failed for {label}: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Deletes (retires) mobile workers.</para>
+    /// <para type="description">The worker's login is removed and the user name stays reserved: it cannot be created again, and there is no undelete. Asks for confirmation unless -Confirm:$false.</para>
+    /// </summary>
+    /// <example><code>Get-CCMobileWorker -UserName old.worker | Remove-CCMobileWorker -Confirm:$false</code><para>Retires one worker without asking.</para></example>
+    [Cmdlet(VerbsCommon.Remove, "CCMobileWorker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(void))]
+    public sealed class RemoveCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
+    {
+        internal override string ActionText => "Retire mobile worker";
+        internal override void Act(UsersApi users, string id) => users.Delete(id);
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Reactivates deactivated mobile workers.</para>
+    /// <para type="description">The worker can log in and sync again.</para>
+    /// </summary>
+    /// <example><code>Get-CCMobileWorker -Archived | Enable-CCMobileWorker</code><para>Reactivates every deactivated worker.</para></example>
+    [Cmdlet(VerbsLifecycle.Enable, "CCMobileWorker", SupportsShouldProcess = true)]
+    [OutputType(typeof(void))]
+    public sealed class EnableCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
+    {
+        internal override string ActionText => "Activate mobile worker";
+        internal override void Act(UsersApi users, string id) => users.Activate(id);
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Deactivates mobile workers.</para>
+    /// <para type="description">The worker can no longer log in; the account and its data are kept and Enable-CCMobileWorker undoes it.</para>
+    /// </summary>
+    /// <example><code>Get-CCMobileWorker -UserName jdoe | Disable-CCMobileWorker</code><para>Deactivates one worker.</para></example>
+    [Cmdlet(VerbsLifecycle.Disable, "CCMobileWorker", SupportsShouldProcess = true)]
+    [OutputType(typeof(void))]
+    public sealed class DisableCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
+    {
+        internal override string ActionText => "Deactivate mobile worker";
+        internal override void Act(UsersApi users, string id) => users.Deactivate(id);
+    }
+}
