@@ -41,6 +41,9 @@ namespace CommCare.Client.Api
 
         private Uri ListUri => _c.DomainApi("user");
 
+        /// <summary>Sends of one create at most, each after a look-up showed the user does not exist.</summary>
+        internal const int MaxCreateAttempts = 4;
+
         public CCPagedResult<CCMobileWorker> List(MobileWorkerQuery query)
         {
             if (query.PageSize < 1 || query.PageSize > MaxPageSize)
@@ -138,12 +141,15 @@ namespace CommCare.Client.Api
                     string? id = SendForId(HttpMethod.Post, ListUri, body);
                     return (id ?? FindByUserName(full)?.Id ?? "", CreateOutcome.Created);
                 }
-                catch (CCApiException ex) when (ex.Kind == CCErrorKind.Network || ex.Kind == CCErrorKind.Timeout)
+                // A broken connection, a timeout or a 5xx does not say whether the server acted. If the name
+                // existed before this call the look-up cannot tell that apart from our own create; callers
+                // that care load the existing names first (New-CCMobileWorker -SkipExisting does).
+                catch (CCApiException ex) when (ex.Kind == CCErrorKind.Network || ex.Kind == CCErrorKind.Timeout || ex.Kind == CCErrorKind.Server)
                 {
                     _c.Sink.Verbose($"The create of '{full}' has an unknown outcome ({ex.Message}); looking the user name up before trying again.");
                     var existing = FindByUserName(full);
                     if (existing != null) return (existing.Id, CreateOutcome.Recovered);
-                    if (attempt >= 2) throw;
+                    if (attempt >= MaxCreateAttempts) throw;
                 }
                 catch (CCApiException ex) when (attempt >= 2 && ex.Kind == CCErrorKind.BadRequest && (ex.ServerMessage ?? "").Contains("already taken"))
                 {
