@@ -138,3 +138,28 @@ Get-CCCase
         $ps.Dispose()
     }
 }
+
+Describe 'Pacing' {
+    BeforeAll { Invoke-Emu $url 'dataset' -Body @{ cases = 200; forms = 10 } | Out-Null }
+    AfterAll { Invoke-Emu $url 'ratelimit' -Body @{ perSecond = 0; perMinute = 0 } | Out-Null }
+
+    It 'four parallel runspaces sharing one session stay under a 5/s server limit: no 429, near full speed' {
+        $s = Connect-TestServer $url -Options @{ RequestsPerSecond = 5; MaxRetryCount = 0 }
+        Reset-Emu $url
+        Invoke-Emu $url 'ratelimit' -Body @{ perSecond = 5 } | Out-Null
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        # 4 runspaces x 10 requests (200 cases, 20 per page, offset paging).
+        $counts = 1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:ModulePsd1
+            @(Get-CCCase -Session $using:s -OrderBy server_date_modified -PageSize 20).Count
+        }
+        $elapsed = $sw.Elapsed.TotalSeconds
+        $counts | Should -Be @(200, 200, 200, 200)
+        $log = @(Get-EmuRequests $url)
+        $log.Count | Should -Be 40
+        @($log | Where-Object status -eq 429).Count | Should -Be 0
+        # 40 requests at 5/s: the first 5 at once, then 5 a second, so at least ~7 s; within 15% of that.
+        $elapsed | Should -BeGreaterThan 6.9
+        $elapsed | Should -BeLessThan (7 * 1.15 + 1.5)
+    }
+}

@@ -3,7 +3,6 @@ using System;
 using System.Collections.Generic;
 using System.Net.Http;
 using System.Threading;
-using System.Threading.RateLimiting;
 using System.Threading.Tasks;
 
 namespace CommCare.Client.Http
@@ -15,50 +14,37 @@ namespace CommCare.Client.Http
     internal sealed class Throttle : IDisposable
     {
         private readonly SemaphoreSlim _concurrency;
-        private readonly List<RateLimiter> _rates = new List<RateLimiter>();
+        private readonly List<SlidingLog> _windows = new List<SlidingLog>();
 
         public Throttle(CCThrottlePolicy policy)
         {
             _concurrency = new SemaphoreSlim(policy.MaxConcurrency, policy.MaxConcurrency);
-            // Small buckets: a burst of a whole window's allowance would still trip the server's shorter windows.
-            Add(policy.RequestsPerSecond, TimeSpan.FromSeconds(1), burstShare: 1.0);
-            Add(policy.RequestsPerMinute, TimeSpan.FromMinutes(1), burstShare: 0.1);
-            Add(policy.RequestsPerHour, TimeSpan.FromHours(1), burstShare: 0.05);
+            Add(policy.RequestsPerSecond, TimeSpan.FromSeconds(1));
+            Add(policy.RequestsPerMinute, TimeSpan.FromMinutes(1));
+            Add(policy.RequestsPerHour, TimeSpan.FromHours(1));
         }
 
-        private void Add(double perWindow, TimeSpan window, double burstShare)
+        private void Add(double perWindow, TimeSpan window)
         {
             if (perWindow <= 0) return;
-            double perSecond = perWindow / window.TotalSeconds;
-            // Replenish one token every 1/rate seconds (at least every 10 ms, then several tokens at once).
-            double periodSeconds = Math.Max(0.01, 1.0 / perSecond);
-            int tokensPerPeriod = Math.Max(1, (int)Math.Round(perSecond * periodSeconds));
-            int capacity = Math.Max(1, (int)Math.Floor(perWindow * burstShare));
-            _rates.Add(new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = Math.Max(capacity, tokensPerPeriod),
-                TokensPerPeriod = tokensPerPeriod,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(periodSeconds),
-                AutoReplenishment = true,
-                QueueLimit = int.MaxValue,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            }));
+            // At most n sends in any stretch of n / rate: never more than the rate in any server grain,
+            // and the full rate in steady state. A fractional rate stretches the window (0.9/s: 1 per 1.11 s).
+            int n = Math.Max(1, (int)Math.Floor(perWindow));
+            var stretch = TimeSpan.FromTicks((long)(window.Ticks * (n / perWindow)));
+            // Margin for requests that leave close together but arrive closer (network jitter).
+            _windows.Add(new SlidingLog(n, stretch + TimeSpan.FromMilliseconds(20)));
         }
 
         public async Task<IDisposable> AcquireAsync(CancellationToken token)
         {
-            foreach (var limiter in _rates)
-            {
-                using var lease = await limiter.AcquireAsync(1, token).ConfigureAwait(false);
-                if (!lease.IsAcquired) throw new InvalidOperationException("The session's rate limiter refused a request.");
-            }
+            foreach (var w in _windows) await w.AcquireAsync(token).ConfigureAwait(false);
             await _concurrency.WaitAsync(token).ConfigureAwait(false);
             return new Releaser(_concurrency);
         }
 
         public void Dispose()
         {
-            foreach (var r in _rates) r.Dispose();
+            foreach (var w in _windows) w.Dispose();
             _concurrency.Dispose();
         }
 
@@ -68,6 +54,41 @@ namespace CommCare.Client.Http
             public Releaser(SemaphoreSlim s) => _s = s;
             public void Dispose() => Interlocked.Exchange(ref _s, null)?.Release();
         }
+    }
+
+    /// <summary>A sliding-log limiter: remembers when the last n permits were given and waits until the
+    /// oldest leaves the window. Exact, unlike fixed or token-bucket windows, which let up to twice the
+    /// limit through across a window edge.</summary>
+    internal sealed class SlidingLog : IDisposable
+    {
+        private readonly int _limit;
+        private readonly long _window;
+        private readonly Queue<long> _stamps = new Queue<long>();
+        private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
+        private static readonly double TicksPerStopwatchTick = (double)TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency;
+
+        public SlidingLog(int limit, TimeSpan window) { _limit = limit; _window = window.Ticks; }
+
+        private static long Now() => (long)(System.Diagnostics.Stopwatch.GetTimestamp() * TicksPerStopwatchTick);
+
+        public async Task AcquireAsync(CancellationToken token)
+        {
+            await _gate.WaitAsync(token).ConfigureAwait(false);   // one waiter at a time keeps the order
+            try
+            {
+                while (true)
+                {
+                    long now = Now();
+                    while (_stamps.Count > 0 && now - _stamps.Peek() >= _window) _stamps.Dequeue();
+                    if (_stamps.Count < _limit) { _stamps.Enqueue(now); return; }
+                    long wait = _window - (now - _stamps.Peek());
+                    await Task.Delay(TimeSpan.FromTicks(Math.Max(wait, TimeSpan.TicksPerMillisecond)), token).ConfigureAwait(false);
+                }
+            }
+            finally { _gate.Release(); }
+        }
+
+        public void Dispose() => _gate.Dispose();
     }
 
     internal sealed class ThrottleHandler : DelegatingHandler
