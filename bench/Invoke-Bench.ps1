@@ -14,6 +14,9 @@ param(
     [int] $Cases = 100000,
     [int] $MemoryLarge = 1000000,
     [int] $MemorySmall = 10000,
+    # Throttled provisioning: creates, and the server's (and session's) requests per second.
+    [int] $Provision = 1000,
+    [int] $ProvisionRate = 50,
     # Defaults to the emulator built by build.ps1.
     [string] $EmulatorDll
 )
@@ -115,7 +118,28 @@ Get-CCForm -IncludeArchived | Export-Csv '$csv' -NoTypeInformation
     $results.Add([pscustomobject]@{ Name = 'start-up: pwsh -c exit'; Records = 0; Median = $bare[$mid]; Min = $bare[0]; Max = $bare[-1] })
     $results.Add([pscustomobject]@{ Name = 'start-up: Import-Module + Connect + first Get-CCCase'; Records = 1; Median = $mod[$mid]; Min = $mod[0]; Max = $mod[-1] })
     $notes.Add(("start-up: cold Import-Module plus first call costs {0} ms over bare pwsh (target < 250 ms)" -f ($mod[$mid] - $bare[$mid])))
-    $notes.Add('throttled provisioning (1,000 New-CCMobileWorker under a rate limit): skipped until the provisioning issue lands')
+    Write-Host "==> throttled provisioning: $Provision New-CCMobileWorker at $ProvisionRate/s"
+    Reset-Emu $url
+    $probe = try { Invoke-WebRequest "$url/a/demo/api/v0.5/user/?limit=1" -Headers @{ Authorization = 'ApiKey admin@example.com:emu-admin-key-0001' } -SkipHttpErrorCheck } catch { $null }
+    if (-not $probe -or $probe.StatusCode -ne 200) {
+        $notes.Add('throttled provisioning: skipped (the emulator has no mobile worker API)')
+    } else {
+        Invoke-Emu $url 'ratelimit' -Body @{ perSecond = $ProvisionRate } | Out-Null
+        $line = Invoke-Child (@"
+Import-Module '$ModulePsd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001' -SkipValidation -RequestsPerSecond $ProvisionRate -RequestsPerMinute 0 -RequestsPerHour 0
+`$rows = 1..$Provision | ForEach-Object { [pscustomobject]@{ username = "bench`$_"; password = "Pw-bench-`$_"; first_name = 'Bench' } }
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$n = @(`$rows | New-CCMobileWorker).Count
+"`$n `$(`$sw.ElapsedMilliseconds)"
+"@)
+        $n, $ms = $line -split ' '
+        $throttled = @(Get-EmuRequests $url | Where-Object status -eq 429).Count
+        Invoke-Emu $url 'ratelimit' -Body @{ perSecond = 0 } | Out-Null
+        $minimum = ($Provision - $ProvisionRate) / $ProvisionRate * 1000   # the first second's allowance goes at once
+        $results.Add([pscustomobject]@{ Name = "New-CCMobileWorker x $Provision at $ProvisionRate/s (server limit $ProvisionRate/s)"; Records = [long]$n; Median = [double]$ms; Min = [double]$ms; Max = [double]$ms })
+        $notes.Add(("throttled provisioning: {0} creates took {1:0.00}x the minimum the limit allows ({2:N0} ms; target within 1.10x), {3} responses were 429 (target 0)" -f $n, ([double]$ms / $minimum), $minimum, $throttled))
+    }
 }
 finally { Stop-TestEmulator $emu }
 
