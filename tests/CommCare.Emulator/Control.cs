@@ -83,6 +83,18 @@ public static class Control
             await Json(ctx, 200, w => WriteDataSet(w, ds));
         }));
 
+        app.MapMethods("/_emulator/users/reset", new[] { "POST" }, (RequestDelegate)(ctx =>
+        {
+            if (st.Data is not { } ds) return Error(ctx, 503, "data set not ready");
+            ds.Users.Reset();
+            return Json(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("ok", true);
+                w.WriteEndObject();
+            });
+        }));
+
         app.MapMethods("/_emulator/config", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, w => WriteConfig(w, st.Config))));
         app.MapMethods("/_emulator/config", new[] { "POST" }, (RequestDelegate)(async ctx =>
         {
@@ -249,10 +261,63 @@ public static class Control
             DateProp(w, "lastCaseIndexedOn", d.CaseIndexedOn.Length > 0 ? d.CaseIndexedOn[^1] : 0);
             DateProp(w, "firstFormIndexedOn", d.FormIndexedOn.Length > 0 ? d.FormIndexedOn[0] : 0);
             DateProp(w, "lastFormIndexedOn", d.FormIndexedOn.Length > 0 ? d.FormIndexedOn[^1] : 0);
+            WriteDirectory(w, ds.Users, name);
             w.WriteEndObject();
         }
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>Mobile-worker counts and the ids of the domain's groups, locations and roles.</summary>
+    private static void WriteDirectory(Utf8JsonWriter w, UserStore users, string domain)
+    {
+        lock (users.Lock)
+        {
+            int active = 0, inactive = 0, retired = 0;
+            foreach (var u in users.Workers(domain))
+            {
+                if (u.Retired) retired++;
+                else if (u.Active) active++;
+                else inactive++;
+            }
+            w.WriteNumber("mobileWorkers", active + inactive);
+            w.WriteNumber("activeMobileWorkers", active);
+            w.WriteNumber("deactivatedMobileWorkers", inactive);
+            w.WriteNumber("retiredMobileWorkers", retired);
+            w.WriteStartArray("groups");
+            foreach (var g in users.Groups(domain))
+            {
+                w.WriteStartObject();
+                w.WriteString("id", g.Id);
+                w.WriteString("name", g.Name);
+                w.WriteNumber("members", g.UserIds.Count);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("locations");
+            foreach (var l in users.Locations(domain))
+            {
+                w.WriteStartObject();
+                w.WriteString("id", l.Id);
+                w.WriteString("name", l.Name);
+                w.WriteString("siteCode", l.SiteCode);
+                w.WriteString("locationType", l.LocationType);
+                w.WriteBoolean("hasUsers", l.HasUsers);
+                if (l.ParentId is null) w.WriteNull("parentId");
+                else w.WriteString("parentId", l.ParentId);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("roles");
+            foreach (var r in users.Roles(domain))
+            {
+                w.WriteStartObject();
+                w.WriteString("id", r.Id);
+                w.WriteString("name", r.Name);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
     }
 
     private static void DateProp(Utf8JsonWriter w, string name, long ticks)

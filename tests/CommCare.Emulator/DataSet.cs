@@ -208,6 +208,9 @@ public sealed class DataSet
     public required DataSetSpec Spec { get; init; }
     public required Dictionary<string, DomainData> Domains { get; init; }
 
+    /// <summary>Mobile workers, groups, locations and roles (seeded the same for every data set; changed by the user API).</summary>
+    public UserStore Users { get; } = new();
+
     /// <summary>Time until the data set could serve requests (records, indexes; JSON too for small sets).</summary>
     public double GenerationMs { get; init; }
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace CommCare.Emulator;
 
-public enum FaultKind { Status429, Status429RetryAfter, Status500, Status502, Status503, Drop, Slow, Truncate }
+public enum FaultKind { Status429, Status429RetryAfter, Status500, Status502, Status503, Drop, Slow, Truncate, CommitDrop }
 
 public sealed record FaultAction(FaultKind Kind, string? RetryAfter, int SlowMs)
 {
@@ -22,6 +22,7 @@ public static class Faults
         FaultKind.Status503 => "503",
         FaultKind.Drop => "drop",
         FaultKind.Slow => "slow",
+        FaultKind.CommitDrop => "commit-drop",
         _ => "truncate",
     };
 
@@ -37,12 +38,13 @@ public static class Faults
             case "drop": kind = FaultKind.Drop; return true;
             case "slow": kind = FaultKind.Slow; return true;
             case "truncate": kind = FaultKind.Truncate; return true;
+            case "commit-drop": kind = FaultKind.CommitDrop; return true;
         }
         kind = default;
         return false;
     }
 
-    /// <summary>The response a status fault produces (null for drop / slow / truncate).</summary>
+    /// <summary>The response a status fault produces (null for drop / slow / truncate / commit-drop).</summary>
     public static ApiResponse? Response(FaultAction a) => a.Kind switch
     {
         // tastypie throttle: empty body, no Retry-After

@@ -34,6 +34,8 @@ public sealed class ApiContext
     public string? Domain { get; init; }
     /// <summary>The request path as sent (not decoded), used for <c>next</c> links.</summary>
     public required string RawPath { get; init; }
+    /// <summary>The request body (read for POST/PUT before authentication; empty otherwise).</summary>
+    public byte[] Body { get; init; } = Array.Empty<byte>();
 
     public string Route(string name) => Http.Request.RouteValues[name]?.ToString() ?? "";
 }
@@ -47,6 +49,8 @@ public sealed class RequestInfo
     public string? User;
     public int? Status;
     public bool Throttled;
+    /// <summary>POST/PUT: the JSON body's <c>username</c> (never the password), for the request log.</summary>
+    public string? Target;
     /// <summary>Time spent producing the response (query + page assembly), excluding network writes.</summary>
     public double HandlerMs;
 }
@@ -113,8 +117,17 @@ public static class Pipeline
             return;
         }
 
+        // Bodies of writes are read up front so that the log can name the target even when the request is
+        // refused or faulted later.
+        var body = Array.Empty<byte>();
+        if (HttpMethods.IsPost(method) || HttpMethods.IsPut(method))
+        {
+            body = await ReadBodyAsync(ctx);
+            info.Target = TargetOf(body);
+        }
+
         var query = new QueryParams(rawQuery);
-        var auth = Auth.Authenticate(ctx, query, spec);
+        var auth = Auth.Authenticate(ctx, query, spec, st.Data);
         info.Auth = auth.LogName;
         if (auth.Failure is not null)
         {
@@ -142,6 +155,7 @@ public static class Pipeline
         if (fault is not null)
         {
             info.Fault = fault.Name;
+            // commit-drop is handled after the handler: the request takes effect, then the connection is aborted.
             if (fault.Kind == FaultKind.Drop)
             {
                 info.Status = 0;
@@ -187,6 +201,7 @@ public static class Pipeline
                 Data = data,
                 Domain = domain,
                 RawPath = rawPath,
+                Body = body,
             });
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -195,7 +210,55 @@ public static class Pipeline
             resp = ApiResponse.ServerError();
         }
         info.HandlerMs = Ms(t0);
+        if (fault?.Kind == FaultKind.CommitDrop)
+        {
+            // The request took full effect; the client never hears about it.
+            info.Status = 0;
+            ctx.Abort();
+            return;
+        }
         await WriteAsync(ctx, resp, truncate: fault?.Kind == FaultKind.Truncate);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext ctx)
+    {
+        using var ms = new System.IO.MemoryStream();
+        try
+        {
+            await ctx.Request.Body.CopyToAsync(ms, ctx.RequestAborted);
+        }
+        catch (Exception e) when (e is System.IO.IOException or Microsoft.AspNetCore.Http.BadHttpRequestException)
+        {
+            // a client that goes away mid-body: treat what arrived as the body
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>The <c>username</c> member of a JSON object body (strings as sent, other values as raw JSON), or null.</summary>
+    public static string? TargetOf(byte[] body)
+    {
+        if (body.Length == 0) return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
+            string? target = null;
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                if (p.Name != "username") continue;
+                target = p.Value.ValueKind switch
+                {
+                    System.Text.Json.JsonValueKind.String => p.Value.GetString(),
+                    System.Text.Json.JsonValueKind.Null => null,
+                    _ => p.Value.GetRawText(),
+                };
+            }
+            return target;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Writes a response; with <paramref name="truncate"/> only the first half of the body is sent, then the connection is aborted.</summary>

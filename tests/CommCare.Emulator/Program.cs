@@ -142,13 +142,14 @@ public static class Program
             }
             var (path, query) = Pipeline.RawTarget(ctx);
             st.Log.Add(new LogEntry(ctx.Request.Method, path, query, info.Status ?? ctx.Response.StatusCode,
-                info.Auth, info.Fault, info.User, Pipeline.Ms(start), info.HandlerMs), info.Throttled);
+                info.Auth, info.Fault, info.User, Pipeline.Ms(start), info.HandlerMs, info.Target), info.Throttled);
         });
 
         Control.Map(app, st);
         IdentityApi.Map(app, st);
         CasesApi.Map(app, st);
         FormsApi.Map(app, st);
+        UsersApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace CommCare.Emulator;
 
 public sealed record LogEntry(string Method, string Path, string Query, int Status, string Auth, string? Fault,
-    string? User, double ElapsedMs, double HandlerMs);
+    string? User, double ElapsedMs, double HandlerMs, string? Target = null);
 
 /// <summary>Thread-safe, bounded (ring buffer) log of API requests plus running counters.</summary>
 public sealed class RequestLog(int capacity)
@@ -76,6 +76,8 @@ public sealed class RequestLog(int capacity)
             else w.WriteString("user", e.User);
             w.WriteNumber("elapsedMs", Math.Round(e.ElapsedMs, 3));
             w.WriteNumber("handlerMs", Math.Round(e.HandlerMs, 3));
+            if (e.Target is null) w.WriteNull("target");
+            else w.WriteString("target", e.Target);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -106,7 +106,7 @@ namespace CommCare.PowerShell.Cmdlets
                         data[prop.Name.Substring(10)] = prop.Value is PSObject p ? p.BaseObject : prop.Value;
             return new CCMobileWorkerSpec
             {
-                Password = Password, FirstName = Blank(FirstName), LastName = Blank(LastName), Email = Blank(Email), Language = Blank(Language),
+                Password = Password?.Length > 0 ? Password : null, FirstName = Blank(FirstName), LastName = Blank(LastName), Email = Blank(Email), Language = Blank(Language),
                 PhoneNumbers = PhoneNumber?.Length > 0 ? PhoneNumber : null, Groups = Group?.Length > 0 ? Group : null,
                 Locations = Location?.Length > 0 ? Location : null, PrimaryLocation = Blank(PrimaryLocation), Role = Blank(Role),
                 UserData = data.Count > 0 ? data : null,
