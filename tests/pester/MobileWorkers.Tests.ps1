@@ -150,3 +150,45 @@ Describe 'Changing mobile workers' {
         @(Get-EmuRequests $url | Where-Object method -eq 'DELETE').Count | Should -Be 0
     }
 }
+
+Describe 'Provisioning at scale under faults' {
+    It '2,000 rows (50 invalid) under 10% faults incl. commit-then-drop: 1,950 created once, 50 row errors; a re-run with -SkipExisting creates nothing' {
+        Invoke-Emu $url 'users/reset' | Out-Null
+        Reset-Emu $url
+        $csv = New-WorkerCsv 2000 'bulk' {
+            param($row, $i)
+            if ($i % 40 -eq 1) {                                                   # every 40th row: 50 invalid rows, four kinds
+                switch ([math]::Floor($i / 40) % 4) {
+                    0 { $row.username = "bulk bad $i" }
+                    1 { $row.password = '' }
+                    2 { $row.username = 'bulk2' }
+                    3 { $row.username = "bulk$i@elsewhere.org" }
+                }
+            }
+        }
+        $s = Connect-TestServer $url -Options @{ MaxRetryCount = 8 }
+        Reset-Emu $url
+        Invoke-Emu $url 'faults' -Body @{ seed = 5; rate = 0.1; kinds = @('429', '500', '503', 'drop', 'commit-drop') } | Out-Null
+        $created = @(Import-Csv $csv | New-CCMobileWorker -Session $s -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $faults = @(Get-EmuRequests $url | Where-Object fault)
+        Invoke-Emu $url 'faults' -Method DELETE | Out-Null
+
+        $created.Count | Should -Be 1950
+        ($created.UserName | Sort-Object -Unique).Count | Should -Be 1950
+        $failed.Count | Should -Be 50
+        @($failed | Where-Object { $_.FullyQualifiedErrorId -like 'CommCare.MobileWorker.UserNameTaken*' }).Count | Should -Be 0
+        @($failed | Where-Object { $null -eq $_.TargetObject.username }).Count | Should -Be 0
+        @($faults | Where-Object fault -eq 'commit-drop').Count | Should -BeGreaterThan 5
+        $onServer = @(Get-CCMobileWorker -Session $s) + @(Get-CCMobileWorker -Session $s -Archived) | Where-Object UserName -like 'bulk*'
+        $onServer.Count | Should -Be 1950
+        ($onServer.UserName | Sort-Object -Unique).Count | Should -Be 1950
+
+        Reset-Emu $url
+        $info = $null
+        $again = @(Import-Csv $csv | New-CCMobileWorker -Session $s -SkipExisting -ErrorVariable failed2 -ErrorAction SilentlyContinue -InformationVariable info)
+        $again.Count | Should -Be 0
+        $failed2.Count | Should -Be 50
+        @(Get-EmuRequests $url | Where-Object method -eq 'POST').Count | Should -Be 0
+        ($info | Out-String) | Should -BeLike '*0 created, 1950 skipped*'
+    }
+}
