@@ -15,7 +15,8 @@
         'Connect-CCServer', 'Disconnect-CCServer', 'Get-CCSession', 'Set-CCSessionOption',
         'Get-CCCase', 'Get-CCForm',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
-        'Enable-CCMobileWorker', 'Disable-CCMobileWorker'
+        'Enable-CCMobileWorker', 'Disable-CCMobileWorker',
+        'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -29,6 +29,7 @@ namespace CommCare.Client.Api
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);
+        public GroupsApi Groups => new GroupsApi(this);
 
         /// <summary>/a/{domain}/api/v0.5/{resource}/ — v0.5 is the documented, long-lived route (same code as {resource}/v1).</summary>
         internal Uri DomainApi(string resource)

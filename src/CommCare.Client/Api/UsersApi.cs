@@ -138,7 +138,7 @@ namespace CommCare.Client.Api
             {
                 try
                 {
-                    string? id = SendForId(HttpMethod.Post, ListUri, body);
+                    string? id = Writes.IdFrom(Writes.Send(_c, HttpMethod.Post, ListUri, body));
                     return (id ?? FindByUserName(full)?.Id ?? "", CreateOutcome.Created);
                 }
                 // A broken connection, a timeout or a 5xx does not say whether the server acted. If the name
@@ -165,8 +165,7 @@ namespace CommCare.Client.Api
         public CCMobileWorker Update(string id, CCMobileWorkerSpec spec)
         {
             var uri = new Uri(ListUri, QueryString.Segment(id) + "/");
-            using var request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = Json(Body(spec, create: false)) };
-            var text = SendText(request);
+            var text = Writes.Send(_c, HttpMethod.Put, uri, Body(spec, create: false), safeToRepeat: true);
             var r = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
             r.Read();
             var u = MobileWorkerParser.Read(ref r);
@@ -174,49 +173,17 @@ namespace CommCare.Client.Api
             return u;
         }
 
-        public void Delete(string id) => SendText(new HttpRequestMessage(HttpMethod.Delete, new Uri(ListUri, QueryString.Segment(id) + "/")));
+        public void Delete(string id) => Writes.Send(_c, HttpMethod.Delete, new Uri(ListUri, QueryString.Segment(id) + "/"), null);
         public void Activate(string id) => Action(id, "activate");
         public void Deactivate(string id) => Action(id, "deactivate");
         public void SendPasswordReset(string id) => Action(id, "email_password_reset");
 
         private void Action(string id, string action)
         {
-            // Activate/deactivate are idempotent, so a retry after an unknown outcome is harmless.
-            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(ListUri, QueryString.Segment(id) + "/" + action + "/")) { Content = Json(Encoding.UTF8.GetBytes("{}")) };
-            if (action != "email_password_reset") RequestInfo.For(request).SafeToRepeat = true;
-            SendText(request);
-        }
-
-        private string? SendForId(HttpMethod method, Uri uri, byte[] body)
-        {
-            using var request = new HttpRequestMessage(method, uri) { Content = Json(body) };
-            string text = SendText(request);
-            if (string.IsNullOrWhiteSpace(text)) return null;
-            using var doc = JsonDocument.Parse(text);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("id", out var id) ? id.GetString() : null;
-        }
-
-        private string SendText(HttpRequestMessage request)
-        {
-            using (request)
-            {
-                RequestInfo.For(request).Sink = _c.Sink;
-                return SendTextAsync(request).GetAwaiter().GetResult();
-            }
-        }
-
-        private async Task<string> SendTextAsync(HttpRequestMessage request)
-        {
-            using var response = await CCRequest.SendAsync(_c.Engine, request, _c.Token).ConfigureAwait(false);
-            await ApiErrors.ThrowIfFailedAsync(_c.Engine, request, response).ConfigureAwait(false);
-            return response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-        }
-
-        private static ByteArrayContent Json(byte[] body)
-        {
-            var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-            return content;
+            // Activate/deactivate are idempotent, so a retry after an unknown outcome is harmless; a
+            // password-reset e-mail is not (it would send two).
+            Writes.Send(_c, HttpMethod.Post, new Uri(ListUri, QueryString.Segment(id) + "/" + action + "/"), Encoding.UTF8.GetBytes("{}"),
+                safeToRepeat: action != "email_password_reset");
         }
 
         /// <summary>The request body. The password is read from its SecureString only here.</summary>
@@ -245,7 +212,7 @@ namespace CommCare.Client.Api
                 {
                     w.WritePropertyName("user_data");
                     w.WriteStartObject();
-                    foreach (var kv in s.UserData) { w.WritePropertyName(kv.Key); Value(w, kv.Value); }
+                    foreach (var kv in s.UserData) { w.WritePropertyName(kv.Key); Writes.Value(w, kv.Value); }
                     w.WriteEndObject();
                 }
                 if (create && s.RequireAccountConfirmation.HasValue) w.WriteBoolean("require_account_confirmation", s.RequireAccountConfirmation.Value);
@@ -264,20 +231,6 @@ namespace CommCare.Client.Api
             w.WriteStartArray();
             foreach (var v in values) w.WriteStringValue(v);
             w.WriteEndArray();
-        }
-
-        private static void Value(Utf8JsonWriter w, object? v)
-        {
-            switch (v)
-            {
-                case null: w.WriteNullValue(); break;
-                case bool b: w.WriteBooleanValue(b); break;
-                case int i: w.WriteNumberValue(i); break;
-                case long l: w.WriteNumberValue(l); break;
-                case double d: w.WriteNumberValue(d); break;
-                case decimal m: w.WriteNumberValue(m); break;
-                default: w.WriteStringValue(Convert.ToString(v, CultureInfo.InvariantCulture)); break;
-            }
         }
     }
 }

@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Net.Http;
+using System.Text;
+using System.Text.Json;
+using CommCare.Client.Json;
+using CommCare.Client.Paging;
+using CommCare.Models;
+
+namespace CommCare.Client.Api
+{
+    /// <summary>Groups (commcare-api/21-groups-locations.md, 74-groups-locations-write.md §A).</summary>
+    public sealed class GroupsApi
+    {
+        private readonly CommCareClient _c;
+        internal GroupsApi(CommCareClient c) => _c = c;
+        private Uri ListUri => _c.DomainApi("group");
+
+        public CCPagedResult<CCGroup> List(int pageSize = 1000)
+        {
+            var first = new Uri(ListUri, "?limit=" + pageSize.ToString(CultureInfo.InvariantCulture));
+            ItemReader<CCGroup> reader = (ref Utf8JsonReader r) => Read(ref r);
+            return new CCPagedResult<CCGroup>(_c.Engine, () => new OffsetWalker<CCGroup>(first), reader, _c.Sink, _c.Token);
+        }
+
+        public CCGroup? Get(string id)
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(ListUri, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+
+        /// <summary>The group with exactly this name (names are unique per project), or null.</summary>
+        public CCGroup? FindByName(string name)
+        {
+            foreach (var g in List()) if (string.Equals(g.Name, name, StringComparison.Ordinal)) return g;
+            return null;
+        }
+
+        /// <summary>
+        /// Creates a group. Members are added afterwards with an update, because a create that lists users
+        /// replaces each listed user's other group memberships (74 §A). Like mobile workers, an unknown
+        /// outcome is resolved by looking the (unique) name up, never by a blind second create.
+        /// </summary>
+        public (CCGroup Group, CreateOutcome Outcome) Create(CCGroupSpec spec)
+        {
+            if (string.IsNullOrWhiteSpace(spec.Name)) throw new CCApiException(CCErrorKind.InvalidArgument, "Name is required.");
+            var members = spec.Users;
+            var body = Body(new CCGroupSpec { Name = spec.Name, CaseSharing = spec.CaseSharing, Reporting = spec.Reporting, Metadata = spec.Metadata });
+            string? id = null;
+            var outcome = CreateOutcome.Created;
+            for (int attempt = 1; id == null; attempt++)
+            {
+                try
+                {
+                    id = Writes.IdFrom(Writes.Send(_c, HttpMethod.Post, ListUri, body));
+                }
+                catch (CCApiException ex) when (ex.Kind == CCErrorKind.Network || ex.Kind == CCErrorKind.Timeout || ex.Kind == CCErrorKind.Server)
+                {
+                    var existing = FindByName(spec.Name!);
+                    if (existing != null) { id = existing.Id; outcome = CreateOutcome.Recovered; }
+                    else if (attempt >= UsersApi.MaxCreateAttempts) throw;
+                }
+            }
+            var group = members != null && members.Count > 0 ? Update(id, new CCGroupSpec { Users = members }) : (Get(id) ?? new CCGroup { Id = id, Name = spec.Name!, Domain = _c.Session.Domain });
+            return (group, outcome);
+        }
+
+        /// <summary>PUT: only the fields given change; Users replaces the membership (per-user adds and removes).</summary>
+        public CCGroup Update(string id, CCGroupSpec spec)
+        {
+            string text = Writes.Send(_c, HttpMethod.Put, new Uri(ListUri, QueryString.Segment(id) + "/"), Body(spec), safeToRepeat: true);
+            var r = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+            r.Read();
+            return Read(ref r);
+        }
+
+        public void Delete(string id) => Writes.Send(_c, HttpMethod.Delete, new Uri(ListUri, QueryString.Segment(id) + "/"), null);
+
+        private CCGroup Read(ref Utf8JsonReader r)
+        {
+            JsonValue.Expect(ref r, JsonTokenType.StartObject);
+            var g = new CCGroup { Domain = _c.Session.Domain };
+            while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+            {
+                string name = JsonValue.Name(ref r);
+                JsonValue.Value(ref r);
+                switch (name)
+                {
+                    case "id": g.Id = JsonValue.ReadString(ref r) ?? ""; break;
+                    case "domain": g.Domain = JsonValue.ReadString(ref r) ?? g.Domain; break;
+                    case "name": g.Name = JsonValue.ReadString(ref r) ?? ""; break;
+                    case "case_sharing": g.CaseSharing = JsonValue.ReadBool(ref r); break;
+                    case "reporting": g.Reporting = JsonValue.ReadNullableBool(ref r) ?? true; break;
+                    case "users": g.Users = JsonValue.ReadStringList(ref r); break;
+                    case "metadata": if (r.TokenType == JsonTokenType.StartObject) g.Metadata = JsonValue.ReadObject(ref r); else r.Skip(); break;
+                    case "resource_uri": g.ResourceUri = JsonValue.ReadString(ref r); break;
+                    default: (g.AdditionalFields ??= new Dictionary<string, object?>(StringComparer.Ordinal))[name] = JsonValue.Read(ref r); break;
+                }
+            }
+            return g;
+        }
+
+        internal static byte[] Body(CCGroupSpec s)
+        {
+            using var ms = new MemoryStream();
+            using (var w = new Utf8JsonWriter(ms))
+            {
+                w.WriteStartObject();
+                if (s.Name != null) w.WriteString("name", s.Name);
+                if (s.CaseSharing.HasValue) w.WriteBoolean("case_sharing", s.CaseSharing.Value);
+                if (s.Reporting.HasValue) w.WriteBoolean("reporting", s.Reporting.Value);
+                if (s.Users != null)
+                {
+                    w.WritePropertyName("users");
+                    w.WriteStartArray();
+                    foreach (var u in s.Users) w.WriteStringValue(u);
+                    w.WriteEndArray();
+                }
+                if (s.Metadata != null)
+                {
+                    w.WritePropertyName("metadata");
+                    w.WriteStartObject();
+                    foreach (var kv in s.Metadata) { w.WritePropertyName(kv.Key); Writes.Value(w, kv.Value); }
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            return ms.ToArray();
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using CommCare.Client.Api;
+using CommCare.Models;
+
+namespace CommCare.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Gets groups of mobile workers.</para>
+    /// <para type="description">Lists every group (sorted by name by the server), or gets groups by id or by exact name.</para>
+    /// </summary>
+    /// <example><code>Get-CCGroup | Format-Table Name, CaseSharing, Users</code><para>Every group.</para></example>
+    /// <example><code>Get-CCMobileWorker -Group (Get-CCGroup -Name 'District 4').Id</code><para>The members of one group.</para></example>
+    [Cmdlet(VerbsCommon.Get, "CCGroup", DefaultParameterSetName = "List")]
+    [OutputType(typeof(CCGroup))]
+    public sealed class GetCCGroupCommand : CCSessionCmdlet
+    {
+        /// <summary>Group ids (by pipeline too).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)] [Alias("group_id", "GroupId")] [ValidateNotNullOrEmpty]
+        public string[] Id { get; set; } = Array.Empty<string>();
+        /// <summary>Only groups with these exact names (wildcards allowed).</summary>
+        [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string[]? Name { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var groups = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups;
+            try
+            {
+                if (ParameterSetName == "Id")
+                {
+                    foreach (var id in Id)
+                    {
+                        var g = groups.Get(id);
+                        Flush();
+                        if (g == null) WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Group '{id}' was not found in project space '{ActiveSession.Domain}'."), id);
+                        else WriteObject(g);
+                    }
+                    return;
+                }
+                var patterns = Name == null ? null : Array.ConvertAll(Name, n => new WildcardPattern(n, WildcardOptions.IgnoreCase));
+                var matched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                foreach (var g in groups.List())
+                {
+                    Flush();
+                    if (patterns == null) { WriteObject(g); continue; }
+                    for (int i = 0; i < patterns.Length; i++)
+                        if (patterns[i].IsMatch(g.Name)) { matched.Add(Name![i]); WriteObject(g); break; }
+                }
+                if (Name != null)
+                    foreach (var n in Name)
+                        if (!WildcardPattern.ContainsWildcardCharacters(n) && !matched.Contains(n))
+                            WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Group '{n}' was not found in project space '{ActiveSession.Domain}'."), n);
+            }
+            catch (CCApiException ex) { Terminate(ex); }
+        }
+    }
+
+    /// <summary>Fields shared by New- and Set-CCGroup.</summary>
+    public abstract class CCGroupWriteCmdlet : CCSessionCmdlet
+    {
+        /// <summary>The group can own cases (case sharing).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_sharing")] public SwitchParameter CaseSharing { get; set; }
+        /// <summary>The group can be used as a report filter (default on for new groups).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] public SwitchParameter Reporting { get; set; }
+        /// <summary>Ids of the members; replaces the membership. ';'-separated in a CSV cell.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("users", "UserIds")] [SplitList] public string[]? UserId { get; set; }
+        /// <summary>Free key/value data kept with the group.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] public Hashtable? Metadata { get; set; }
+
+        internal CCGroupSpec Spec(string? name, bool reportingDefault)
+        {
+            Dictionary<string, object?>? meta = null;
+            if (Metadata != null)
+            {
+                meta = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (DictionaryEntry e in Metadata) meta[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
+            }
+            return new CCGroupSpec
+            {
+                Name = name,
+                CaseSharing = ParameterSpecified(nameof(CaseSharing)) ? CaseSharing.IsPresent : (bool?)null,
+                Reporting = ParameterSpecified(nameof(Reporting)) ? Reporting.IsPresent : reportingDefault ? true : (bool?)null,
+                Users = UserId, Metadata = meta,
+            };
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Creates groups of mobile workers.</para>
+    /// <para type="description">Members given with -UserId are added after the group exists, with an update: CommCare's create call would otherwise move each listed worker out of all their other groups. Group names are unique, so a create whose answer was lost is resolved by looking the name up, never by a second create.</para>
+    /// </summary>
+    /// <example><code>New-CCGroup -Name 'District 4' -CaseSharing -UserId $ids</code><para>A case-sharing group with members.</para></example>
+    /// <example><code>Import-Csv groups.csv | New-CCGroup</code><para>One group per row (columns name, case_sharing, users).</para></example>
+    [Cmdlet(VerbsCommon.New, "CCGroup", SupportsShouldProcess = true)]
+    [OutputType(typeof(CCGroup))]
+    public sealed class NewCCGroupCommand : CCGroupWriteCmdlet
+    {
+        /// <summary>The group's name (unique in the project).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Name { get; set; } = "";
+
+        protected override void ProcessRecord()
+        {
+            if (!ShouldProcess(Name, "Create group")) return;
+            try
+            {
+                var (group, outcome) = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups.Create(Spec(Name.Trim(), reportingDefault: true));
+                if (outcome == CreateOutcome.Recovered) WriteVerbose($"Group '{Name}' was created, though the server's answer was lost (found by its name).");
+                Flush();
+                WriteObject(group);
+            }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Name); }
+            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Group '{Name}' was not created: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Name); }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Changes groups.</para>
+    /// <para type="description">Only the fields given change. -UserId replaces the membership (members not listed are removed from this group only).</para>
+    /// </summary>
+    /// <example><code>Get-CCGroup -Name 'District 4' | Set-CCGroup -UserId $ids</code><para>Sets the members of a group.</para></example>
+    [Cmdlet(VerbsCommon.Set, "CCGroup", SupportsShouldProcess = true)]
+    [OutputType(typeof(CCGroup))]
+    public sealed class SetCCGroupCommand : CCGroupWriteCmdlet
+    {
+        /// <summary>The group's id (binds from Get-CCGroup output).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("group_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
+        /// <summary>A new name.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string? NewName { get; set; }
+        /// <summary>Return the changed group.</summary>
+        [Parameter] public SwitchParameter PassThru { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            if (!ShouldProcess(Id, "Update group")) return;
+            try
+            {
+                var g = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups.Update(Id, Spec(NewName, reportingDefault: false));
+                Flush();
+                if (PassThru) WriteObject(g);
+            }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
+            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Group '{Id}' was not updated: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Deletes groups.</para>
+    /// <para type="description">The workers stay; only the group goes. Asks for confirmation unless -Confirm:$false.</para>
+    /// </summary>
+    /// <example><code>Get-CCGroup -Name 'Old*' | Remove-CCGroup</code><para>Deletes the groups whose names start with Old, asking for each.</para></example>
+    [Cmdlet(VerbsCommon.Remove, "CCGroup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(void))]
+    public sealed class RemoveCCGroupCommand : CCSessionCmdlet
+    {
+        /// <summary>The group's id (binds from Get-CCGroup output).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("group_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
+        /// <summary>The group's name, for messages (binds from Get-CCGroup output).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)] public string? Name { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            string label = string.IsNullOrEmpty(Name) ? Id : $"{Name} ({Id})";
+            if (!ShouldProcess(label, "Delete group")) return;
+            try { new CommCareClient(ActiveSession, Sink, CancellationToken).Groups.Delete(Id); Flush(); }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
+            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Group {label} was not deleted: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+        }
+    }
+}

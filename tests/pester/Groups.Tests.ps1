@@ -1,0 +1,71 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModulePsd1 -Force
+    $script:emu = Start-TestEmulator
+    $script:url = $emu.Url
+    Connect-TestServer $url | Out-Null
+}
+AfterAll { Stop-TestEmulator $emu }
+
+Describe 'Groups' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'lists groups sorted by name and finds them by exact name or wildcard' {
+        $all = @(Get-CCGroup)
+        $all.Count | Should -BeGreaterThan 2
+        $all[0] | Should -BeOfType ([CommCare.Models.CCGroup])
+        ($all.Name -join '|') | Should -Be (($all.Name | Sort-Object) -join '|')
+        (Get-CCGroup -Name 'North Team').Name | Should -Be 'North Team'
+        @(Get-CCGroup -Name '*Team').Count | Should -BeGreaterThan 1
+        Get-CCGroup -Name 'No Such Group' -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.NotFound*'
+    }
+
+    It 'New-CCGroup with members adds them without moving them out of their other groups' {
+        $w = Get-CCMobileWorker -UserName worker1
+        $before = @($w.Groups)
+        $before.Count | Should -BeGreaterThan 0
+        $g = New-CCGroup -Name 'District 4' -CaseSharing -UserId $w.Id -Metadata @{ region = 'north' }
+        $g.Name | Should -Be 'District 4'
+        $g.CaseSharing | Should -BeTrue
+        $g.Users | Should -Contain $w.Id
+        $after = @((Get-CCMobileWorker -UserName worker1).Groups)
+        foreach ($old in $before) { $after | Should -Contain $old }
+        $after | Should -Contain $g.Id
+        # The create itself named no users; members came with an update.
+        $post = Get-EmuRequests $url | Where-Object { $_.method -eq 'POST' -and $_.path -like '*/group/*' }
+        @($post).Count | Should -Be 1
+        @(Get-EmuRequests $url | Where-Object method -eq 'PUT').Count | Should -Be 1
+    }
+
+    It 'reports a duplicate name as an error for that item and carries on' {
+        $made = @('Dup A', 'North Team', 'Dup B' | ForEach-Object { [pscustomobject]@{ Name = $_ } } | New-CCGroup -ErrorVariable ev -ErrorAction SilentlyContinue)
+        $made.Name | Should -Be @('Dup A', 'Dup B')
+        $ev.Count | Should -Be 1
+        $ev[0].Exception.Message | Should -BeLike '*North Team*already exists*'
+    }
+
+    It 'Set-CCGroup replaces membership and renames; -WhatIf sends nothing' {
+        $g = New-CCGroup -Name 'Set Me'
+        $ids = @(Get-CCMobileWorker | Select-Object -First 3).Id
+        Reset-Emu $url
+        $g | Set-CCGroup -UserId $ids -WhatIf
+        @(Get-EmuRequests $url | Where-Object method -ne 'GET').Count | Should -Be 0
+        $changed = $g | Set-CCGroup -UserId $ids -NewName 'Set Me Too' -PassThru
+        $changed.Name | Should -Be 'Set Me Too'
+        @($changed.Users | Sort-Object) | Should -Be @($ids | Sort-Object)
+    }
+
+    It 'Remove-CCGroup deletes after confirmation is waived' {
+        $g = New-CCGroup -Name 'Delete Me'
+        $g | Remove-CCGroup -Confirm:$false
+        (Get-CCGroup).Name | Should -Not -Contain 'Delete Me'
+    }
+
+    It 'never creates a group twice when the create''s answer is lost' {
+        Invoke-Emu $url 'faults' -Body @{ script = @(@{ kind = 'commit-drop' }); pathContains = '/group/' } | Out-Null
+        $g = New-CCGroup -Name 'Dropped Group'
+        $g.Name | Should -Be 'Dropped Group'
+        @(Get-CCGroup | Where-Object Name -eq 'Dropped Group').Count | Should -Be 1
+    }
+}
