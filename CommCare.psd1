@@ -16,7 +16,8 @@
         'Get-CCCase', 'Get-CCForm',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker',
-        'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup'
+        'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',
+        'Get-CCLocation', 'Get-CCLocationType', 'New-CCLocation', 'Set-CCLocation'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -30,10 +30,15 @@ namespace CommCare.Client.Api
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);
         public GroupsApi Groups => new GroupsApi(this);
+        public LocationsApi Locations => new LocationsApi(this);
 
         /// <summary>/a/{domain}/api/v0.5/{resource}/ — v0.5 is the documented, long-lived route (same code as {resource}/v1).</summary>
         internal Uri DomainApi(string resource)
             => new Uri(Session.Server, "a/" + Paging.QueryString.Segment(Session.Domain) + "/api/v0.5/" + resource + "/");
+
+        /// <summary>/a/{domain}/api/{path}: for resources whose newer version has only a per-resource route (location/v2/).</summary>
+        internal Uri DomainApiPath(string path)
+            => new Uri(Session.Server, "a/" + Paging.QueryString.Segment(Session.Domain) + "/api/" + path);
 
         internal Uri UserApi(string resource) => new Uri(Session.Server, "api/v0.5/" + resource + "/");
     }

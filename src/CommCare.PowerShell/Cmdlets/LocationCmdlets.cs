@@ -1,0 +1,227 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using CommCare.Client.Api;
+using CommCare.Models;
+
+namespace CommCare.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Gets locations (organisation structure).</para>
+    /// <para type="description">Lists active locations, optionally only one location type or names matching a wildcard, or gets locations by id. The server has no list filters, so filtering happens as the list streams.</para>
+    /// </summary>
+    /// <example><code>Get-CCLocation -LocationType district</code><para>Every district.</para></example>
+    /// <example><code>Get-CCLocation -LocationType district | Set-CCLocation -Property @{ region = 'north' }</code><para>Sets a custom field on every district.</para></example>
+    [Cmdlet(VerbsCommon.Get, "CCLocation", DefaultParameterSetName = "List")]
+    [OutputType(typeof(CCLocation))]
+    public sealed class GetCCLocationCommand : CCSessionCmdlet
+    {
+        /// <summary>Location ids (by pipeline too).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)] [Alias("location_id", "LocationId")] [ValidateNotNullOrEmpty]
+        public string[] Id { get; set; } = Array.Empty<string>();
+        /// <summary>Only this location type (its code, e.g. district).</summary>
+        [Parameter(ParameterSetName = "List")] [Alias("location_type_code")] [ValidateNotNullOrEmpty] public string? LocationType { get; set; }
+        /// <summary>Only names matching this (wildcards allowed).</summary>
+        [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Name { get; set; }
+        /// <summary>Only the location with this site code.</summary>
+        [Parameter(ParameterSetName = "List")] [Alias("site_code")] [ValidateNotNullOrEmpty] public string? SiteCode { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Locations;
+            try
+            {
+                if (ParameterSetName == "Id")
+                {
+                    foreach (var id in Id)
+                    {
+                        var l = api.Get(id);
+                        Flush();
+                        if (l == null) WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Location '{id}' was not found in project space '{ActiveSession.Domain}'."), id);
+                        else WriteObject(l);
+                    }
+                    return;
+                }
+                var pattern = Name == null ? null : new WildcardPattern(Name, WildcardOptions.IgnoreCase);
+                foreach (var l in api.List())
+                {
+                    Flush();
+                    if (LocationType != null && !string.Equals(l.LocationType, LocationType, StringComparison.OrdinalIgnoreCase)) continue;
+                    if (SiteCode != null && !string.Equals(l.SiteCode, SiteCode, StringComparison.OrdinalIgnoreCase)) continue;
+                    if (pattern != null && !pattern.IsMatch(l.Name)) continue;
+                    WriteObject(l);
+                }
+            }
+            catch (CCApiException ex) { Terminate(ex); }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Gets the location types (levels of the organisation structure).</para>
+    /// <para type="description">Each type has a code (used by -LocationType elsewhere), a name and its parent type.</para>
+    /// </summary>
+    /// <example><code>Get-CCLocationType | Format-Table Code, Name, ParentId</code><para>The hierarchy's levels.</para></example>
+    [Cmdlet(VerbsCommon.Get, "CCLocationType")]
+    [OutputType(typeof(CCLocationType))]
+    public sealed class GetCCLocationTypeCommand : CCSessionCmdlet
+    {
+        protected override void ProcessRecord()
+        {
+            try
+            {
+                foreach (var t in new CommCareClient(ActiveSession, Sink, CancellationToken).Locations.Types()) { Flush(); WriteObject(t); }
+            }
+            catch (CCApiException ex) { Terminate(ex); }
+        }
+    }
+
+    /// <summary>Fields shared by New- and Set-CCLocation.</summary>
+    public abstract class CCLocationWriteCmdlet : CCSessionCmdlet
+    {
+        /// <summary>Unique site code; derived from the name when not given.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("site_code")] public string? SiteCode { get; set; }
+        /// <summary>The parent location's id.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("parent_location_id", "parent_id")] public string? ParentId { get; set; }
+        /// <summary>Latitude in decimal degrees.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [ValidateRange(-90.0, 90.0)] public decimal? Latitude { get; set; }
+        /// <summary>Longitude in decimal degrees.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [ValidateRange(-180.0, 180.0)] public decimal? Longitude { get; set; }
+        /// <summary>Custom location fields. Set-CCLocation merges them into the location's current fields.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("location_data")] public Hashtable? Property { get; set; }
+
+        internal Dictionary<string, object?>? PropertyMap()
+        {
+            if (Property == null) return null;
+            var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (DictionaryEntry e in Property) map[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
+            return map;
+        }
+
+        internal static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s!.Trim();
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Creates locations, 100 per request.</para>
+    /// <para type="description">Pipeline rows are sent in batches of up to 100 (the server's limit), each batch all or nothing. When the server rejects a batch, its rows are sent one by one so that each bad row gets its own error and the others are created. A site code is always sent (derived from the name when missing), which makes a lost answer safe to resolve.</para>
+    /// </summary>
+    /// <example><code>New-CCLocation -Name 'Clinic 7' -LocationType clinic -ParentId $district.Id</code><para>One clinic under a district.</para></example>
+    /// <example><code>Import-Csv clinics.csv | New-CCLocation</code><para>Columns name, location_type_code, parent_location_id, site_code, latitude, longitude.</para></example>
+    [Cmdlet(VerbsCommon.New, "CCLocation", SupportsShouldProcess = true)]
+    [OutputType(typeof(CCLocation))]
+    public sealed class NewCCLocationCommand : CCLocationWriteCmdlet
+    {
+        /// <summary>The location's name (unique among its siblings).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Name { get; set; } = "";
+        /// <summary>The location type's code.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)] [Alias("location_type_code", "Type")] [ValidateNotNullOrEmpty] public string LocationType { get; set; } = "";
+
+        private readonly List<(CCLocationSpec Spec, object Target)> _batch = new List<(CCLocationSpec, object)>();
+
+        protected override void ProcessRecord()
+        {
+            var spec = new CCLocationSpec
+            {
+                Name = Name.Trim(), LocationType = LocationType.Trim(), SiteCode = Blank(SiteCode), ParentId = Blank(ParentId),
+                Latitude = Latitude, Longitude = Longitude, LocationData = PropertyMap(),
+            };
+            if (!ShouldProcess(Name, "Create location")) return;
+            _batch.Add((spec, Name));
+            if (_batch.Count >= 100) Send();
+        }
+
+        protected override void EndProcessing()
+        {
+            Send();
+            base.EndProcessing();
+        }
+
+        private void Send()
+        {
+            if (_batch.Count == 0) return;
+            var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Locations;
+            var items = _batch.ToList();
+            _batch.Clear();
+            try
+            {
+                var ids = api.Save(items.Select(i => i.Spec).ToList());
+                Flush();
+                foreach (var id in ids) { var l = api.Get(id); if (l != null) WriteObject(l); }
+            }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex); }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.BadRequest && items.Count > 1)
+            {
+                // The batch was rolled back as a whole: send each row alone to find the bad ones.
+                WriteVerbose($"A batch of {items.Count} locations was rejected ({ex.ServerMessage}); sending its rows one by one.");
+                foreach (var item in items)
+                {
+                    try
+                    {
+                        var id = api.Save(new[] { item.Spec })[0];
+                        Flush();
+                        var l = api.Get(id);
+                        if (l != null) WriteObject(l);
+                    }
+                    catch (CCApiException one) when (one.Kind != CCErrorKind.Authentication && one.Kind != CCErrorKind.Permission)
+                    {
+                        WriteItemError(new CCApiException(one.Kind, $"Location '{item.Spec.Name}' was not created: {one.ServerMessage ?? one.Message}", one.StatusCode, one.ServerMessage, one.RequestPath, one), item.Target);
+                    }
+                }
+            }
+            catch (CCApiException ex)
+            {
+                foreach (var item in items)
+                    WriteItemError(new CCApiException(ex.Kind, $"Location '{item.Spec.Name}' was not created: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), item.Target);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Changes locations.</para>
+    /// <para type="description">Only the fields given change. -Property merges into the location's custom fields (other fields keep their values). Renaming keeps the site code unless -SiteCode is given.</para>
+    /// </summary>
+    /// <example><code>Get-CCLocation -LocationType district | Set-CCLocation -Property @{ region = 'north' }</code><para>Adds a custom field to every district.</para></example>
+    [Cmdlet(VerbsCommon.Set, "CCLocation", SupportsShouldProcess = true)]
+    [OutputType(typeof(CCLocation))]
+    public sealed class SetCCLocationCommand : CCLocationWriteCmdlet
+    {
+        /// <summary>The location's id (binds from Get-CCLocation output).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("location_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
+        /// <summary>A new name.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string? NewName { get; set; }
+        /// <summary>A new location type code.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string? NewLocationType { get; set; }
+        /// <summary>Return the changed location.</summary>
+        [Parameter] public SwitchParameter PassThru { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            if (!ShouldProcess(Id, "Update location")) return;
+            var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Locations;
+            try
+            {
+                Dictionary<string, object?>? data = null;
+                var props = PropertyMap();
+                if (props != null)
+                {
+                    // Merge: the server replaces location_data with what it is sent.
+                    var current = api.Get(Id) ?? throw new CCApiException(CCErrorKind.NotFound, $"Location '{Id}' was not found in project space '{ActiveSession.Domain}'.");
+                    data = new Dictionary<string, object?>(current.LocationData, StringComparer.Ordinal);
+                    foreach (var kv in props) data[kv.Key] = kv.Value;
+                }
+                var spec = new CCLocationSpec
+                {
+                    Name = Blank(NewName), LocationType = Blank(NewLocationType), SiteCode = Blank(SiteCode), ParentId = Blank(ParentId),
+                    Latitude = ParameterSpecified(nameof(Latitude)) ? Latitude : null, Longitude = ParameterSpecified(nameof(Longitude)) ? Longitude : null,
+                    LocationData = data,
+                };
+                var l = api.Update(Id, spec);
+                Flush();
+                if (PassThru) WriteObject(l);
+            }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
+            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Location '{Id}' was not updated: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+        }
+    }
+}
