@@ -17,7 +17,8 @@
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',
-        'Get-CCLocation', 'Get-CCLocationType', 'New-CCLocation', 'Set-CCLocation'
+        'Get-CCLocation', 'Get-CCLocationType', 'New-CCLocation', 'Set-CCLocation',
+        'Get-CCWebUser', 'Set-CCWebUser', 'New-CCWebUserInvitation'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

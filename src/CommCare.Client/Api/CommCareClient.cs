@@ -31,6 +31,7 @@ namespace CommCare.Client.Api
         public UsersApi Users => new UsersApi(this);
         public GroupsApi Groups => new GroupsApi(this);
         public LocationsApi Locations => new LocationsApi(this);
+        public WebUsersApi WebUsers => new WebUsersApi(this);
 
         /// <summary>/a/{domain}/api/v0.5/{resource}/ — v0.5 is the documented, long-lived route (same code as {resource}/v1).</summary>
         internal Uri DomainApi(string resource)

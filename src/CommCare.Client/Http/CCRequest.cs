@@ -1,6 +1,7 @@
 using CommCare.Models;
 using System;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
@@ -105,9 +106,14 @@ namespace CommCare.Client.Http
                 try
                 {
                     using var doc = JsonDocument.Parse(t);
-                    foreach (var name in new[] { "error", "error_message", "message", "detail" })
+                    foreach (var name in new[] { "error", "errors", "error_message", "message", "detail" })
                         if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var e))
+                        {
+                            // Web user and invitation errors come as a list: {"errors": ["...", "..."]}.
+                            if (e.ValueKind == JsonValueKind.Array)
+                                return Redaction.Text(string.Join("; ", e.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString() : x.GetRawText())));
                             return Redaction.Text(e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText());
+                        }
                 }
                 catch (JsonException) { }
             }
