@@ -83,17 +83,22 @@ public static class Control
             await Json(ctx, 200, w => WriteDataSet(w, ds));
         }));
 
-        app.MapMethods("/_emulator/users/reset", new[] { "POST" }, (RequestDelegate)(ctx =>
+        // Both put the whole directory back to the seed: mobile workers, groups, locations and location types,
+        // roles, web users and invitations.
+        foreach (var path in new[] { "/_emulator/users/reset", "/_emulator/directory/reset" })
         {
-            if (st.Data is not { } ds) return Error(ctx, 503, "data set not ready");
-            ds.Users.Reset();
-            return Json(ctx, 200, w =>
+            app.MapMethods(path, new[] { "POST" }, (RequestDelegate)(ctx =>
             {
-                w.WriteStartObject();
-                w.WriteBoolean("ok", true);
-                w.WriteEndObject();
-            });
-        }));
+                if (st.Data is not { } ds) return Error(ctx, 503, "data set not ready");
+                ds.Users.Reset();
+                return Json(ctx, 200, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteBoolean("ok", true);
+                    w.WriteEndObject();
+                });
+            }));
+        }
 
         app.MapMethods("/_emulator/config", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, w => WriteConfig(w, st.Config))));
         app.MapMethods("/_emulator/config", new[] { "POST" }, (RequestDelegate)(async ctx =>
@@ -291,6 +296,22 @@ public static class Control
                 w.WriteString("id", g.Id);
                 w.WriteString("name", g.Name);
                 w.WriteNumber("members", g.UserIds.Count);
+                w.WriteNumber("activeMembers", users.ActiveMemberIds(g).Count);
+                w.WriteBoolean("caseSharing", g.CaseSharing);
+                w.WriteBoolean("reporting", g.Reporting);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("locationTypes");
+            foreach (var t in users.LocationTypes(domain))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("id", t.Id);
+                w.WriteString("name", t.Name);
+                w.WriteString("code", t.Code);
+                if (t.ParentTypeId is { } pt) w.WriteNumber("parentId", pt);
+                else w.WriteNull("parentId");
+                w.WriteBoolean("hasUsers", t.HasUsers);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -299,9 +320,11 @@ public static class Control
             {
                 w.WriteStartObject();
                 w.WriteString("id", l.Id);
+                w.WriteNumber("intId", l.IntId);
                 w.WriteString("name", l.Name);
                 w.WriteString("siteCode", l.SiteCode);
                 w.WriteString("locationType", l.LocationType);
+                w.WriteNumber("locationTypeId", l.Type.Id);
                 w.WriteBoolean("hasUsers", l.HasUsers);
                 if (l.ParentId is null) w.WriteNull("parentId");
                 else w.WriteString("parentId", l.ParentId);
@@ -314,6 +337,30 @@ public static class Control
                 w.WriteStartObject();
                 w.WriteString("id", r.Id);
                 w.WriteString("name", r.Name);
+                w.WriteBoolean("isAdmin", r.IsAdmin);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("webUsers");
+            foreach (var u in users.WebUsers(domain))
+            {
+                w.WriteStartObject();
+                w.WriteString("id", u.Id);
+                w.WriteString("username", u.Username);
+                if (users.RoleById(u.RoleId) is { } role) w.WriteString("role", role.Name);
+                else w.WriteNull("role");
+                w.WriteBoolean("isActiveInDomain", u.ActiveInDomain);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("invitations");
+            foreach (var i in users.Invitations(domain))
+            {
+                w.WriteStartObject();
+                w.WriteString("id", i.Id);
+                w.WriteString("email", i.Email);
+                if (users.RoleById(i.RoleId) is { } role) w.WriteString("role", role.Name);
+                else w.WriteNull("role");
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -21,6 +21,12 @@ public enum AuthMode
 public sealed record ApiSpec(string Name, AuthMode Mode, string? Permission, bool Throttled, bool PlainText401 = false)
 {
     public string[] Methods { get; init; } = { "GET" };
+
+    /// <summary>
+    /// Body members that name the target of a write in the request log, in order of preference (the first one
+    /// present wins). <c>username</c> always comes first.
+    /// </summary>
+    public string[] TargetKeys { get; init; } = { "username" };
 }
 
 /// <summary>What a handler gets once method, auth, throttle and faults have been dealt with.</summary>
@@ -34,7 +40,7 @@ public sealed class ApiContext
     public string? Domain { get; init; }
     /// <summary>The request path as sent (not decoded), used for <c>next</c> links.</summary>
     public required string RawPath { get; init; }
-    /// <summary>The request body (read for POST/PUT before authentication; empty otherwise).</summary>
+    /// <summary>The request body (read for POST/PUT/PATCH before authentication; empty otherwise).</summary>
     public byte[] Body { get; init; } = Array.Empty<byte>();
 
     public string Route(string name) => Http.Request.RouteValues[name]?.ToString() ?? "";
@@ -49,7 +55,7 @@ public sealed class RequestInfo
     public string? User;
     public int? Status;
     public bool Throttled;
-    /// <summary>POST/PUT: the JSON body's <c>username</c> (never the password), for the request log.</summary>
+    /// <summary>POST/PUT/PATCH: the JSON body's <c>username</c> (or the area's other naming member; never the password), for the request log.</summary>
     public string? Target;
     /// <summary>Time spent producing the response (query + page assembly), excluding network writes.</summary>
     public double HandlerMs;
@@ -120,10 +126,10 @@ public static class Pipeline
         // Bodies of writes are read up front so that the log can name the target even when the request is
         // refused or faulted later.
         var body = Array.Empty<byte>();
-        if (HttpMethods.IsPost(method) || HttpMethods.IsPut(method))
+        if (HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method))
         {
             body = await ReadBodyAsync(ctx);
-            info.Target = TargetOf(body);
+            info.Target = TargetOf(body, spec.TargetKeys);
         }
 
         var query = new QueryParams(rawQuery);
@@ -234,18 +240,50 @@ public static class Pipeline
         return ms.ToArray();
     }
 
-    /// <summary>The <c>username</c> member of a JSON object body (strings as sent, other values as raw JSON), or null.</summary>
-    public static string? TargetOf(byte[] body)
+    /// <summary>
+    /// The naming member of a JSON object body: <c>username</c>, else the first of <paramref name="keys"/> present
+    /// (strings as sent, other values as raw JSON), or null. A bulk body <c>{"objects": [...]}</c> gives the items'
+    /// targets joined with <c>", "</c>. <c>password</c> is never a key.
+    /// </summary>
+    public static string? TargetOf(byte[] body, string[]? keys = null)
     {
         if (body.Length == 0) return null;
+        keys ??= new[] { "username" };
         try
         {
             using var doc = System.Text.Json.JsonDocument.Parse(body);
-            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
-            string? target = null;
-            foreach (var p in doc.RootElement.EnumerateObject())
+            var root = doc.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
+            var own = TargetOfObject(root, keys);
+            if (own is not null) return own;
+            if (root.TryGetProperty("objects", out var objects) && objects.ValueKind == System.Text.Json.JsonValueKind.Array)
             {
-                if (p.Name != "username") continue;
+                var parts = new System.Collections.Generic.List<string>();
+                foreach (var item in objects.EnumerateArray())
+                {
+                    if (item.ValueKind == System.Text.Json.JsonValueKind.Object && TargetOfObject(item, keys) is { } t) parts.Add(t);
+                }
+                return parts.Count > 0 ? string.Join(", ", parts) : null;
+            }
+            return null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? TargetOfObject(System.Text.Json.JsonElement obj, string[] keys)
+    {
+        foreach (var key in Prepend("username", keys))
+        {
+            if (key == "password") continue;
+            string? target = null;
+            var found = false;
+            foreach (var p in obj.EnumerateObject())
+            {
+                if (p.Name != key) continue;
+                found = true;
                 target = p.Value.ValueKind switch
                 {
                     System.Text.Json.JsonValueKind.String => p.Value.GetString(),
@@ -253,12 +291,15 @@ public static class Pipeline
                     _ => p.Value.GetRawText(),
                 };
             }
-            return target;
+            if (found && target is not null) return target;
         }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
+        return null;
+    }
+
+    private static System.Collections.Generic.IEnumerable<string> Prepend(string first, string[] rest)
+    {
+        yield return first;
+        foreach (var k in rest) if (k != first) yield return k;
     }
 
     /// <summary>Writes a response; with <paramref name="truncate"/> only the first half of the body is sent, then the connection is aborted.</summary>

@@ -150,6 +150,9 @@ public static class Program
         CasesApi.Map(app, st);
         FormsApi.Map(app, st);
         UsersApi.Map(app, st);
+        GroupsApi.Map(app, st);
+        LocationsApi.Map(app, st);
+        WebUsersApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");

@@ -61,9 +61,9 @@ public static partial class UsersApi
     }
 
     /// <summary>An error HQ does not catch (a TypeError / AttributeError in the update path): tastypie's canned 500.</summary>
-    private sealed class UncaughtError : Exception;
+    internal sealed class UncaughtError : Exception;
 
-    private static ApiResponse Guard(Func<ApiResponse> f)
+    internal static ApiResponse Guard(Func<ApiResponse> f)
     {
         try
         {
@@ -229,10 +229,10 @@ public static partial class UsersApi
         return ApiResponse.Empty(202);
     }
 
-    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+    internal static readonly byte[] EmptyObject = "{}"u8.ToArray();
 
     /// <summary>tastypie's canned error body with 404 (NotFound raised inside a custom view → _handle_500).</summary>
-    private static ApiResponse CannedNotFound() => ApiResponse.Json(404, ApiResponse.Canned500);
+    internal static ApiResponse CannedNotFound() => ApiResponse.Json(404, ApiResponse.Canned500);
 
     public static ApiResponse SetActive(ApiContext ctx, bool active)
     {
@@ -505,7 +505,7 @@ public static partial class UsersApi
     }
 
     /// <summary>django.core.validators.validate_email.</summary>
-    private static bool IsValidEmail(string value)
+    internal static bool IsValidEmail(string value)
     {
         if (value.Length == 0 || value.Length > 320 || !value.Contains('@')) return false;
         var at = value.LastIndexOf('@');
@@ -526,7 +526,7 @@ public static partial class UsersApi
     // ---- JSON helpers ----------------------------------------------------------------------------------
 
     /// <summary>tastypie deserialisation: invalid JSON → 400; JSON that is not an object breaks HQ's handlers → 500.</summary>
-    private static List<KeyValuePair<string, JsonElement>>? ParseBody(byte[] body, out ApiResponse? error)
+    internal static List<KeyValuePair<string, JsonElement>>? ParseBody(byte[] body, out ApiResponse? error)
     {
         error = null;
         try
@@ -547,7 +547,7 @@ public static partial class UsersApi
     }
 
     /// <summary>An object's members as a Python dict would hold them (a repeated key keeps its first position, last value).</summary>
-    private static List<KeyValuePair<string, JsonElement>> Members(JsonElement obj)
+    internal static List<KeyValuePair<string, JsonElement>> Members(JsonElement obj)
     {
         var list = new List<KeyValuePair<string, JsonElement>>();
         foreach (var p in obj.EnumerateObject())
@@ -560,18 +560,18 @@ public static partial class UsersApi
         return list;
     }
 
-    private static JsonElement? Get(List<KeyValuePair<string, JsonElement>> data, string key)
+    internal static JsonElement? Get(List<KeyValuePair<string, JsonElement>> data, string key)
     {
         foreach (var kv in data) if (kv.Key == key) return kv.Value;
         return null;
     }
 
-    private static void Remove(List<KeyValuePair<string, JsonElement>> data, string key) => data.RemoveAll(kv => kv.Key == key);
+    internal static void Remove(List<KeyValuePair<string, JsonElement>> data, string key) => data.RemoveAll(kv => kv.Key == key);
 
-    private static string RequireString(JsonElement v)
+    internal static string RequireString(JsonElement v)
         => v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new UncaughtError();
 
-    private static string? StringOrNull(JsonElement v) => v.ValueKind switch
+    internal static string? StringOrNull(JsonElement v) => v.ValueKind switch
     {
         JsonValueKind.String => v.GetString(),
         JsonValueKind.Null => null,
@@ -579,10 +579,10 @@ public static partial class UsersApi
     };
 
     /// <summary>corehq.apps.sms.util.strip_plus.</summary>
-    private static string StripPlus(string s) => s.Length > 0 && s[0] == '+' ? s[1..] : s;
+    internal static string StripPlus(string s) => s.Length > 0 && s[0] == '+' ? s[1..] : s;
 
     /// <summary>Python truthiness of a JSON value (absent counts as None).</summary>
-    private static bool Truthy(JsonElement? e)
+    internal static bool Truthy(JsonElement? e)
     {
         if (e is not { } v) return false;
         return v.ValueKind switch
@@ -597,7 +597,7 @@ public static partial class UsersApi
     }
 
     /// <summary>Python <c>str()</c> of a JSON value, for messages.</summary>
-    private static string PyStr(JsonElement v) => v.ValueKind switch
+    internal static string PyStr(JsonElement v) => v.ValueKind switch
     {
         JsonValueKind.String => v.GetString()!,
         JsonValueKind.Null => "None",
@@ -607,7 +607,7 @@ public static partial class UsersApi
     };
 
     /// <summary>dimagi.utils.parsing.string_to_boolean via _safe_bool: anything unparsable is false.</summary>
-    private static bool SafeBool(string? v)
+    internal static bool SafeBool(string? v)
         => v is not null && v.Trim().ToLowerInvariant() is "true" or "t" or "yes" or "y" or "1";
 
     // ---- serialisation ---------------------------------------------------------------------------------
@@ -655,7 +655,7 @@ public static partial class UsersApi
         return w.ToArray();
     }
 
-    private static void StringArray(PyJsonWriter w, List<string> items)
+    internal static void StringArray(PyJsonWriter w, List<string> items)
     {
         w.BeginArray();
         foreach (var s in items) w.String(s);
@@ -663,7 +663,7 @@ public static partial class UsersApi
     }
 
     /// <summary>A JSON value the way Python re-serialises it (sorted keys, Python float repr).</summary>
-    private static void WriteElement(PyJsonWriter w, JsonElement v)
+    internal static void WriteElement(PyJsonWriter w, JsonElement v)
     {
         switch (v.ValueKind)
         {
@@ -702,7 +702,7 @@ public static partial class UsersApi
     }
 
     /// <summary>Python's rendering of a JSON number after json.loads (ints kept, floats as repr).</summary>
-    private static string PyNumber(string raw)
+    internal static string PyNumber(string raw)
     {
         if (raw.AsSpan().IndexOfAny(".eE") < 0) return raw;
         if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return raw;

@@ -154,7 +154,7 @@ namespace CommCare.PowerShell.Cmdlets
         private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private Dictionary<string, CCMobileWorker>? _existing;
         private int _created, _skipped, _failed, _rows;
-        private UsersApi? _users;
+        private object? _users;   // a UsersApi; typed object so the cmdlet class never names a Client type
 
         protected override void ProcessRecord()
         {
@@ -177,16 +177,16 @@ namespace CommCare.PowerShell.Cmdlets
             if (RequireAccountConfirmation) spec.RequireAccountConfirmation = true;
             if (SendConfirmationEmail) spec.SendConfirmationEmail = true;
 
-            _users ??= new CommCareClient(ActiveSession, Sink, CancellationToken).Users;
+            var users = (UsersApi)(_users ??= new CommCareClient(ActiveSession, Sink, CancellationToken).Users);
             try
             {
                 if (SkipExisting)
                 {
-                    _existing ??= _users.LoadAll();
+                    _existing ??= users.LoadAll();
                     if (_existing.ContainsKey(full)) { _skipped++; WriteVerbose($"Row {_rows}: '{full}' already exists; skipped."); Progress(); return; }
                 }
                 if (!ShouldProcess(full, "Create mobile worker")) return;
-                var (id, outcome) = _users.Create(spec);
+                var (id, outcome) = users.Create(spec);
                 if (outcome == CreateOutcome.Recovered) WriteVerbose($"Row {_rows}: '{full}' was created, though the server's answer was lost (found by looking it up).");
                 _created++;
                 Flush();
@@ -279,6 +279,8 @@ namespace CommCare.PowerShell.Cmdlets
         }
     }
 
+    internal enum WorkerAction { Retire, Activate, Deactivate }
+
     /// <summary>Shared by Remove-, Enable- and Disable-CCMobileWorker: one action per worker id.</summary>
     public abstract class CCMobileWorkerActionCmdlet : CCSessionCmdlet
     {
@@ -288,7 +290,8 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)] public string? UserName { get; set; }
 
         internal abstract string ActionText { get; }
-        internal abstract void Act(UsersApi users, string id);
+        // An enum, not a UsersApi parameter: Client types stay out of cmdlet signatures so importing never loads them.
+        internal abstract WorkerAction Action { get; }
 
         protected override void ProcessRecord()
         {
@@ -296,7 +299,13 @@ namespace CommCare.PowerShell.Cmdlets
             if (!ShouldProcess(label, ActionText)) return;
             try
             {
-                Act(new CommCareClient(ActiveSession, Sink, CancellationToken).Users, Id);
+                var users = new CommCareClient(ActiveSession, Sink, CancellationToken).Users;
+                switch (Action)
+                {
+                    case WorkerAction.Retire: users.Delete(Id); break;
+                    case WorkerAction.Activate: users.Activate(Id); break;
+                    default: users.Deactivate(Id); break;
+                }
                 Flush();
                 WriteVerbose($"{ActionText}: {label}.");
             }
@@ -315,7 +324,7 @@ namespace CommCare.PowerShell.Cmdlets
     public sealed class RemoveCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
     {
         internal override string ActionText => "Retire mobile worker";
-        internal override void Act(UsersApi users, string id) => users.Delete(id);
+        internal override WorkerAction Action => WorkerAction.Retire;
     }
 
     /// <summary>
@@ -328,7 +337,7 @@ namespace CommCare.PowerShell.Cmdlets
     public sealed class EnableCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
     {
         internal override string ActionText => "Activate mobile worker";
-        internal override void Act(UsersApi users, string id) => users.Activate(id);
+        internal override WorkerAction Action => WorkerAction.Activate;
     }
 
     /// <summary>
@@ -341,6 +350,6 @@ namespace CommCare.PowerShell.Cmdlets
     public sealed class DisableCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
     {
         internal override string ActionText => "Deactivate mobile worker";
-        internal override void Act(UsersApi users, string id) => users.Deactivate(id);
+        internal override WorkerAction Action => WorkerAction.Deactivate;
     }
 }
