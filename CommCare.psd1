@@ -15,7 +15,7 @@
         'Connect-CCServer', 'Disconnect-CCServer', 'Get-CCSession', 'Set-CCSessionOption',
         'Get-CCCase', 'Get-CCForm',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
-        'Enable-CCMobileWorker', 'Disable-CCMobileWorker',
+        'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',
         'Get-CCLocation', 'Get-CCLocationType', 'New-CCLocation', 'Set-CCLocation',
         'Get-CCWebUser', 'Set-CCWebUser', 'New-CCWebUserInvitation'

@@ -94,6 +94,30 @@ Describe 'New-CCMobileWorker from a CSV' {
         ($info | Out-String) | Should -BeLike '*0 created, 6 skipped*'
     }
 
+    It 'takes groups by exact name as well as by id, and reports an unknown group name for that row' {
+        $north = Get-CCGroup -Name 'North Team'
+        $south = Get-CCGroup -Name 'South Team'
+        $rows = @(
+            [pscustomobject]@{ username = 'grpname1'; password = 'Pw-grp-1'; groups = 'North Team;South Team' }
+            [pscustomobject]@{ username = 'grpname2'; password = 'Pw-grp-2'; groups = 'No Such Team' }
+            [pscustomobject]@{ username = 'grpname3'; password = 'Pw-grp-3'; groups = $north.Id })
+        $made = @($rows | New-CCMobileWorker -ErrorVariable ev -ErrorAction SilentlyContinue)
+        $made.UserName | Should -Be @('grpname1@demo.commcarehq.org', 'grpname3@demo.commcarehq.org')
+        @((Get-CCMobileWorker -UserName grpname1).Groups | Sort-Object) | Should -Be @(@($north.Id, $south.Id) | Sort-Object)
+        $ev.Count | Should -Be 1
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.MobileWorker.UnknownGroup*'
+        @(Get-EmuRequests $url | Where-Object { $_.method -eq 'POST' -and $_.target -like 'grpname2*' }).Count | Should -Be 0
+    }
+
+    It 'sends a password-reset e-mail, and says why when the worker has no e-mail address' {
+        Get-CCMobileWorker -UserName worker1 | Send-CCMobileWorkerPasswordReset -ErrorVariable ok -ErrorAction SilentlyContinue
+        $ok.Count | Should -Be 0
+        @(Get-EmuRequests $url | Where-Object { $_.path -like '*/email_password_reset/' }).Count | Should -Be 1
+        Get-CCMobileWorker -UserName worker3 | Send-CCMobileWorkerPasswordReset -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev.Count | Should -Be 1
+        $ev[0].Exception.Message | Should -BeLike '*does not have an email*'
+    }
+
     It 'generates a password when asked and returns it once' {
         $w = New-CCMobileWorker -UserName genpw1 -FirstName Gen -GeneratePassword
         $w.GeneratedPassword.Length | Should -Be 16

@@ -83,7 +83,7 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(ValueFromPipelineByPropertyName = true)] public string? Language { get; set; }
         /// <summary>Phone numbers; the first is the default. Replaces the list. A CSV cell may hold several separated by ';'.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("phone_numbers", "phone_number", "PhoneNumbers")] [SplitList] public string[]? PhoneNumber { get; set; }
-        /// <summary>Group ids. Replaces the worker's group membership. ';'-separated in a CSV cell.</summary>
+        /// <summary>Groups, by id or exact name. Replaces the worker's group membership. ';'-separated in a CSV cell.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("groups")] [SplitList] public string[]? Group { get; set; }
         /// <summary>Location ids. ';'-separated in a CSV cell.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("locations")] [SplitList] public string[]? Location { get; set; }
@@ -95,6 +95,28 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("user_data")] public Hashtable? UserData { get; set; }
         /// <summary>The pipeline row itself (a CSV row): reported as the target of any error, and read for user_data.* columns.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)] public PSObject? InputObject { get; set; }
+
+        private Dictionary<string, string>? _groupIdsByName;
+
+        /// <summary>Group values that are not ids are taken as names and looked up once per command.</summary>
+        internal IList<string>? ResolveGroups(IList<string>? groups)
+        {
+            if (groups == null) return null;
+            var result = new List<string>(groups.Count);
+            foreach (var g in groups)
+            {
+                if (System.Text.RegularExpressions.Regex.IsMatch(g, "^[0-9a-fA-F]{32}$")) { result.Add(g); continue; }
+                if (_groupIdsByName == null)
+                {
+                    _groupIdsByName = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                    foreach (var grp in new CommCareClient(ActiveSession, Sink, CancellationToken).Groups.List()) _groupIdsByName[grp.Name] = grp.Id;
+                }
+                if (!_groupIdsByName.TryGetValue(g, out var id))
+                    throw new CCApiException(CCErrorKind.InvalidArgument, $"There is no group named '{g}' in project space '{ActiveSession.Domain}' (give group ids or exact names).");
+                result.Add(id);
+            }
+            return result;
+        }
 
         internal CCMobileWorkerSpec Spec()
         {
@@ -174,6 +196,8 @@ namespace CommCare.PowerShell.Cmdlets
                 generated = NewPassword();
                 spec.Password = ToSecure(generated);
             }
+            try { spec.Groups = ResolveGroups(spec.Groups); }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument) { _failed++; WriteRowError("UnknownGroup", $"Row {_rows}: {ex.Message}", target); return; }
             if (RequireAccountConfirmation) spec.RequireAccountConfirmation = true;
             if (SendConfirmationEmail) spec.SendConfirmationEmail = true;
 
@@ -270,6 +294,7 @@ namespace CommCare.PowerShell.Cmdlets
             if (!ShouldProcess(Id, "Update mobile worker")) return;
             try
             {
+                spec.Groups = ResolveGroups(spec.Groups);
                 var u = new CommCareClient(ActiveSession, Sink, CancellationToken).Users.Update(Id, spec);
                 Flush();
                 if (PassThru) WriteObject(u);
@@ -279,7 +304,7 @@ namespace CommCare.PowerShell.Cmdlets
         }
     }
 
-    internal enum WorkerAction { Retire, Activate, Deactivate }
+    internal enum WorkerAction { Retire, Activate, Deactivate, PasswordReset }
 
     /// <summary>Shared by Remove-, Enable- and Disable-CCMobileWorker: one action per worker id.</summary>
     public abstract class CCMobileWorkerActionCmdlet : CCSessionCmdlet
@@ -304,6 +329,7 @@ namespace CommCare.PowerShell.Cmdlets
                 {
                     case WorkerAction.Retire: users.Delete(Id); break;
                     case WorkerAction.Activate: users.Activate(Id); break;
+                    case WorkerAction.PasswordReset: users.SendPasswordReset(Id); break;
                     default: users.Deactivate(Id); break;
                 }
                 Flush();
@@ -351,5 +377,18 @@ namespace CommCare.PowerShell.Cmdlets
     {
         internal override string ActionText => "Deactivate mobile worker";
         internal override WorkerAction Action => WorkerAction.Deactivate;
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Sends mobile workers an e-mail to reset their password.</para>
+    /// <para type="description">The worker must have an e-mail address and be active. Each call sends one e-mail, so it is never retried after a lost answer.</para>
+    /// </summary>
+    /// <example><code>Get-CCMobileWorker -UserName jdoe | Send-CCMobileWorkerPasswordReset</code><para>Sends one reset e-mail.</para></example>
+    [Cmdlet(VerbsCommunications.Send, "CCMobileWorkerPasswordReset", SupportsShouldProcess = true)]
+    [OutputType(typeof(void))]
+    public sealed class SendCCMobileWorkerPasswordResetCommand : CCMobileWorkerActionCmdlet
+    {
+        internal override string ActionText => "Send password reset e-mail";
+        internal override WorkerAction Action => WorkerAction.PasswordReset;
     }
 }
