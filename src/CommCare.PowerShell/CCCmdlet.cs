@@ -102,6 +102,14 @@ namespace CommCare.PowerShell
             WriteError(ToErrorRecord(ex, target));
         }
 
+        /// <summary>One item failed: auth and permission failures stop the cmdlet (nothing else would work);
+        /// anything else is reported for this item with what was being done, and the rest carry on.</summary>
+        protected void FailItem(CCApiException ex, string what, object? target)
+        {
+            if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, target);
+            WriteItemError(new CCApiException(ex.Kind, $"{what}: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), target);
+        }
+
         protected void ThrowParameterError(string parameter, string message, object? value = null)
         {
             var ex = new CCApiException(CCErrorKind.InvalidArgument, $"-{parameter}: {message}");

@@ -110,8 +110,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 WriteObject(group);
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Name); }
-            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Group '{Name}' was not created: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Name); }
+            catch (CCApiException ex) { FailItem(ex, $"Group '{Name}' was not created", Name); }
         }
     }
 
@@ -140,8 +139,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 if (PassThru) WriteObject(g);
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
-            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Group '{Id}' was not updated: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+            catch (CCApiException ex) { FailItem(ex, $"Group '{Id}' was not updated", Id); }
         }
     }
 
@@ -164,8 +162,7 @@ namespace CommCare.PowerShell.Cmdlets
             string label = string.IsNullOrEmpty(Name) ? Id : $"{Name} ({Id})";
             if (!ShouldProcess(label, "Delete group")) return;
             try { new CommCareClient(ActiveSession, Sink, CancellationToken).Groups.Delete(Id); Flush(); }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
-            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Group {label} was not deleted: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+            catch (CCApiException ex) { FailItem(ex, $"Group {label} was not deleted", Id); }
         }
     }
 }

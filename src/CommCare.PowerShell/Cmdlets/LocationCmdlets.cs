@@ -220,8 +220,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 if (PassThru) WriteObject(l);
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
-            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Location '{Id}' was not updated: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+            catch (CCApiException ex) { FailItem(ex, $"Location '{Id}' was not updated", Id); }
         }
     }
 }

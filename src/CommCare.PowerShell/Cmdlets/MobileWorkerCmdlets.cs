@@ -335,8 +335,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 WriteVerbose($"{ActionText}: {label}.");
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
-            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"{ActionText} failed for {label}: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+            catch (CCApiException ex) { FailItem(ex, $"{ActionText} failed for {label}", Id); }
         }
     }
 

@@ -116,8 +116,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 if (PassThru) WriteObject(u ?? api.Get(Id));
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Id); }
-            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"Web user '{Id}' was not updated: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Id); }
+            catch (CCApiException ex) { FailItem(ex, $"Web user '{Id}' was not updated", Id); }
         }
     }
 
@@ -146,8 +145,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 WriteObject(inv);
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Email); }
-            catch (CCApiException ex) { WriteItemError(new CCApiException(ex.Kind, $"'{Email}' was not invited: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), Email); }
+            catch (CCApiException ex) { FailItem(ex, $"'{Email}' was not invited", Email); }
         }
     }
 }
