@@ -38,11 +38,22 @@ Describe 'Groups' {
         @(Get-EmuRequests $url | Where-Object method -eq 'PUT').Count | Should -Be 1
     }
 
-    It 'reports a duplicate name as an error for that item and carries on' {
+    It 'creates several groups in one bulk request; a duplicate name is that item''s error and the rest are created' {
         $made = @('Dup A', 'North Team', 'Dup B' | ForEach-Object { [pscustomobject]@{ Name = $_ } } | New-CCGroup -ErrorVariable ev -ErrorAction SilentlyContinue)
         $made.Name | Should -Be @('Dup A', 'Dup B')
         $ev.Count | Should -Be 1
         $ev[0].Exception.Message | Should -BeLike '*North Team*already exists*'
+        $ev[0].TargetObject | Should -Be 'North Team'
+        @(Get-EmuRequests $url | Where-Object { $_.method -eq 'PATCH' -and $_.path -like '*/group/*' }).Count | Should -Be 1
+        @(Get-EmuRequests $url | Where-Object { $_.method -eq 'POST' -and $_.path -like '*/group/*' }).Count | Should -Be 0
+        (Get-CCGroup).Name | Should -Contain 'Dup B'
+    }
+
+    It 'bulk-created groups get their members by update, not by the create' {
+        $ids = @(Get-CCMobileWorker | Select-Object -First 2).Id
+        $made = @([pscustomobject]@{ Name = 'Bulk M1'; users = ($ids -join ';') }, [pscustomobject]@{ Name = 'Bulk M2' } | New-CCGroup)
+        @($made[0].Users | Sort-Object) | Should -Be @($ids | Sort-Object)
+        @(Get-EmuRequests $url | Where-Object method -eq 'PUT').Count | Should -Be 1
     }
 
     It 'Set-CCGroup replaces membership and renames; -WhatIf sends nothing' {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Net.Http;
 using System.Text;
 using System.Text.Json;
@@ -62,6 +63,68 @@ namespace CommCare.Client.Api
             }
             var group = members != null && members.Count > 0 ? Update(id, new CCGroupSpec { Users = members }) : (Get(id) ?? new CCGroup { Id = id, Name = spec.Name!, Domain = _c.Session.Domain });
             return (group, outcome);
+        }
+
+        /// <summary>
+        /// Creates many groups in one request per 100 (PATCH list). The server is not atomic here: each item
+        /// is created or fails on its own, and the answer is an array of new ids or error messages. Members
+        /// are set afterwards by update, as in Create. A lost answer is resolved by reading the names back.
+        /// </summary>
+        public IReadOnlyList<(CCGroup? Group, string? Error)> CreateMany(IList<CCGroupSpec> specs)
+        {
+            var results = new (CCGroup? Group, string? Error)[specs.Count];
+            var ids = new string?[specs.Count];
+            for (int start = 0; start < specs.Count; start += 100)
+            {
+                var batch = Enumerable.Range(start, Math.Min(100, specs.Count - start)).ToList();
+                var pending = batch.ToList();
+                for (int attempt = 1; pending.Count > 0; attempt++)
+                {
+                    using var ms = new MemoryStream();
+                    using (var w = new Utf8JsonWriter(ms))
+                    {
+                        w.WriteStartObject();
+                        w.WritePropertyName("objects");
+                        w.WriteStartArray();
+                        foreach (int i in pending) { var s = specs[i]; w.WriteRawValue(Body(new CCGroupSpec { Name = s.Name, CaseSharing = s.CaseSharing, Reporting = s.Reporting, Metadata = s.Metadata })); }
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }
+                    string? text;
+                    try { text = Writes.Send(_c, new HttpMethod("PATCH"), ListUri, ms.ToArray()); }
+                    catch (CCApiException ex) when (ex.Kind == CCErrorKind.BadRequest && (ex.ServerMessage ?? "").StartsWith("[", StringComparison.Ordinal)) { text = ex.ServerMessage; }
+                    catch (CCApiException ex) when (ex.Kind == CCErrorKind.Network || ex.Kind == CCErrorKind.Timeout || ex.Kind == CCErrorKind.Server)
+                    {
+                        if (attempt >= UsersApi.MaxCreateAttempts) throw;
+                        var byName = List().ToDictionary(g => g.Name, g => g.Id, StringComparer.Ordinal);
+                        foreach (int i in pending.ToList())
+                            if (byName.TryGetValue(specs[i].Name!, out var found)) { ids[i] = found; pending.Remove(i); }
+                        continue;
+                    }
+                    using var doc = JsonDocument.Parse(text!);
+                    int k = 0;
+                    foreach (var item in doc.RootElement.EnumerateArray())
+                    {
+                        if (k >= pending.Count) break;
+                        string v = item.ValueKind == JsonValueKind.String ? item.GetString() ?? "" : item.GetRawText();
+                        // Ids are 32 hex characters; anything else is that item's error message.
+                        if (System.Text.RegularExpressions.Regex.IsMatch(v, "^[0-9a-fA-F]{32}$")) ids[pending[k]] = v;
+                        else results[pending[k]] = (null, v);
+                        k++;
+                    }
+                    pending.Clear();
+                }
+            }
+            for (int i = 0; i < specs.Count; i++)
+            {
+                if (ids[i] == null) { if (results[i].Error == null) results[i] = (null, "No answer for this group."); continue; }
+                var members = specs[i].Users;
+                results[i] = (members != null && members.Count > 0
+                    ? Update(ids[i]!, new CCGroupSpec { Users = members })
+                    : new CCGroup { Id = ids[i]!, Domain = _c.Session.Domain, Name = specs[i].Name!, CaseSharing = specs[i].CaseSharing ?? false, Reporting = specs[i].Reporting ?? true,
+                                    Metadata = specs[i].Metadata ?? new Dictionary<string, object?>(StringComparer.Ordinal) }, null);
+            }
+            return results;
         }
 
         /// <summary>PUT: only the fields given change; Users replaces the membership (per-user adds and removes).</summary>

@@ -118,6 +118,8 @@ namespace CommCare.Client.Http
                 catch (JsonException) { }
             }
             if (t.StartsWith("<", StringComparison.Ordinal)) return null;
+            // Bulk endpoints answer with a JSON array of per-item results: keep it whole for the caller to read.
+            if (t.StartsWith("[", StringComparison.Ordinal)) return Redaction.Text(t.Trim());
             return Redaction.Truncate(Redaction.Text(t.Trim()), 500);
         }
     }

@@ -89,7 +89,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Creates groups of mobile workers.</para>
-    /// <para type="description">Members given with -UserId are added after the group exists, with an update: CommCare's create call would otherwise move each listed worker out of all their other groups. Group names are unique, so a create whose answer was lost is resolved by looking the name up, never by a second create.</para>
+    /// <para type="description">Several groups from the pipeline go in one bulk request per 100; each group is created or fails on its own. Members given with -UserId are added after the group exists, with an update: CommCare's create call would otherwise move each listed worker out of all their other groups. Group names are unique, so a create whose answer was lost is resolved by looking the names up, never by a second create.</para>
     /// </summary>
     /// <example><code>New-CCGroup -Name 'District 4' -CaseSharing -UserId $ids</code><para>A case-sharing group with members.</para></example>
     /// <example><code>Import-Csv groups.csv | New-CCGroup</code><para>One group per row (columns name, case_sharing, users).</para></example>
@@ -100,17 +100,44 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The group's name (unique in the project).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Name { get; set; } = "";
 
+        private readonly List<(CCGroupSpec Spec, string Name)> _rows = new List<(CCGroupSpec, string)>();
+
         protected override void ProcessRecord()
         {
             if (!ShouldProcess(Name, "Create group")) return;
-            try
+            _rows.Add((Spec(Name.Trim(), reportingDefault: true), Name));
+        }
+
+        // Several groups go in one bulk request (100 a request); one group uses the plain create.
+        protected override void EndProcessing()
+        {
+            var groups = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups;
+            if (_rows.Count == 1)
             {
-                var (group, outcome) = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups.Create(Spec(Name.Trim(), reportingDefault: true));
-                if (outcome == CreateOutcome.Recovered) WriteVerbose($"Group '{Name}' was created, though the server's answer was lost (found by its name).");
-                Flush();
-                WriteObject(group);
+                try
+                {
+                    var (group, outcome) = groups.Create(_rows[0].Spec);
+                    if (outcome == CreateOutcome.Recovered) WriteVerbose($"Group '{_rows[0].Name}' was created, though the server's answer was lost (found by its name).");
+                    Flush();
+                    WriteObject(group);
+                }
+                catch (CCApiException ex) { FailItem(ex, $"Group '{_rows[0].Name}' was not created", _rows[0].Name); }
             }
-            catch (CCApiException ex) { FailItem(ex, $"Group '{Name}' was not created", Name); }
+            else if (_rows.Count > 1)
+            {
+                try
+                {
+                    var results = groups.CreateMany(_rows.ConvertAll(r => r.Spec));
+                    Flush();
+                    for (int i = 0; i < results.Count; i++)
+                    {
+                        if (results[i].Group != null) WriteObject(results[i].Group);
+                        else WriteItemError(new CCApiException(CCErrorKind.BadRequest, $"Group '{_rows[i].Name}' was not created: {results[i].Error}", serverMessage: results[i].Error), _rows[i].Name);
+                    }
+                }
+                catch (CCApiException ex) { foreach (var r in _rows) FailItem(ex, $"Group '{r.Name}' was not created", r.Name); }
+            }
+            base.EndProcessing();
         }
     }
 
