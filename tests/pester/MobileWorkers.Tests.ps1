@@ -118,6 +118,19 @@ Describe 'New-CCMobileWorker from a CSV' {
         $ev[0].Exception.Message | Should -BeLike '*does not have an email*'
     }
 
+    It 'creates in parallel with -ThrottleLimit: every valid row once, errors still per row, under faults' {
+        $csv = New-WorkerCsv 300 'par' { param($row, $i) if ($i -eq 150) { $row.username = 'par bad' } }
+        Invoke-Emu $url 'faults' -Body @{ seed = 9; rate = 0.1; kinds = @('429', '500', 'drop', 'commit-drop') } | Out-Null
+        $s = Connect-TestServer $url -SkipValidation -Options @{ MaxRetryCount = 8; MaxConcurrency = 4 }
+        $made = @(Import-Csv $csv | New-CCMobileWorker -Session $s -ThrottleLimit 4 -ErrorVariable ev -ErrorAction SilentlyContinue)
+        Invoke-Emu $url 'faults' -Method DELETE | Out-Null
+        $made.Count | Should -Be 299
+        ($made.UserName | Sort-Object -Unique).Count | Should -Be 299
+        $ev.Count | Should -Be 1
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.MobileWorker.InvalidUserName*'
+        @((@(Get-CCMobileWorker) + @(Get-CCMobileWorker -Archived)).UserName | Where-Object { $_ -like 'par*' }).Count | Should -Be 299
+    }
+
     It 'generates a password when asked and returns it once' {
         $w = New-CCMobileWorker -UserName genpw1 -FirstName Gen -GeneratePassword
         $w.GeneratedPassword.Length | Should -Be 16

@@ -173,7 +173,20 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Send the confirmation e-mail now (with -RequireAccountConfirmation).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("send_confirmation_email_now")] public SwitchParameter SendConfirmationEmail { get; set; }
 
+        /// <summary>Creates in flight at once (default 1). They still share the session's throttle, so a higher
+        /// value only helps when the server is slower than the session's rate allows.</summary>
+        [Parameter] [ValidateRange(1, 16)] public int ThrottleLimit { get; set; } = 1;
+
         private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<Done> _done = new System.Collections.Concurrent.ConcurrentQueue<Done>();
+        private readonly List<System.Threading.Tasks.Task> _inflight = new List<System.Threading.Tasks.Task>();
+        private System.Threading.SemaphoreSlim? _slots;
+
+        private sealed class Done
+        {
+            public int Row; public string Full = ""; public object Target = ""; public CCMobileWorkerSpec Spec = null!;
+            public string? Generated; public string? Id; public bool Recovered; public CCApiException? Error;
+        }
         private Dictionary<string, CCMobileWorker>? _existing;
         private int _created, _skipped, _failed, _rows;
         private object? _users;   // a UsersApi; typed object so the cmdlet class never names a Client type
@@ -210,28 +223,67 @@ namespace CommCare.PowerShell.Cmdlets
                     if (_existing.ContainsKey(full)) { _skipped++; WriteVerbose($"Row {_rows}: '{full}' already exists; skipped."); Progress(); return; }
                 }
                 if (!ShouldProcess(full, "Create mobile worker")) return;
-                var (id, outcome) = users.Create(spec);
-                if (outcome == CreateOutcome.Recovered) WriteVerbose($"Row {_rows}: '{full}' was created, though the server's answer was lost (found by looking it up).");
-                _created++;
-                Flush();
-                WriteObject(Result(id, full, spec, generated));
-            }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected)
-            {
-                Terminate(ex, target);
+                var done = new Done { Row = _rows, Full = full, Target = target, Spec = spec, Generated = generated };
+                if (ThrottleLimit > 1)
+                {
+                    // Parallel: wait for a free slot, create on a worker thread, report from this thread.
+                    _slots ??= new System.Threading.SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+                    _slots.Wait(CancellationToken);
+                    _inflight.Add(System.Threading.Tasks.Task.Run(() =>
+                    {
+                        try { var (id, outcome) = users.Create(spec); done.Id = id; done.Recovered = outcome == CreateOutcome.Recovered; }
+                        catch (CCApiException ex) { done.Error = ex; }
+                        finally { _done.Enqueue(done); _slots.Release(); }
+                    }));
+                    Report();
+                    return;
+                }
+                var (newId, result) = users.Create(spec);
+                done.Id = newId;
+                done.Recovered = result == CreateOutcome.Recovered;
+                _done.Enqueue(done);
+                Report();
+                return;
             }
             catch (CCApiException ex)
             {
-                _failed++;
-                string reason = (ex.ServerMessage ?? "").Contains("already taken") ? "UserNameTaken" : ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString();
-                WriteRowError(reason, $"Row {_rows}: '{full}' was not created: {ex.ServerMessage ?? ex.Message}", target, ex);
+                _done.Enqueue(new Done { Row = _rows, Full = full, Target = target, Spec = spec, Error = ex });
+                Report();
             }
-            Progress();
+        }
+
+        /// <summary>Writes finished creates (pipeline thread only).</summary>
+        private void Report()
+        {
+            Flush();
+            while (_done.TryDequeue(out var d))
+            {
+                if (d.Error is CCApiException ex)
+                {
+                    if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, d.Target);
+                    _failed++;
+                    string reason = (ex.ServerMessage ?? "").Contains("already taken") ? "UserNameTaken" : ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString();
+                    WriteRowError(reason, $"Row {d.Row}: '{d.Full}' was not created: {ex.ServerMessage ?? ex.Message}", d.Target, ex);
+                }
+                else
+                {
+                    if (d.Recovered) WriteVerbose($"Row {d.Row}: '{d.Full}' was created, though the server's answer was lost (found by looking it up).");
+                    _created++;
+                    WriteObject(Result(d.Id ?? "", d.Full, d.Spec, d.Generated));
+                }
+                Progress();
+            }
         }
 
         protected override void EndProcessing()
         {
-            Flush();
+            // Wait for the creates still in flight (a stop cancels them through the token).
+            foreach (var t in _inflight)
+            {
+                try { t.Wait(CancellationToken); } catch (OperationCanceledException) { throw new PipelineStoppedException(); }
+                Report();
+            }
+            Report();
             if (_rows > 1 || _skipped > 0)
                 WriteInformation($"New-CCMobileWorker: {_created} created, {_skipped} skipped (already existed), {_failed} failed, of {_rows} rows.", new[] { "PSHOST" });
             if (_rows > 1) WriteProgress(new ProgressRecord(3001, "New-CCMobileWorker", "Done") { RecordType = ProgressRecordType.Completed });
