@@ -167,6 +167,13 @@ Write-Host '--- Get-CCCase | Measure-Object'
 (Get-CCCase | Measure-Object).Count
 Write-Host '--- Get-CCForm | Group-Object Name'
 Get-CCForm | Group-Object Name | Format-Table Count, Name
+Write-Host '--- rows | New-CCMobileWorker -GeneratePassword  (one bad row, reported and skipped)'
+`$rows = @(
+    [pscustomobject]@{ username = 'demo.amina'; first_name = 'Amina'; last_name = 'Otieno'; phone_numbers = '+254700000001'; groups = 'North Team' }
+    [pscustomobject]@{ username = 'demo.brian'; first_name = 'Brian'; last_name = 'Mwangi'; phone_numbers = '+254700000002;+254700000003' }
+    [pscustomobject]@{ username = 'bad name!'; first_name = 'Bad' })
+`$rows | New-CCMobileWorker -GeneratePassword -ErrorVariable failed -ErrorAction SilentlyContinue | Format-Table UserName, FirstName, PhoneNumbers, Groups | Out-String -Width 160
+`$failed | ForEach-Object { 'error: ' + `$_.Exception.Message }
 "@
         Invoke-Pwsh -NoProfile -NonInteractive -Command $script
         if ($LASTEXITCODE -ne 0) { throw "The demo failed ($LASTEXITCODE)." }
