@@ -18,7 +18,8 @@
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',
         'Get-CCLocation', 'Get-CCLocationType', 'New-CCLocation', 'Set-CCLocation',
-        'Get-CCWebUser', 'Set-CCWebUser', 'New-CCWebUserInvitation'
+        'Get-CCWebUser', 'Set-CCWebUser', 'New-CCWebUserInvitation',
+        'Invoke-CCRestMethod'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

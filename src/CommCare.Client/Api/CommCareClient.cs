@@ -32,6 +32,7 @@ namespace CommCare.Client.Api
         public GroupsApi Groups => new GroupsApi(this);
         public LocationsApi Locations => new LocationsApi(this);
         public WebUsersApi WebUsers => new WebUsersApi(this);
+        public RawApi Raw => new RawApi(this);
 
         /// <summary>/a/{domain}/api/v0.5/{resource}/ — v0.5 is the documented, long-lived route (same code as {resource}/v1).</summary>
         internal Uri DomainApi(string resource)

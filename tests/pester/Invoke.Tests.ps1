@@ -1,0 +1,47 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModulePsd1 -Force
+    $script:emu = Start-TestEmulator
+    $script:url = $emu.Url
+    Connect-TestServer $url | Out-Null
+}
+AfterAll { Stop-TestEmulator $emu }
+
+Describe 'Invoke-CCRestMethod' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'calls a server-relative endpoint and returns an object' {
+        $me = Invoke-CCRestMethod -Path /api/v0.5/identity/
+        $me.username | Should -Be 'admin@example.com'
+        (Get-EmuRequests $url)[0].auth | Should -Be 'apikey'
+    }
+
+    It '-All pages through a list and streams every object' {
+        $expected = @(Get-CCCase).Count
+        Reset-Emu $url
+        $all = @(Invoke-CCRestMethod -Path v0.5/case/ -Query @{ limit = 25 } -All)
+        $all.Count | Should -Be $expected
+        ($all.id | Sort-Object -Unique).Count | Should -Be $expected
+        @(Get-EmuRequests $url).Count | Should -Be ([math]::Ceiling($expected / 25))
+    }
+
+    It 'encodes query values so they cannot add parameters' {
+        @(Invoke-CCRestMethod -Path v0.5/case/ -Query @{ 'type.exact' = 'patient&limit=1' }).Count | Should -Be 1
+        (Get-EmuRequests $url)[0].query | Should -BeLike '*type.exact=patient%26limit%3D1*'
+    }
+
+    It 'sends a JSON body for writes, and -WhatIf sends nothing' {
+        Invoke-CCRestMethod -Method POST -Path v0.5/user/ -Body @{ username = 'rawuser1'; password = 'Pw-raw-1' } -WhatIf
+        @(Get-EmuRequests $url).Count | Should -Be 0
+        $r = Invoke-CCRestMethod -Method POST -Path v0.5/user/ -Body @{ username = 'rawuser1'; password = 'Pw-raw-1'; first_name = 'Raw' }
+        $r.id | Should -Match '^[0-9a-f]{32}$'
+        (Get-CCMobileWorker -Id $r.id).FirstName | Should -Be 'Raw'
+    }
+
+    It '-Raw returns the text; a missing resource is a clear error' {
+        (Invoke-CCRestMethod -Path /api/v0.5/identity/ -Raw) | Should -BeLike '{*admin@example.com*'
+        $err = $null
+        try { Invoke-CCRestMethod -Path v0.5/case/no-such-case/ } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.NotFound*'
+    }
+}
