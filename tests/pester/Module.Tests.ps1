@@ -106,15 +106,14 @@ Import-Module '$ModulePsd1' -Force
         $r.Output | Should -Contain "cmdlets=$((Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count)"
     }
 
-    It 'gives every cmdlet valid parameter metadata, and importing loads none of the client''s dependencies' {
+    It 'gives every cmdlet valid parameter metadata' {
         # A bad declaration (e.g. aliases differing only in case) leaves a cmdlet with no parameters and no error.
         $r = Invoke-FreshPwsh @"
 Import-Module '$ModulePsd1'
 foreach (`$c in Get-Command -Module CommCare) { "`$(`$c.Name)=`$(`$c.Parameters.Count)" }
-"client-loaded=`$([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name -contains 'CommCare.Client')"
 "@
         $r.ExitCode | Should -Be 0
-        $r.Output | Should -Contain 'client-loaded=False'
+        @($r.Output | Where-Object { $_ -like '*-CC*=*' }).Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
         foreach ($line in $r.Output | Where-Object { $_ -like '*-CC*=*' }) {
             $name, $count = $line -split '='
             [int]$count | Should -BeGreaterOrEqual 12 -Because "$name must have metadata (a broken declaration leaves 0 parameters)"
