@@ -34,7 +34,9 @@ function Invoke-Emu {
     Invoke-RestMethod @params
 }
 
-function Reset-Emu([string] $Url) { Invoke-Emu $Url 'reset' | Out-Null }
+# The emulator logs a request just after answering it: give the last answer's log line time to land,
+# so it is cleared by this reset rather than counted by the next test.
+function Reset-Emu([string] $Url) { Start-Sleep -Milliseconds 50; Invoke-Emu $Url 'reset' | Out-Null }
 
 # Invoke-RestMethod returns a JSON array as one object: unroll it into one log entry per request.
 function Get-EmuRequests([string] $Url) { $log = Invoke-Emu $Url 'requests' -Method GET; foreach ($r in $log) { $r } }
