@@ -82,25 +82,27 @@ namespace CommCare.Client.Api
             }
         }
 
+        /// <summary>Every worker, active then deactivated, streamed (the server has no user-name filter).</summary>
+        private IEnumerable<CCMobileWorker> AllWorkers()
+        {
+            foreach (bool archived in new[] { false, true })
+                foreach (var u in List(new MobileWorkerQuery { Archived = archived, PageSize = MaxPageSize }))
+                    yield return u;
+        }
+
         /// <summary>Every worker (active and deactivated) by full user name. One pass over both lists.</summary>
         public Dictionary<string, CCMobileWorker> LoadAll()
         {
             var all = new Dictionary<string, CCMobileWorker>(StringComparer.OrdinalIgnoreCase);
-            foreach (bool archived in new[] { false, true })
-                foreach (var u in List(new MobileWorkerQuery { Archived = archived, PageSize = MaxPageSize }))
-                    all[u.UserName] = u;
+            foreach (var u in AllWorkers()) all[u.UserName] = u;
             return all;
         }
 
-        /// <summary>The worker with this user name (short or full), or null. There is no server-side
-        /// filter by user name, so this reads the lists.</summary>
+        /// <summary>The worker with this user name (short or full), or null; stops at the first match.</summary>
         public CCMobileWorker? FindByUserName(string userName)
         {
             string full = FullUserName(userName, _c.Session.Domain);
-            foreach (bool archived in new[] { false, true })
-                foreach (var u in List(new MobileWorkerQuery { Archived = archived, PageSize = MaxPageSize }))
-                    if (string.Equals(u.UserName, full, StringComparison.OrdinalIgnoreCase)) return u;
-            return null;
+            return AllWorkers().FirstOrDefault(u => string.Equals(u.UserName, full, StringComparison.OrdinalIgnoreCase));
         }
 
         /// <summary>name → name@domain.commcarehq.org, lower-cased, as the server stores it.</summary>
