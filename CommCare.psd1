@@ -13,7 +13,8 @@
     TypesToProcess         = @('CommCare.types.ps1xml')
     CmdletsToExport        = @(
         'Connect-CCServer', 'Disconnect-CCServer', 'Get-CCSession', 'Set-CCSessionOption',
-        'Get-CCCase', 'Get-CCForm',
+        'Get-CCCase', 'New-CCCase', 'Set-CCCase', 'Close-CCCase', 'Get-CCForm',
+        'Send-CCFormSubmission', 'New-CCCaseUpdateForm', 'Save-CCFormAttachment', 'Save-CCCaseAttachment',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',

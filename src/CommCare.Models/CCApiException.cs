@@ -7,6 +7,8 @@ namespace CommCare.Models
     public enum CCErrorKind
     {
         Authentication, Permission, NotFound, BadRequest, Throttled, Server, Network, Timeout, BadResponse, NotConnected, InvalidArgument,
+        /// <summary>A write whose answer was lost: the server may or may not have acted on it.</summary>
+        OutcomeUnknown,
     }
 
     /// <summary>A failed CommCare call. Messages name the request path (never a secret) and the fix.</summary>

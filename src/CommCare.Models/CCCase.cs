@@ -46,6 +46,10 @@ namespace CommCare.Models
         public IDictionary<string, IReadOnlyList<CCForm>>? FormsByName { get; internal set; }
         /// <summary>With -IncludeForms: the forms that touched the case, by xmlns.</summary>
         public IDictionary<string, IReadOnlyList<CCForm>>? FormsByXmlns { get; internal set; }
+        /// <summary>Case API v2: the case type is deprecated in the project's data dictionary.</summary>
+        public bool? IsDeprecated { get; internal set; }
+        /// <summary>On cases returned by New-/Set-/Close-CCCase: the form the write was recorded as.</summary>
+        public string? FormId { get; internal set; }
         /// <summary>Fields the server sent that this version of the module does not know.</summary>
         public IDictionary<string, object?>? AdditionalFields { get; internal set; }
 

@@ -84,6 +84,7 @@ namespace CommCare.PowerShell
                 case CCErrorKind.Timeout: return ErrorCategory.OperationTimeout;
                 case CCErrorKind.BadResponse: return ErrorCategory.InvalidData;
                 case CCErrorKind.NotConnected: return ErrorCategory.AuthenticationError;
+                case CCErrorKind.OutcomeUnknown: return ErrorCategory.OperationTimeout;
                 default: return ErrorCategory.NotSpecified;
             }
         }
@@ -115,6 +116,32 @@ namespace CommCare.PowerShell
             var ex = new CCApiException(CCErrorKind.InvalidArgument, $"-{parameter}: {message}");
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message, parameter), "CommCare.InvalidArgument." + parameter, ErrorCategory.InvalidArgument, value));
         }
+
+        /// <summary>A file the user named, as a file-system path; null (with a non-terminating error naming the parameter) when it is not an existing file.</summary>
+        protected string? ResolveInputFile(string parameter, string path)
+        {
+            string? problem = null;
+            string? result = null;
+            try
+            {
+                var resolved = GetResolvedProviderPathFromPSPath(path, out var provider);
+                if (provider.Name != "FileSystem") problem = $"'{path}' is not a file-system path.";
+                else if (resolved.Count != 1) problem = $"'{path}' matches {resolved.Count} files; give one file.";
+                else if (System.IO.Directory.Exists(resolved[0])) problem = $"'{path}' is a folder; give a file.";
+                else result = resolved[0];
+            }
+            catch (ItemNotFoundException) { problem = $"'{path}' does not exist."; }
+            catch (DriveNotFoundException) { problem = $"'{path}' does not exist (no such drive)."; }
+            catch (ProviderNotFoundException) { problem = $"'{path}' is not a file-system path."; }
+            catch (System.Management.Automation.PSArgumentException ex) { problem = $"'{path}' is not a valid path: {ex.Message}"; }
+            if (problem == null) return result;
+            Flush();
+            WriteError(new ErrorRecord(new System.IO.FileNotFoundException($"-{parameter}: {problem}"), "CommCare.PathNotFound." + parameter, ErrorCategory.ObjectNotFound, path));
+            return null;
+        }
+
+        /// <summary>A path to write to, as a file-system path (it need not exist yet).</summary>
+        protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
         protected void DisposeCancellation()
         {

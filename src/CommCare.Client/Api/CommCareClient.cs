@@ -26,6 +26,9 @@ namespace CommCare.Client.Api
 
         public CCSession Session { get; }
         public CasesApi Cases => new CasesApi(this);
+        public CasesV2Api CasesV2 => new CasesV2Api(this);
+        public SubmissionsApi Submissions => new SubmissionsApi(this);
+        public AttachmentsApi Attachments => new AttachmentsApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);

@@ -47,7 +47,7 @@ namespace CommCare.Client.Http
             try
             {
                 var response = await base.SendAsync(request, cts.Token).ConfigureAwait(false);
-                if (request.Method == HttpMethod.Get && response.Content != null)
+                if (request.Method == HttpMethod.Get && response.Content != null && !RequestInfo.For(request).Streamed)
                 {
                     // Read the whole body inside the attempt, so a cut-off or stalled body is retried like any other failure.
                     await response.Content.LoadIntoBufferAsync().WaitAsync(cts.Token).ConfigureAwait(false);

@@ -12,6 +12,8 @@ namespace CommCare.Client.Http
         public int Attempt { get; set; } = 1;
         /// <summary>Set for POSTs the caller knows are safe to repeat (for example an upsert).</summary>
         public bool SafeToRepeat { get; set; }
+        /// <summary>The caller reads the body as a stream (a large download): do not buffer it in the attempt.</summary>
+        public bool Streamed { get; set; }
 
         public static RequestInfo For(HttpRequestMessage request)
         {

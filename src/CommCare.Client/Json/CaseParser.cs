@@ -82,7 +82,7 @@ namespace CommCare.Client.Json
             c.Properties = props;
         }
 
-        private static IDictionary<string, CCCaseIndex> ReadIndices(ref Utf8JsonReader r)
+        internal static IDictionary<string, CCCaseIndex> ReadIndices(ref Utf8JsonReader r)
         {
             var map = new Dictionary<string, CCCaseIndex>(StringComparer.Ordinal);
             if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); return map; }

@@ -25,10 +25,25 @@ namespace CommCare.Client.Paging
         public Uri RequestUri = null!;
     }
 
+    /// <summary>Where a list response keeps its records, total and next link.</summary>
+    internal sealed class PageShape
+    {
+        public PageShape(string items, string? meta, string total, string next) { Items = items; Meta = meta; Total = total; Next = next; }
+        public string Items { get; }
+        /// <summary>The object holding total and next (tastypie "meta"), or null when they are top-level.</summary>
+        public string? Meta { get; }
+        public string Total { get; }
+        public string Next { get; }
+
+        public static readonly PageShape Tastypie = new PageShape("objects", "meta", "total_count", "next");
+        /// <summary>Case API v2: {"matching_records": n, "cases": [...], "next": "absolute url"}.</summary>
+        public static readonly PageShape CaseV2 = new PageShape("cases", null, "matching_records", "next");
+    }
+
     /// <summary>Fetches and parses pages. Parses straight from the response bytes with Utf8JsonReader.</summary>
     internal static class PageFetcher
     {
-        public static async Task<Page<T>> FetchAsync<T>(CCHttpEngine engine, Uri uri, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token)
+        public static async Task<Page<T>> FetchAsync<T>(CCHttpEngine engine, Uri uri, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token, PageShape? shape = null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
             RequestInfo.For(request).Sink = sink;
@@ -37,7 +52,7 @@ namespace CommCare.Client.Paging
             var (buffer, length) = await ReadBodyAsync(response).ConfigureAwait(false);
             try
             {
-                return Parse(buffer, length, uri, reader, request);
+                return Parse(buffer, length, uri, reader, request, shape ?? PageShape.Tastypie);
             }
             finally
             {
@@ -68,7 +83,7 @@ namespace CommCare.Client.Paging
             return (buffer, total);
         }
 
-        private static Page<T> Parse<T>(byte[] buffer, int length, Uri uri, ItemReader<T> itemReader, HttpRequestMessage request)
+        private static Page<T> Parse<T>(byte[] buffer, int length, Uri uri, ItemReader<T> itemReader, HttpRequestMessage request, PageShape shape)
         {
             var page = new Page<T> { RequestUri = uri };
             FormParser.Source = buffer;
@@ -81,30 +96,23 @@ namespace CommCare.Client.Paging
                 {
                     string name = r.GetString()!;
                     JsonValue.Value(ref r);
-                    if (name == "meta" && r.TokenType == JsonTokenType.StartObject)
+                    if (shape.Meta != null && name == shape.Meta && r.TokenType == JsonTokenType.StartObject)
                     {
                         while (r.Read() && r.TokenType != JsonTokenType.EndObject)
                         {
                             string m = r.GetString()!;
                             JsonValue.Value(ref r);
-                            switch (m)
-                            {
-                                case "total_count": page.TotalCount = JsonValue.ReadNullableLong(ref r); break;
-                                case "limit": page.Limit = (int?)JsonValue.ReadNullableLong(ref r); break;
-                                case "offset": page.Offset = (int?)JsonValue.ReadNullableLong(ref r); break;
-                                case "next": page.Next = JsonValue.ReadString(ref r); break;
-                                default: r.Skip(); break;
-                            }
+                            if (!ReadMeta(ref r, m, page, shape)) r.Skip();
                         }
                     }
-                    else if (name == "objects" && r.TokenType == JsonTokenType.StartArray)
+                    else if (name == shape.Items && r.TokenType == JsonTokenType.StartArray)
                     {
                         sawObjects = true;
                         while (r.Read() && r.TokenType != JsonTokenType.EndArray) page.Items.Add(itemReader(ref r));
                     }
-                    else r.Skip();
+                    else if (shape.Meta != null || !ReadMeta(ref r, name, page, shape)) r.Skip();
                 }
-                if (!sawObjects) throw new JsonException("The response has no \"objects\" list.");
+                if (!sawObjects) throw new JsonException($"The response has no \"{shape.Items}\" list.");
                 if (string.IsNullOrEmpty(page.Next)) page.Next = null;
                 return page;
             }
@@ -118,6 +126,16 @@ namespace CommCare.Client.Paging
             {
                 FormParser.Source = null;   // the pooled buffer is reused: never keep a reference past this page
             }
+        }
+
+        private static bool ReadMeta<T>(ref Utf8JsonReader r, string name, Page<T> page, PageShape shape)
+        {
+            if (name == shape.Total) page.TotalCount = JsonValue.ReadNullableLong(ref r);
+            else if (name == shape.Next) page.Next = JsonValue.ReadString(ref r);
+            else if (name == "limit") page.Limit = (int?)JsonValue.ReadNullableLong(ref r);
+            else if (name == "offset") page.Offset = (int?)JsonValue.ReadNullableLong(ref r);
+            else return false;
+            return true;
         }
 
         /// <summary>Reads a single JSON object response (detail endpoints).</summary>

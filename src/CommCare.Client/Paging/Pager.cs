@@ -28,10 +28,11 @@ namespace CommCare.Client.Paging
         private readonly ItemReader<T> _reader;
         private readonly ICCMessageSink _sink;
         private readonly CancellationToken _token;
+        private readonly PageShape _shape;
 
-        internal CCPagedResult(CCHttpEngine engine, Func<IPageWalker<T>> walker, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token)
+        internal CCPagedResult(CCHttpEngine engine, Func<IPageWalker<T>> walker, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token, PageShape? shape = null)
         {
-            _engine = engine; _walker = walker; _reader = reader; _sink = sink; _token = token;
+            _engine = engine; _walker = walker; _reader = reader; _sink = sink; _token = token; _shape = shape ?? PageShape.Tastypie;
         }
 
         /// <summary>The most records the consumer will take (-First + -Skip): no page is fetched past it.</summary>
@@ -108,7 +109,7 @@ namespace CommCare.Client.Paging
 
             private async Task<(IReadOnlyList<T>, Uri?)> FetchAsync(Uri uri)
             {
-                var page = await PageFetcher.FetchAsync(_owner._engine, uri, _owner._reader, _owner._sink, _cts.Token).ConfigureAwait(false);
+                var page = await PageFetcher.FetchAsync(_owner._engine, uri, _owner._reader, _owner._sink, _cts.Token, _owner._shape).ConfigureAwait(false);
                 var status = _owner.Status;
                 status.Requests++;
                 if (status.TotalCount == null && page.TotalCount != null) status.TotalCount = page.TotalCount;

@@ -13,6 +13,8 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Get-CCCase -CaseType patient -Closed:$false | Select-Object -First 10</code><para>The first ten open patient cases.</para></example>
     /// <example><code>Get-CCCase -Id 0X9OCW3JMV98EYOVN32SGN4II -IncludeChildCases</code><para>One case with its child cases embedded.</para></example>
     /// <example><code>Get-CCCase -CaseType patient -IndexedSince (Get-Date).AddDays(-1) | Export-Csv patients.csv</code><para>Every patient case indexed in the last day, streamed to CSV.</para></example>
+    /// <example><code>Get-CCCase -ApiVersion 2 -CaseType patient -Property @{ district = 'north' } -Query 'age > 40'</code><para>The Case API v2 with a case-search query (cursor paging).</para></example>
+    /// <example><code>Get-CCCase -ApiVersion 2 -Index @{ parent = $household.Id }</code><para>The child cases of one case.</para></example>
     [Cmdlet(VerbsCommon.Get, "CCCase", DefaultParameterSetName = "List", SupportsPaging = true)]
     [OutputType(typeof(CCCase))]
     public sealed class GetCCCaseCommand : CCListCmdlet
@@ -56,6 +58,23 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Records per request, 1 to 5000 (default 1000).</summary>
         [Parameter(ParameterSetName = "List")] [ValidateRange(1, CasesApi.MaxPageSize)] public int PageSize { get; set; } = CasesApi.DefaultPageSize;
 
+        /// <summary>1 (default): the Case Data API v0.5. 2: the Case API v2 (cursor paging, -Query, -Index, opened/closed dates; no -UserId, -OrderBy or embedding).</summary>
+        [Parameter] [ValidateSet("1", "2")] public int ApiVersion { get; set; } = 1;
+        /// <summary>(-ApiVersion 2) A case-search expression, e.g. 'age > 40 and district = "north"'.</summary>
+        [Parameter(ParameterSetName = "List")] [ValidateNotNullOrEmpty] public string? Query { get; set; }
+        /// <summary>(-ApiVersion 2) Cases with these indices, e.g. @{ parent = $parentId } for the children of a case.</summary>
+        [Parameter(ParameterSetName = "List")] public Hashtable? Index { get; set; }
+        /// <summary>(-ApiVersion 2) Include cases whose type is deprecated in the data dictionary.</summary>
+        [Parameter(ParameterSetName = "List")] public SwitchParameter IncludeDeprecated { get; set; }
+        /// <summary>(-ApiVersion 2) Cases opened at or after this time.</summary>
+        [Parameter(ParameterSetName = "List")] public DateTime OpenedSince { get; set; }
+        /// <summary>(-ApiVersion 2) Cases opened at or before this time.</summary>
+        [Parameter(ParameterSetName = "List")] public DateTime OpenedUntil { get; set; }
+        /// <summary>(-ApiVersion 2) Cases closed at or after this time.</summary>
+        [Parameter(ParameterSetName = "List")] public DateTime ClosedSince { get; set; }
+        /// <summary>(-ApiVersion 2) Cases closed at or before this time.</summary>
+        [Parameter(ParameterSetName = "List")] public DateTime ClosedUntil { get; set; }
+
         /// <summary>Embed the child cases in ChildCases.</summary>
         [Parameter] public SwitchParameter IncludeChildCases { get; set; }
         /// <summary>Embed the parent cases in ParentCases.</summary>
@@ -66,7 +85,9 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
-            if (ParameterSetName == "Id") { GetById(client); return; }
+            CheckVersionParameters();
+            if (ParameterSetName == "Id") { if (ApiVersion == 2) GetByIdV2(client); else GetById(client); return; }
+            if (ApiVersion == 2) { ListV2(client); return; }
 
             var query = new CaseQuery
             {
@@ -102,6 +123,64 @@ namespace CommCare.PowerShell.Cmdlets
                 catch (CCApiException ex) { WriteItemError(ex, id); }
                 catch (ArgumentException ex) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Id: {ex.Message}"), id); }
             }
+        }
+
+        private static readonly string[] V2Only = { nameof(Query), nameof(Index), nameof(IncludeDeprecated), nameof(OpenedSince), nameof(OpenedUntil), nameof(ClosedSince), nameof(ClosedUntil) };
+        private static readonly string[] V1Only = { nameof(UserId), nameof(OrderBy), nameof(IncludeChildCases), nameof(IncludeParentCases), nameof(IncludeForms) };
+
+        private void CheckVersionParameters()
+        {
+            foreach (var p in ApiVersion == 2 ? V1Only : V2Only)
+                if (ParameterSpecified(p))
+                    ThrowParameterError(p, ApiVersion == 2
+                        ? "is not available in the Case API v2; drop it or use -ApiVersion 1."
+                        : "belongs to the Case API v2: add -ApiVersion 2.");
+        }
+
+        private void ListV2(CommCareClient client)
+        {
+            var query = new CaseV2Query
+            {
+                CaseType = One(CaseType), OwnerId = One(OwnerId), Name = One(Name), ExternalId = One(ExternalId),
+                Closed = ParameterSpecified(nameof(Closed)) ? Closed.IsPresent : (bool?)null,
+                IncludeDeprecated = IncludeDeprecated,
+                Properties = ToFilterMap(Property, nameof(Property)), Indices = ToFilterMap(Index, nameof(Index)),
+                LastModified = Range(nameof(ModifiedSince), ModifiedSince, nameof(ModifiedUntil), ModifiedUntil),
+                ServerLastModified = Range(nameof(ServerModifiedSince), ServerModifiedSince, nameof(ServerModifiedUntil), ServerModifiedUntil),
+                IndexedOn = Range(nameof(IndexedSince), IndexedSince, nameof(IndexedUntil), IndexedUntil),
+                DateOpened = Range(nameof(OpenedSince), OpenedSince, nameof(OpenedUntil), OpenedUntil),
+                DateClosed = Range(nameof(ClosedSince), ClosedSince, nameof(ClosedUntil), ClosedUntil),
+                Query = Query, PageSize = EffectivePageSize(PageSize),
+            };
+            CommCare.Client.Paging.CCPagedResult<CCCase> result;
+            try { result = client.CasesV2.List(query); }
+            catch (CCApiException ex) { Terminate(ex); return; }
+            result.MaxRecords = MaxRecords();
+            Stream(result, result.Status, "Get-CCCase");
+        }
+
+        private void GetByIdV2(CommCareClient client)
+        {
+            try
+            {
+                var found = client.CasesV2.Fetch(Id, Array.Empty<string>());
+                Flush();
+                foreach (var r in found)
+                {
+                    if (r.Case != null) WriteObject(r.Case);
+                    else WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Case '{r.MissingId}' was not found in project space '{ActiveSession.Domain}'."), r.MissingId);
+                }
+            }
+            catch (CCApiException ex) { Terminate(ex); }
+        }
+
+        private static string[]? One(string? v) => v == null ? null : new[] { v };
+
+        private CaseDateRange? Range(string startName, DateTime start, string endName, DateTime end)
+        {
+            var s = Opt(startName, start);
+            var e = Opt(endName, end);
+            return s == null && e == null ? null : new CaseDateRange(s, e);
         }
 
         private DateTime? Opt(string name, DateTime value) => ParameterSpecified(name) ? value : (DateTime?)null;
