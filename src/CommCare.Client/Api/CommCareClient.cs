@@ -29,6 +29,7 @@ namespace CommCare.Client.Api
         public CasesV2Api CasesV2 => new CasesV2Api(this);
         public SubmissionsApi Submissions => new SubmissionsApi(this);
         public AttachmentsApi Attachments => new AttachmentsApi(this);
+        public CaseImportApi CaseImports => new CaseImportApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);
