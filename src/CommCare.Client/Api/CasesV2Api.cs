@@ -3,6 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Net.Http;
 using System.Text;
 using System.Text.Json;
@@ -453,6 +454,9 @@ namespace CommCare.Client.Api
                     list.Add((row, m.Groups[2].Value.Trim()));
             return list;
         }
+
+        internal static byte[] SerializeForTest(IReadOnlyList<CCCaseChange> changes, HashSet<int>? asUpsert = null, IDictionary<string, string>? temporaryIds = null)
+            => Serialize(changes, Enumerable.Range(0, changes.Count).ToList(), temporaryIds ?? new Dictionary<string, string>(), asUpsert);
 
         private static byte[] Serialize(IReadOnlyList<CCCaseChange> changes, List<int> idx, IDictionary<string, string> tempIds, HashSet<int>? asUpsert)
         {
