@@ -31,7 +31,7 @@ namespace CommCare.PowerShell
         }
 
         /// <summary>Writes the records, stopping early for -First (so no further page is requested).</summary>
-        protected void Stream<T>(IEnumerable<T> records, CCPagingStatus status, string activity)
+        protected void Stream<T>(IEnumerable<T> records, CCPagingStatus status, string activity, Action<T>? delivered = null, Action? pageDone = null)
         {
             ulong skip = PagingParameters.Skip, first = PagingParameters.First;
             int seenRequests = 0;
@@ -53,6 +53,7 @@ namespace CommCare.PowerShell
                     if (status.Requests != seenRequests)
                     {
                         seenRequests = status.Requests;
+                        pageDone?.Invoke();
                         if (!totalWritten && PagingParameters.IncludeTotalCount)
                         {
                             totalWritten = true;
@@ -69,7 +70,19 @@ namespace CommCare.PowerShell
                     }
                     if (!has) break;
                     if (skip > 0) { skip--; continue; }
-                    WriteObject(e.Current);
+                    if (delivered == null) WriteObject(e.Current);
+                    else
+                    {
+                        try { WriteObject(e.Current); }
+                        catch (PipelineStoppedException) when (!Stopping)
+                        {
+                            // Not a Ctrl+C: Select-Object -First took this record, then stopped us; it counts as delivered.
+                            delivered(e.Current);
+                            throw;
+                        }
+                        // Only once the pipeline has taken it (Ctrl+C throws from WriteObject before delivering).
+                        delivered(e.Current);
+                    }
                     if (first != ulong.MaxValue) first--;
                 }
                 if (!totalWritten && PagingParameters.IncludeTotalCount)

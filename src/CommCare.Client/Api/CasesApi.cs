@@ -31,6 +31,8 @@ namespace CommCare.Client.Api
         public bool IncludeParentCases { get; set; }
         public bool IncludeForms { get; set; }
         public int PageSize { get; set; } = CasesApi.DefaultPageSize;
+        /// <summary>Resuming: ids at IndexedOnStart that an earlier run delivered (set by OpenCheckpoint).</summary>
+        public IList<string>? ResumeSkipIds { get; set; }
     }
 
     /// <summary>Case Data API v0.5 / case v1 (read).</summary>
@@ -58,6 +60,7 @@ namespace CommCare.Client.Api
             var baseUri = _c.DomainApi("case");
             if (query.OrderBy != null && query.OrderBy.Count > 0)
             {
+                if (query.ResumeSkipIds != null) throw new CCApiException(CCErrorKind.InvalidArgument, "-Checkpoint needs the indexed_on walk: drop -OrderBy.");
                 var q = filters.Clone();
                 foreach (var o in query.OrderBy) q.Add("order_by", ValidateOrder(o));
                 if (query.IndexedOnStart.HasValue) q.Add("indexed_on_start", IsoDate.ForFilter(query.IndexedOnStart.Value));
@@ -67,8 +70,17 @@ namespace CommCare.Client.Api
                 return new CCPagedResult<CCCase>(_c.Engine, () => new OffsetWalker<CCCase>(first), CaseParser.Read, _c.Sink, _c.Token);
             }
             return new CCPagedResult<CCCase>(_c.Engine,
-                () => new IndexedOnWalker<CCCase>(baseUri, filters, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, c => c.Id, c => c.IndexedOn),
+                () => new IndexedOnWalker<CCCase>(baseUri, filters, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, c => c.Id, c => c.IndexedOn, query.ResumeSkipIds),
                 CaseParser.Read, _c.Sink, _c.Token);
+        }
+
+        /// <summary>Opens a checkpoint for this query and moves the query to where it stopped.</summary>
+        public CCCheckpoint OpenCheckpoint(string path, CaseQuery query)
+        {
+            if (query.OrderBy != null && query.OrderBy.Count > 0) throw new CCApiException(CCErrorKind.InvalidArgument, "-Checkpoint needs the indexed_on walk: drop -OrderBy.");
+            var cp = CCCheckpoint.Open(path, CCCheckpoint.Describe(_c.Session, "case", Filters(query), query.IndexedOnStart, query.IndexedOnEnd));
+            CCCheckpoint.Apply(cp, query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids);
+            return cp;
         }
 
         /// <summary>One case by id, or null when the server has no such case in this project.</summary>

@@ -25,6 +25,8 @@ namespace CommCare.Client.Api
         /// in that order (not gap-free). Not given: the gap-free indexed_on walk.</summary>
         public IList<string>? OrderBy { get; set; }
         public int PageSize { get; set; } = FormsApi.DefaultPageSize;
+        /// <summary>Resuming: ids at IndexedOnStart that an earlier run delivered (set by OpenCheckpoint).</summary>
+        public IList<string>? ResumeSkipIds { get; set; }
     }
 
     /// <summary>Form API v0.5 / form v1 (read).</summary>
@@ -41,19 +43,13 @@ namespace CommCare.Client.Api
         {
             if (query.PageSize < 1 || query.PageSize > MaxPageSize)
                 throw new CCApiException(CCErrorKind.InvalidArgument, $"PageSize must be between 1 and {MaxPageSize} for forms (the server's maximum).");
-            var q = new QueryString();
-            q.Add("xmlns", query.Xmlns);
-            q.Add("app_id", query.AppId);
-            q.Add("case_id", query.CaseId);
-            CasesApi.AddRange(q, "received_on", query.ReceivedOnStart, query.ReceivedOnEnd);
-            CasesApi.AddRange(q, "server_modified_on", query.ServerModifiedOnStart, query.ServerModifiedOnEnd);
-            // Presence-based on the server: even include_archived=false would include them, so send it only when asked.
-            if (query.IncludeArchived) q.Add("include_archived", "true");
-            if (query.IncludeCases) q.Add("cases__full", "true");
+            var q = Filters(query);
             var baseUri = _c.DomainApi("form");
             if (query.OrderBy != null && query.OrderBy.Count > 0)
             {
+                if (query.ResumeSkipIds != null) throw new CCApiException(CCErrorKind.InvalidArgument, "-Checkpoint needs the indexed_on walk: drop -OrderBy.");
                 foreach (var o in query.OrderBy)
+
                 {
                     string f = o.StartsWith("-", StringComparison.Ordinal) ? o.Substring(1) : o;
                     if (Array.IndexOf(OrderFields, f) < 0)
@@ -68,8 +64,31 @@ namespace CommCare.Client.Api
             if (query.IndexedOnStart.HasValue && query.IndexedOnEnd.HasValue && IsoDate.ToUtc(query.IndexedOnStart.Value) > IsoDate.ToUtc(query.IndexedOnEnd.Value))
                 throw new CCApiException(CCErrorKind.InvalidArgument, "The indexed_on range is empty: its start is after its end.");
             return new CCPagedResult<CCForm>(_c.Engine,
-                () => new IndexedOnWalker<CCForm>(baseUri, q, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, f => f.Id, f => f.IndexedOn),
+                () => new IndexedOnWalker<CCForm>(baseUri, q, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, f => f.Id, f => f.IndexedOn, query.ResumeSkipIds),
                 FormParser.Read, _c.Sink, _c.Token);
+        }
+
+        private static QueryString Filters(FormQuery query)
+        {
+            var q = new QueryString();
+            q.Add("xmlns", query.Xmlns);
+            q.Add("app_id", query.AppId);
+            q.Add("case_id", query.CaseId);
+            CasesApi.AddRange(q, "received_on", query.ReceivedOnStart, query.ReceivedOnEnd);
+            CasesApi.AddRange(q, "server_modified_on", query.ServerModifiedOnStart, query.ServerModifiedOnEnd);
+            // Presence-based on the server: even include_archived=false would include them, so send it only when asked.
+            if (query.IncludeArchived) q.Add("include_archived", "true");
+            if (query.IncludeCases) q.Add("cases__full", "true");
+            return q;
+        }
+
+        /// <summary>Opens a checkpoint for this query and moves the query to where it stopped.</summary>
+        public CCCheckpoint OpenCheckpoint(string path, FormQuery query)
+        {
+            if (query.OrderBy != null && query.OrderBy.Count > 0) throw new CCApiException(CCErrorKind.InvalidArgument, "-Checkpoint needs the indexed_on walk: drop -OrderBy.");
+            var cp = CCCheckpoint.Open(path, CCCheckpoint.Describe(_c.Session, "form", Filters(query), query.IndexedOnStart, query.IndexedOnEnd));
+            CCCheckpoint.Apply(cp, query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids);
+            return cp;
         }
 
         public CCForm? Get(string id, bool includeCases = false)

@@ -61,10 +61,16 @@ namespace CommCare.Client.Paging
         private string? _lastAsked;
 
         public IndexedOnWalker(Uri baseUri, QueryString filters, int limit, DateTime? start, DateTime? end,
-            Func<T, string> id, Func<T, DateTime?> indexedOn)
+            Func<T, string> id, Func<T, DateTime?> indexedOn, IEnumerable<string>? seenAtStart = null)
         {
             // Bounds are compared with the records' UTC times, so they must be UTC too (PowerShell gives Local).
             _baseUri = baseUri; _filters = filters; _limit = limit; _start = IsoDate.ToUtc(start); _end = IsoDate.ToUtc(end); _id = id; _indexedOn = indexedOn;
+            if (seenAtStart != null && _start.HasValue)
+            {
+                // Resuming from a checkpoint: records at the start instant already delivered are skipped.
+                _boundary = _start;
+                _seenAtBoundary = new HashSet<string>(seenAtStart, StringComparer.Ordinal);
+            }
         }
 
         public Uri First() => WindowUri();

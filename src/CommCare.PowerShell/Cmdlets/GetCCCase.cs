@@ -58,6 +58,9 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Records per request, 1 to 5000 (default 1000).</summary>
         [Parameter(ParameterSetName = "List")] [ValidateRange(1, CasesApi.MaxPageSize)] public int PageSize { get; set; } = CasesApi.DefaultPageSize;
 
+        /// <summary>A file that remembers how far the export got: a run stopped at any point and started again with the same file and filters continues where it stopped, each case delivered once; a finished run started again delivers only cases indexed since. Not with -OrderBy or -ApiVersion 2.</summary>
+        [Parameter(ParameterSetName = "List")] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
+
         /// <summary>1 (default): the Case Data API v0.5. 2: the Case API v2 (cursor paging, -Query, -Index, opened/closed dates; no -UserId, -OrderBy or embedding).</summary>
         [Parameter] [ValidateSet("1", "2")] public int ApiVersion { get; set; } = 1;
         /// <summary>(-ApiVersion 2) A case-search expression, e.g. 'age > 40 and district = "north"'.</summary>
@@ -101,10 +104,23 @@ namespace CommCare.PowerShell.Cmdlets
                 PageSize = EffectivePageSize(PageSize),
             };
             CommCare.Client.Paging.CCPagedResult<CCCase> result;
-            try { result = client.Cases.List(query); }
-            catch (CCApiException ex) { Terminate(ex); return; }
+            CommCare.Client.Paging.CCCheckpoint? checkpoint = null;
+            try
+            {
+                if (Checkpoint != null)
+                {
+                    checkpoint = client.Cases.OpenCheckpoint(ResolveOutputPath(Checkpoint), query);
+                    if (checkpoint.ResumeFrom != null) WriteVerbose($"Resuming from checkpoint '{Checkpoint}': indexed_on {checkpoint.ResumeFrom:o}, {checkpoint.ResumeSkipIds.Count} case(s) at that instant already delivered.");
+                }
+                result = client.Cases.List(query);
+            }
+            catch (CCApiException ex) { checkpoint?.Dispose(); Terminate(ex); return; }
+            catch (System.IO.IOException ex) { checkpoint?.Dispose(); ThrowParameterError(nameof(Checkpoint), ex.Message, Checkpoint); return; }
             result.MaxRecords = MaxRecords();
-            Stream(result, result.Status, "Get-CCCase");
+            if (checkpoint == null) { Stream(result, result.Status, "Get-CCCase"); return; }
+            var cp = checkpoint;
+            try { Stream(result, result.Status, "Get-CCCase", c => cp.Delivered(c.Id, c.IndexedOn), cp.Compact); }
+            finally { cp.Dispose(); }
         }
 
         private void GetById(CommCareClient client)
@@ -126,7 +142,7 @@ namespace CommCare.PowerShell.Cmdlets
         }
 
         private static readonly string[] V2Only = { nameof(Query), nameof(Index), nameof(IncludeDeprecated), nameof(OpenedSince), nameof(OpenedUntil), nameof(ClosedSince), nameof(ClosedUntil) };
-        private static readonly string[] V1Only = { nameof(UserId), nameof(OrderBy), nameof(IncludeChildCases), nameof(IncludeParentCases), nameof(IncludeForms) };
+        private static readonly string[] V1Only = { nameof(Checkpoint), nameof(UserId), nameof(OrderBy), nameof(IncludeChildCases), nameof(IncludeParentCases), nameof(IncludeForms) };
 
         private void CheckVersionParameters()
         {

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Management.Automation;
 using CommCare.Client.Api;
 using CommCare.Models;
@@ -40,6 +41,8 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(ParameterSetName = "List")] public DateTime IndexedUntil { get; set; }
         /// <summary>Include archived forms too.</summary>
         [Parameter(ParameterSetName = "List")] public SwitchParameter IncludeArchived { get; set; }
+        /// <summary>A file that remembers how far the export got: a run stopped at any point (Ctrl+C, a killed process, Azure Automation's time limit) and started again with the same file and filters continues where it stopped, each form delivered once; a finished run started again delivers only forms indexed since. Not with -OrderBy.</summary>
+        [Parameter(ParameterSetName = "List")] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
         /// <summary>Sort order (received_on, server_modified_on, indexed_on; '-' for descending). Uses plain offset paging, which can miss or repeat records sharing a timestamp; omit it for the exact walk.</summary>
         [Parameter(ParameterSetName = "List")]
         [ValidateSet("received_on", "-received_on", "server_modified_on", "-server_modified_on", "indexed_on", "-indexed_on")]
@@ -79,10 +82,23 @@ namespace CommCare.PowerShell.Cmdlets
                 PageSize = EffectivePageSize(PageSize),
             };
             CommCare.Client.Paging.CCPagedResult<CCForm> result;
-            try { result = client.Forms.List(query); }
-            catch (CCApiException ex) { Terminate(ex); return; }
+            CommCare.Client.Paging.CCCheckpoint? checkpoint = null;
+            try
+            {
+                if (Checkpoint != null)
+                {
+                    checkpoint = client.Forms.OpenCheckpoint(ResolveOutputPath(Checkpoint), query);
+                    if (checkpoint.ResumeFrom != null) WriteVerbose($"Resuming from checkpoint '{Checkpoint}': indexed_on {checkpoint.ResumeFrom:o}, {checkpoint.ResumeSkipIds.Count} form(s) at that instant already delivered.");
+                }
+                result = client.Forms.List(query);
+            }
+            catch (CCApiException ex) { checkpoint?.Dispose(); Terminate(ex); return; }
+            catch (IOException ex) { checkpoint?.Dispose(); ThrowParameterError(nameof(Checkpoint), ex.Message, Checkpoint); return; }
             result.MaxRecords = MaxRecords();
-            Stream(result, result.Status, "Get-CCForm");
+            if (checkpoint == null) { Stream(result, result.Status, "Get-CCForm"); return; }
+            var cp = checkpoint;
+            try { Stream(result, result.Status, "Get-CCForm", f => cp.Delivered(f.Id, f.IndexedOn), cp.Compact); }
+            finally { cp.Dispose(); }
         }
 
         private DateTime? Opt(string name, DateTime value) => ParameterSpecified(name) ? value : (DateTime?)null;
