@@ -69,6 +69,8 @@ namespace CommCare.Client.Api
                 var first = new Uri(baseUri, q.ToString());
                 return new CCPagedResult<CCCase>(_c.Engine, () => new OffsetWalker<CCCase>(first), CaseParser.Read, _c.Sink, _c.Token);
             }
+            if (query.IndexedOnStart.HasValue && query.IndexedOnEnd.HasValue && IsoDate.ToUtc(query.IndexedOnStart.Value) > IsoDate.ToUtc(query.IndexedOnEnd.Value))
+                throw new CCApiException(CCErrorKind.InvalidArgument, "The indexed_on range is empty: its start is after its end.");
             return new CCPagedResult<CCCase>(_c.Engine,
                 () => new IndexedOnWalker<CCCase>(baseUri, filters, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, c => c.Id, c => c.IndexedOn, query.ResumeSkipIds),
                 CaseParser.Read, _c.Sink, _c.Token);
