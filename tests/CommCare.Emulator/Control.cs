@@ -242,7 +242,7 @@ public static class Control
     public static void WriteDataSet(Utf8JsonWriter w, DataSet ds)
     {
         w.WriteStartObject();
-        var demo = ds.Domains["demo"];
+        var demo = ds.For("demo")!;
         w.WriteNumber("cases", demo.Cases.Length);
         w.WriteNumber("forms", demo.Forms.Length);
         w.WriteNumber("archivedForms", demo.ArchivedForms);
@@ -254,8 +254,9 @@ public static class Control
         if (ds.JsonReadyMs is { } jr) w.WriteNumber("jsonReadyMs", Math.Round(jr, 1));
         else w.WriteNull("jsonReadyMs");
         w.WriteStartObject("domains");
-        foreach (var (name, d) in ds.Domains)
+        foreach (var name in ds.Domains.Keys)
         {
+            var d = ds.For(name)!;
             w.WriteStartObject(name);
             w.WriteNumber("cases", d.Cases.Length);
             w.WriteNumber("forms", d.Forms.Length);

@@ -1,0 +1,5 @@
+namespace CommCare.Emulator;
+
+public sealed class CaseUpload
+{
+}
