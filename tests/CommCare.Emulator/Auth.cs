@@ -133,8 +133,9 @@ public static class Auth
             // role permissions (require_permission → Django's HTML 403 page).
             if (!user.IsMemberOf(domain)) return ApiResponse.Empty(403);
             if (spec.Mode == AuthMode.Receiver && scheme != AuthScheme.ApiKey) return null;
-            if (spec.RequireAccessApi && !user.Has(domain, "access_api")) return ApiResponse.HtmlForbidden();
-            if (spec.Permission is not null && !user.Has(domain, spec.Permission)) return ApiResponse.HtmlForbidden();
+            var forbidden = spec.EmptyForbidden ? ApiResponse.Empty(403) : ApiResponse.HtmlForbidden();
+            if (spec.RequireAccessApi && !user.Has(domain, "access_api")) return forbidden;
+            if (spec.Permission is not null && !user.Has(domain, spec.Permission)) return forbidden;
             return null;
         }
         if (user.IsMobileWorker) return ApiResponse.Empty(403);

@@ -55,6 +55,9 @@ public sealed record ApiSpec(string Name, AuthMode Mode, string? Permission, boo
     /// <summary>tastypie's <c>allow_creds_in_data</c>: <c>?username=&amp;api_key=</c> accepted (Case API v2: false).</summary>
     public bool CredsInQuery { get; init; } = true;
 
+    /// <summary>A missing permission gives 403 with an empty body instead of the HTML page (attachment views).</summary>
+    public bool EmptyForbidden { get; init; }
+
     /// <summary>Names the request-log target for bodies that are not JSON (multipart uploads, XML).</summary>
     public Func<HttpContext, byte[], string?>? TargetOf { get; init; }
 }

@@ -156,6 +156,8 @@ public static class Program
         LocationsApi.Map(app, st);
         WebUsersApi.Map(app, st);
         CasesV2Api.Map(app, st);
+        ReceiverApi.Map(app, st);
+        AttachmentsApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
