@@ -158,6 +158,7 @@ public static class Program
         CasesV2Api.Map(app, st);
         ReceiverApi.Map(app, st);
         AttachmentsApi.Map(app, st);
+        ImporterApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
