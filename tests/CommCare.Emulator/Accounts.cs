@@ -103,6 +103,9 @@ public static class Accounts
 
     public static readonly Account[] All = { Admin, Viewer, Outsider, Worker1 };
 
+    /// <summary>The caller of an unauthenticated submission (<c>receiver/</c> without secure submissions); never logs in.</summary>
+    public static readonly Account Anonymous = new() { Username = "", Id = "" };
+
     public static Account? ByUsername(string username)
     {
         foreach (var a in All)

@@ -24,6 +24,13 @@ public sealed class ApiResponse
     public List<ReadOnlyMemory<byte>> Body { get; } = new();
     public long Length { get; private set; }
 
+    /// <summary>A body produced on the fly (large attachments): <see cref="Length"/> bytes from <see cref="StreamOffset"/>.</summary>
+    public IBlob? Stream { get; private set; }
+    public long StreamOffset { get; private set; }
+
+    /// <summary>Send no Content-Length (chunked transfer), like Django's StreamingHttpResponse.</summary>
+    public bool OmitContentLength { get; set; }
+
     public ApiResponse(int status, string? contentType = HtmlType)
     {
         Status = status;
@@ -41,6 +48,15 @@ public sealed class ApiResponse
         if (bytes.Length == 0) return this;
         Body.Add(bytes);
         Length += bytes.Length;
+        return this;
+    }
+
+    /// <summary>Serves <paramref name="count"/> bytes of <paramref name="blob"/> from <paramref name="offset"/> (instead of <see cref="Body"/>).</summary>
+    public ApiResponse StreamFrom(IBlob blob, long offset, long count)
+    {
+        Stream = blob;
+        StreamOffset = offset;
+        Length = count;
         return this;
     }
 
@@ -69,6 +85,24 @@ public sealed class ApiResponse
         => Json(400, PyJsonWriter.ErrorBody("error", Sanitize(message)));
 
     public static ApiResponse ServerError() => Json(500, Canned500);
+
+    /// <summary>A Django function view's <c>JsonResponse({"error": message})</c> (json.dumps: ensure_ascii, no escaping of &lt;&gt;&amp;).</summary>
+    public static ApiResponse JsonError(int status, string message)
+    {
+        var w = new PyJsonWriter(64 + message.Length * 2) { EnsureAscii = true };
+        w.BeginObject().Prop("error", message).EndObject();
+        return Json(status, w.ToArray());
+    }
+
+    /// <summary>Django's 403.html (HQ's <c>no_permissions</c> view): what a plain function view answers on a permission failure.</summary>
+    public static ApiResponse HtmlForbidden() => Text(403,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Permission Denied</title>\n</head>\n<body>\n" +
+        "  <h1>Permission Denied</h1><p>You don't have permission to access this page.</p>\n</body>\n</html>\n", HtmlType);
+
+    /// <summary>Django's HTML 500 page (an exception a function view does not catch).</summary>
+    public static ApiResponse HtmlServerError() => Text(500,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n" +
+        "  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n", HtmlType);
 
     /// <summary>tastypie's <c>sanitize()</c>: HTML-escapes &amp;, &lt;, &gt; (quotes are kept).</summary>
     public static string Sanitize(string s)

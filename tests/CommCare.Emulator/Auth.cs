@@ -75,7 +75,7 @@ public static class Auth
                 fromHeader = true;
             }
         }
-        if (!fromHeader)
+        if (!fromHeader && spec.CredsInQuery)
         {
             username = query.Get("username");
             key = query.Get("api_key");
@@ -88,7 +88,8 @@ public static class Auth
                 : new(AuthScheme.ApiKey, null, Unauthorized(spec));
         }
 
-        // Nothing usable: default auth type is Digest → challenge.
+        // Nothing usable: default auth type is Digest → challenge (the secure receiver defaults to Basic).
+        if (spec.Mode == AuthMode.Receiver) return new(AuthScheme.None, null, Unauthorized(spec, basicChallenge: true));
         return new(AuthScheme.None, null, Unauthorized(spec, digestChallenge: true));
     }
 
@@ -117,7 +118,7 @@ public static class Auth
     }
 
     /// <summary>403/401 for an authenticated user who may not use this endpoint, or null when allowed.</summary>
-    public static ApiResponse? Authorize(Account user, string? domain, ApiSpec spec)
+    public static ApiResponse? Authorize(Account user, string? domain, ApiSpec spec, AuthScheme scheme = AuthScheme.ApiKey)
     {
         if (spec.Mode == AuthMode.User)
         {
@@ -126,6 +127,17 @@ public static class Auth
             return user.IsMobileWorker ? Unauthorized(spec) : null;
         }
         if (domain is null) return ApiResponse.Empty(403);
+        if (spec.Mode is AuthMode.FunctionView or AuthMode.Receiver)
+        {
+            // api_auth / the receiver's decorators: mobile workers allowed; membership first (403 empty), then the
+            // role permissions (require_permission → Django's HTML 403 page).
+            if (!user.IsMemberOf(domain)) return ApiResponse.Empty(403);
+            if (spec.Mode == AuthMode.Receiver && scheme != AuthScheme.ApiKey) return null;
+            var forbidden = spec.EmptyForbidden ? ApiResponse.Empty(403) : ApiResponse.HtmlForbidden();
+            if (spec.RequireAccessApi && !user.Has(domain, "access_api")) return forbidden;
+            if (spec.Permission is not null && !user.Has(domain, spec.Permission)) return forbidden;
+            return null;
+        }
         if (user.IsMobileWorker) return ApiResponse.Empty(403);
         if (!user.IsMemberOf(domain)) return ApiResponse.Empty(403);
         if (!user.Has(domain, "access_api")) return ApiResponse.Empty(403);
@@ -142,7 +154,7 @@ public static class Auth
         {
             r.Header("WWW-Authenticate", DigestChallenge());
         }
-        else if (basicChallenge && spec.Mode == AuthMode.DomainResource)
+        else if (basicChallenge && spec.Mode is AuthMode.DomainResource or AuthMode.FunctionView or AuthMode.Receiver)
         {
             r.Header("WWW-Authenticate", "Basic realm=\"\"");
         }

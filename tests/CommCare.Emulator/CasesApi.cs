@@ -185,18 +185,14 @@ public static class CasesApi
         return query;
     }
 
-    /// <summary>Case type filter on the dense patient/household array (types are "patient" and "household").</summary>
+    /// <summary>Case type filter on the dense per-Seq type array: analysed (case-insensitive, no whitespace) or exact.</summary>
     private static Func<int, bool> TypeFilter(DomainData dd, string value, bool exact)
     {
-        var isPatient = dd.CaseIsPatient;
-        var v = exact ? value : value.ToLowerInvariant();
-        if (!exact && value.AsSpan().ContainsAny(" \t\r\n")) return static _ => false;
-        return v switch
-        {
-            "patient" => i => isPatient[i],
-            "household" => i => !isPatient[i],
-            _ => static _ => false,
-        };
+        var types = dd.CaseTypes;
+        if (exact) return i => types[i] == value;
+        if (value.AsSpan().ContainsAny(" \t\r\n")) return static _ => false;
+        var v = value.ToLowerInvariant();
+        return i => string.Equals(types[i], v, StringComparison.OrdinalIgnoreCase);
     }
 
     private static Func<CaseRec, bool> AnalyzedTerm(string lowered, Func<CaseRec, string> field)

@@ -1,5 +1,7 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
+using System.Linq;
 using System.IO;
 using System.Text.Json;
 using System.Threading;
@@ -137,6 +139,33 @@ public static class Control
                 }
                 cfg = cfg with { AppendSlash = asl.GetBoolean() };
             }
+            if (root.TryGetProperty("importPolls", out var ip))
+            {
+                if (ip.ValueKind != JsonValueKind.Number || !ip.TryGetInt32(out var polls) || polls < 0 || polls > 1000)
+                {
+                    await Error(ctx, 400, "importPolls must be an integer between 0 and 1000");
+                    return;
+                }
+                cfg = cfg with { ImportPolls = polls };
+            }
+            if (root.TryGetProperty("secureSubmissions", out var ss))
+            {
+                if (ss.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    await Error(ctx, 400, "secureSubmissions must be a boolean");
+                    return;
+                }
+                cfg = cfg with { SecureSubmissions = ss.GetBoolean() };
+            }
+            if (root.TryGetProperty("deprecatedCaseTypes", out var dct))
+            {
+                if (dct.ValueKind != JsonValueKind.Array || dct.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+                {
+                    await Error(ctx, 400, "deprecatedCaseTypes must be an array of strings");
+                    return;
+                }
+                cfg = cfg with { DeprecatedCaseTypes = new HashSet<string>(dct.EnumerateArray().Select(e => e.GetString()!), StringComparer.Ordinal) };
+            }
             st.Config = cfg;
             await Json(ctx, 200, w => WriteConfig(w, cfg));
         }));
@@ -188,6 +217,93 @@ public static class Control
                 return;
             }
             await Json(ctx, 200, w => WriteRateLimit(w, st));
+        }));
+
+        // A deterministic (generated, never held in memory) attachment on a form or a case, for streaming tests.
+        app.MapMethods("/_emulator/attachments", new[] { "POST" }, (RequestDelegate)(async ctx =>
+        {
+            using var doc = await ReadBody(ctx);
+            if (doc is null)
+            {
+                await Error(ctx, 400, "body must be a JSON object");
+                return;
+            }
+            if (st.Data is not { } ds)
+            {
+                await Error(ctx, 503, "data set not ready");
+                return;
+            }
+            var root = doc.RootElement;
+            string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var domain = Str("domain") ?? "demo";
+            var formId = Str("formId");
+            var caseId = Str("caseId");
+            var name = Str("name");
+            var contentType = Str("contentType") ?? "application/octet-stream";
+            long size = root.TryGetProperty("size", out var sz) && sz.ValueKind == JsonValueKind.Number && sz.TryGetInt64(out var n) ? n : -1;
+            long seed = root.TryGetProperty("seed", out var sd) && sd.ValueKind == JsonValueKind.Number && sd.TryGetInt64(out var sn) ? sn : 1;
+            if (ds.Store(domain) is not { } store)
+            {
+                await Error(ctx, 404, $"unknown domain '{domain}'");
+                return;
+            }
+            if ((formId is null) == (caseId is null) || string.IsNullOrEmpty(name) || name == "form.xml" || size < 0 || size > (4L << 30))
+            {
+                await Error(ctx, 400, "give formId or caseId, a name (not form.xml) and a size between 0 and 4 GiB");
+                return;
+            }
+            var att = new Attachment(name, contentType, new GeneratedBlob(seed, size, jpeg: contentType == "image/jpeg" && size >= 24));
+            string? missing = null;
+            lock (store.Lock)
+            {
+                var tx = new DomainTx(store);
+                if (formId is not null)
+                {
+                    if (tx.Form(formId) is not { } f)
+                    {
+                        missing = $"no form '{formId}' in {domain}";
+                    }
+                    else
+                    {
+                        var copy = f.Clone();
+                        copy.Attachments = f.Attachments.Where(a => a.Name != name).Append(att).OrderBy(a => a.Name, StringComparer.Ordinal).ToArray();
+                        tx.ReplaceFormInPlace(copy);
+                    }
+                }
+                else if (tx.Case(caseId!) is not { } c)
+                {
+                    missing = $"no case '{caseId}' in {domain}";
+                }
+                else
+                {
+                    var copy = c.Clone();
+                    if (!copy.Created) copy.Origin ??= c;
+                    copy.Attachments = c.Attachments.Where(a => a.Name != name).Append(att).OrderBy(a => a.Name, StringComparer.Ordinal).ToArray();
+                    tx.ReplaceInPlace(copy);
+                }
+                if (missing is null) tx.Commit();
+            }
+            if (missing is not null)
+            {
+                await Error(ctx, 404, missing);
+                return;
+            }
+            var url = formId is not null
+                ? $"{st.BaseUrl}/a/{domain}/api/form_attachment/v1/{formId}/{name}"
+                : $"{st.BaseUrl}/a/{domain}/api/case_attachment/v1/{caseId}/{name}";
+            await Json(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("ok", true);
+                w.WriteString("domain", domain);
+                if (formId is not null) w.WriteString("formId", formId);
+                else w.WriteString("caseId", caseId);
+                w.WriteString("name", name);
+                w.WriteNumber("size", size);
+                w.WriteString("contentType", contentType);
+                w.WriteString("url", url);
+                w.WriteEndObject();
+            });
         }));
 
         app.MapMethods("/_emulator/requests", new[] { "GET" }, (RequestDelegate)(ctx =>
@@ -242,7 +358,7 @@ public static class Control
     public static void WriteDataSet(Utf8JsonWriter w, DataSet ds)
     {
         w.WriteStartObject();
-        var demo = ds.Domains["demo"];
+        var demo = ds.For("demo")!;
         w.WriteNumber("cases", demo.Cases.Length);
         w.WriteNumber("forms", demo.Forms.Length);
         w.WriteNumber("archivedForms", demo.ArchivedForms);
@@ -254,8 +370,9 @@ public static class Control
         if (ds.JsonReadyMs is { } jr) w.WriteNumber("jsonReadyMs", Math.Round(jr, 1));
         else w.WriteNull("jsonReadyMs");
         w.WriteStartObject("domains");
-        foreach (var (name, d) in ds.Domains)
+        foreach (var name in ds.Domains.Keys)
         {
+            var d = ds.For(name)!;
             w.WriteStartObject(name);
             w.WriteNumber("cases", d.Cases.Length);
             w.WriteNumber("forms", d.Forms.Length);
@@ -378,6 +495,11 @@ public static class Control
         w.WriteStartObject();
         w.WriteString("nextStyle", c.NextStyle.ToString().ToLowerInvariant());
         w.WriteBoolean("appendSlash", c.AppendSlash);
+        w.WriteNumber("importPolls", c.ImportPolls);
+        w.WriteBoolean("secureSubmissions", c.SecureSubmissions);
+        w.WriteStartArray("deprecatedCaseTypes");
+        foreach (var t in c.DeprecatedCaseTypes.Order(StringComparer.Ordinal)) w.WriteStringValue(t);
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

@@ -48,6 +48,38 @@ public sealed class CaseRec
     /// <summary>The pre-serialised JSON, set once (background serialisation or first use); read it via DomainData.CaseJson.</summary>
     public JsonRef? JsonSlot;
 
+    /// <summary>The indices of a case touched by a write (null: the generated <c>parent</c> index from <see cref="ParentSeq"/>).</summary>
+    public CaseIndex[]? Indices;
+    /// <summary>Case attachments (from forms' <c>&lt;attachment&gt;</c> blocks or the control plane), by name.</summary>
+    public Attachment[] Attachments = Array.Empty<Attachment>();
+    /// <summary>For a generated case changed by a write: the generated record (the base a rebuild starts from).</summary>
+    public CaseRec? Origin;
+    /// <summary>Created by a write (a rebuild starts from nothing).</summary>
+    public bool Created;
+
+    /// <summary>A shallow copy (records of a published snapshot are never changed; writes change copies).</summary>
+    public CaseRec Clone() => (CaseRec)MemberwiseClone();
+
+    /// <summary>The generated state of this case (itself when it was never written to).</summary>
+    public CaseRec Seed => Origin ?? this;
+
+    /// <summary>The case's indices: the explicit list, or the generated <c>parent</c> index.</summary>
+    public CaseIndex[] IndicesIn(DomainData data)
+    {
+        if (Indices is not null) return Indices;
+        if (ParentSeq < 0) return Array.Empty<CaseIndex>();
+        var p = data.Cases[ParentSeq];
+        return new[] { new CaseIndex("parent", p.Id, p.Type, "child") };
+    }
+
+    /// <summary>A dynamic case property (not the five built-ins), or null when the case does not have it.</summary>
+    public string? Property(string name)
+    {
+        if (name is "case_name" or "case_type" or "date_opened" or "external_id" or "owner_id") return null;
+        foreach (var kv in ApiProps) if (kv.Key == name) return kv.Value;
+        return null;
+    }
+
     /// <summary>Value of a top-level ES field or a case property, for generic term filters.</summary>
     public string? Field(string name)
     {
@@ -75,6 +107,9 @@ public sealed class CaseRec
         return null;
     }
 }
+
+/// <summary>An index of a case (<c>{identifier: {case_id, case_type, relationship}}</c>).</summary>
+public sealed record CaseIndex(string Identifier, string CaseId, string CaseType, string Relationship);
 
 public enum FormKind : byte { Register, Followup, Close }
 
@@ -108,6 +143,20 @@ public sealed class FormRec
     /// <summary>The pre-serialised JSON, set once (background serialisation or first use); read it via DomainData.FormJson.</summary>
     public JsonRef? JsonSlot;
 
+    /// <summary>A form that came in through the receiver, the Case API or the case importer (null: generated).</summary>
+    public SubmittedForm? Sub;
+    /// <summary>Attachments besides <c>form.xml</c>, sorted by name.</summary>
+    public Attachment[] Attachments = Array.Empty<Attachment>();
+
+    /// <summary>A shallow copy (records of a published snapshot are never changed; writes change copies).</summary>
+    public FormRec Clone() => (FormRec)MemberwiseClone();
+
+    /// <summary>The submitting user's id (<c>form.meta.userID</c>).</summary>
+    public string? UserId => Sub is not null ? Sub.UserId : Accounts.DataWorkers[Worker].Id;
+
+    /// <summary>The submitting user's name (<c>form.meta.username</c>).</summary>
+    public string? UserName => Sub is not null ? Sub.Username : Accounts.DataWorkers[Worker].Username;
+
     /// <summary>Value of a top-level (or a few dotted) ES fields, for generic term filters.</summary>
     public string? Field(string name) => name switch
     {
@@ -116,14 +165,14 @@ public sealed class FormRec
         "app_id" => AppId,
         "build_id" => BuildId,
         "version" => Version,
-        "uiversion" => "1",
-        "type" => "data",
+        "uiversion" => Sub is not null ? Sub.UiVersion : "1",
+        "type" => Sub is not null ? Sub.RootName : "data",
         "xmlns" => Xmlns,
         "doc_type" => Archived ? "XFormArchived" : "XFormInstance",
         "submit_ip" => SubmitIp,
         "form.@name" => Name,
-        "form.meta.userID" or "metadata.userID" => Accounts.DataWorkers[Worker].Id,
-        "form.meta.username" or "metadata.username" => Accounts.DataWorkers[Worker].Username,
+        "form.meta.userID" or "metadata.userID" => UserId,
+        "form.meta.username" or "metadata.username" => UserName,
         "form.meta.instanceID" or "metadata.instanceID" => Id,
         _ => null,
     };
@@ -142,6 +191,12 @@ public sealed class DomainData
     public required string Domain { get; init; }
     public required CaseRec[] Cases { get; init; }
     public required FormRec[] Forms { get; init; }
+    /// <summary>Base URL for absolute links in records (attachment URLs).</summary>
+    public string BaseUrl { get; init; } = "";
+    /// <summary>True for a snapshot produced by a write (records may have moved; see <see cref="DomainStore"/>).</summary>
+    public bool Mutated { get; init; }
+    /// <summary>The generated snapshot this one descends from (null for the generated snapshot itself).</summary>
+    public DomainData? SeedData { get; init; }
     public long[] CaseIndexedOn = Array.Empty<long>();
     public long[] FormIndexedOn = Array.Empty<long>();
     public Dictionary<string, CaseRec> CaseById = new(StringComparer.Ordinal);
@@ -160,10 +215,10 @@ public sealed class DomainData
     public int[] FormSrvModDesc = Array.Empty<int>();
 
     /// <summary>Dense per-Seq copies of hot filter fields (see RecordQuery.SeqPredicates).</summary>
-    public bool[] CaseIsPatient = Array.Empty<bool>();
+    public string[] CaseTypes = Array.Empty<string>();
     public bool[] CaseClosed = Array.Empty<bool>();
-    public FormKind[] FormKindBySeq = Array.Empty<FormKind>();
-    public bool[] FormIsApp2 = Array.Empty<bool>();
+    public string[] FormXmlns = Array.Empty<string>();
+    public string?[] FormAppIds = Array.Empty<string?>();
 
     /// <summary>Archived flag by form Seq and prefix counts of non-archived forms (length forms+1).</summary>
     public bool[] FormArchived = Array.Empty<bool>();
@@ -174,8 +229,79 @@ public sealed class DomainData
     public long SharedFormIndexedOn;
     public int ArchivedForms;
 
-    /// <summary>Serialiser for this domain's records (set by the generator).</summary>
+    /// <summary>Serialiser for this domain's records (set by <see cref="BuildIndexes"/>).</summary>
     public RecordJson Serializer = null!;
+
+    /// <summary>
+    /// Dense arrays, id lookups, sort permutations and the serialiser, from <see cref="Cases"/> and <see cref="Forms"/>
+    /// (both sorted by indexed_on, ties in Seq order, Seq = array index).
+    /// </summary>
+    public void BuildIndexes(bool parallel)
+    {
+        var cases = Cases;
+        var forms = Forms;
+        var n = cases.Length;
+        var m = forms.Length;
+        CaseIndexedOn = new long[n];
+        CaseTypes = new string[n];
+        CaseClosed = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            CaseIndexedOn[i] = cases[i].IndexedOn;
+            CaseTypes[i] = cases[i].Type;
+            CaseClosed[i] = cases[i].Closed;
+        }
+        FormIndexedOn = new long[m];
+        FormXmlns = new string[m];
+        FormAppIds = new string?[m];
+        FormArchived = new bool[m];
+        FormLivePrefix = new int[m + 1];
+        ArchivedForms = 0;
+        for (var j = 0; j < m; j++)
+        {
+            var f = forms[j];
+            FormIndexedOn[j] = f.IndexedOn;
+            FormXmlns[j] = f.Xmlns;
+            FormAppIds[j] = f.AppId;
+            FormArchived[j] = f.Archived;
+            FormLivePrefix[j + 1] = FormLivePrefix[j] + (f.Archived ? 0 : 1);
+            if (f.Archived) ArchivedForms++;
+        }
+        Serializer = new RecordJson(this, BaseUrl);
+        Action[] work =
+        {
+            () =>
+            {
+                var d = new Dictionary<string, CaseRec>(n, StringComparer.Ordinal);
+                foreach (var c in cases) d[c.Id] = c;
+                CaseById = d;
+            },
+            () =>
+            {
+                var d = new Dictionary<string, FormRec>(m, StringComparer.Ordinal);
+                foreach (var f in forms) d[f.Id] = f;
+                FormById = d;
+            },
+            () => CaseIdxDesc = Generator.DescByIndex(CaseIndexedOn),
+            () => FormIdxDesc = Generator.DescByIndex(FormIndexedOn),
+            () => CaseSrvModAsc = Generator.SortPerm(cases, static c => c.ServerModified, false),
+            () => CaseSrvModDesc = Generator.SortPerm(cases, static c => c.ServerModified, true),
+            () => CaseDateModAsc = Generator.SortPerm(cases, static c => c.DateModified, false),
+            () => CaseDateModDesc = Generator.SortPerm(cases, static c => c.DateModified, true),
+            () => FormRecvAsc = Generator.SortPerm(forms, static f => f.ReceivedOn, false),
+            () => FormRecvDesc = Generator.SortPerm(forms, static f => f.ReceivedOn, true),
+            () => FormSrvModAsc = Generator.SortPerm(forms, static f => f.ServerModifiedOn, false),
+            () => FormSrvModDesc = Generator.SortPerm(forms, static f => f.ServerModifiedOn, true),
+        };
+        if (parallel)
+        {
+            System.Threading.Tasks.Parallel.Invoke(work);
+        }
+        else
+        {
+            foreach (var a in work) a(); // small sets: thread-pool ramp-up costs more than it saves
+        }
+    }
 
     /// <summary>The case's pre-serialised JSON; serialised here on first use if the background pass has not reached it.</summary>
     public ReadOnlyMemory<byte> CaseJson(CaseRec c)
@@ -206,7 +332,30 @@ public sealed class DomainData
 public sealed class DataSet
 {
     public required DataSetSpec Spec { get; init; }
+    /// <summary>The generated records of each project space (the seed; see <see cref="For"/> for the current state).</summary>
     public required Dictionary<string, DomainData> Domains { get; init; }
+
+    private Dictionary<string, DomainStore>? _stores;
+
+    /// <summary>The writable store of each project space (current snapshot, hidden forms, case imports).</summary>
+    public Dictionary<string, DomainStore> Stores
+    {
+        get
+        {
+            if (_stores is { } s) return s;
+            var fresh = new Dictionary<string, DomainStore>(StringComparer.Ordinal);
+            foreach (var (name, d) in Domains) fresh[name] = new DomainStore(this, d);
+            return Interlocked.CompareExchange(ref _stores, fresh, null) ?? fresh;
+        }
+    }
+
+    public DomainStore? Store(string domain) => Stores.TryGetValue(domain, out var s) ? s : null;
+
+    /// <summary>Puts every project space's cases and forms back to the generated state (drops every write).</summary>
+    public void ResetRecords()
+    {
+        foreach (var s in Stores.Values) s.Reset();
+    }
 
     /// <summary>Mobile workers, groups, locations and roles (seeded the same for every data set; changed by the user API).</summary>
     public UserStore Users { get; } = new();
@@ -220,7 +369,8 @@ public sealed class DataSet
     /// <summary>Time from the start of generation until <see cref="JsonReady"/> completed (null while running).</summary>
     public double? JsonReadyMs { get; private set; }
 
-    public DomainData? For(string domain) => Domains.TryGetValue(domain, out var d) ? d : null;
+    /// <summary>The current snapshot of a project space's records (changes with every write).</summary>
+    public DomainData? For(string domain) => Stores.TryGetValue(domain, out var s) ? s.Current : null;
 
     /// <summary>Spec of the small fixed data set of the second project space.</summary>
     public static DataSetSpec OtherSpec(long seed) => new(6, 8, 0, 0, seed + 1000);

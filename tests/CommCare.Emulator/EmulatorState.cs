@@ -1,11 +1,22 @@
 using System;
+using System.Collections.Generic;
 
 namespace CommCare.Emulator;
 
 public enum NextStyle { Path, Query, Absolute }
 
 /// <summary>Behaviour switches set through POST /_emulator/config.</summary>
-public sealed record EmulatorConfig(NextStyle NextStyle = NextStyle.Path, bool AppendSlash = true);
+public sealed record EmulatorConfig(NextStyle NextStyle = NextStyle.Path, bool AppendSlash = true)
+{
+    /// <summary>Status GETs a bulk case upload takes to finish (state 0, then 1, ..., 2 on the last); 0 = done at once.</summary>
+    public int ImportPolls { get; init; } = 3;
+
+    /// <summary><c>receiver/</c> and <c>receiver/{app_id}/</c> require authentication like <c>receiver/secure/</c>.</summary>
+    public bool SecureSubmissions { get; init; }
+
+    /// <summary>Case types deprecated in the data dictionary (Case API v2 <c>include_deprecated</c>, <c>is_deprecated</c>).</summary>
+    public IReadOnlySet<string> DeprecatedCaseTypes { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+}
 
 /// <summary>Everything shared between requests. Each part is thread-safe on its own.</summary>
 public sealed class EmulatorState
@@ -36,13 +47,18 @@ public sealed class EmulatorState
     public RateLimiter RateLimit { get; } = new();
     public RequestLog Log { get; } = new(200_000);
 
-    /// <summary>POST /_emulator/reset: faults, rate limits, request log and config back to defaults (data kept).</summary>
+    /// <summary>
+    /// POST /_emulator/reset: faults, rate limits, request log and config back to defaults; cases and forms back to the
+    /// generated records (every write through the Case API, the receiver or the importer is dropped, uploads too). The
+    /// directory (users, groups, locations) is kept: see /_emulator/directory/reset.
+    /// </summary>
     public void Reset()
     {
         Faults.Reset();
         RateLimit.Reset();
         Log.Clear();
         Config = new EmulatorConfig();
+        Data?.ResetRecords();
     }
 
     /// <summary>

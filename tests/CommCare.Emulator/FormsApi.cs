@@ -160,13 +160,9 @@ public static class FormsApi
             if (key == "app_id")
             {
                 var v = value.ToLowerInvariant();
-                var app2 = dd.FormIsApp2;
-                query.SeqPredicates.Add(v switch
-                {
-                    Generator.App1 => i => !app2[i],
-                    Generator.App2 => i => app2[i],
-                    _ => static _ => false,
-                });
+                var appIds = dd.FormAppIds;
+                if (v.AsSpan().ContainsAny(" \t\r\n")) query.SeqPredicates.Add(static _ => false);
+                else query.SeqPredicates.Add(i => string.Equals(appIds[i], v, StringComparison.OrdinalIgnoreCase));
                 continue;
             }
             query.Predicates.Add(FilterParams.GenericTerm<FormRec>(key, value, static (f, name) => f.Field(name)));
@@ -174,18 +170,10 @@ public static class FormsApi
         return query;
     }
 
-    /// <summary>Exact, case-sensitive xmlns filter on the dense form-kind array (one xmlns per kind).</summary>
+    /// <summary>Exact, case-sensitive xmlns filter on the dense per-Seq xmlns array.</summary>
     private static Func<int, bool> XmlnsFilter(DomainData dd, string xmlns)
     {
-        FormKind? kind = xmlns switch
-        {
-            Generator.XmlnsRegister => FormKind.Register,
-            Generator.XmlnsFollowup => FormKind.Followup,
-            Generator.XmlnsClose => FormKind.Close,
-            _ => null,
-        };
-        if (kind is not { } k) return static _ => false;
-        var kinds = dd.FormKindBySeq;
-        return i => kinds[i] == k;
+        var all = dd.FormXmlns;
+        return i => all[i] == xmlns;
     }
 }

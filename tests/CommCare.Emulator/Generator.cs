@@ -22,6 +22,8 @@ public static class Generator
     public const string App2 = "0a1b2c3d4e5f4a6b7c8d9e0f1a2b3c4d";
     public const string Build1 = "e0a6125f3b2d4c1a9e8f7d6c5b4a3921";
     public const string Build2 = "4c3b2a1f0e9d4c8b7a6f5e4d3c2b1a07";
+    /// <summary>The attachment some generated follow-up forms carry.</summary>
+    public const string PhotoName = "photo.jpg";
 
     public static readonly string[] Districts = { "north", "south", "east" };
     public static readonly string[] Villages = { "Kisumu", "Fort Smith", "Eldoret", "Lone Pine", "Nakuru", "Red River" };
@@ -278,6 +280,12 @@ public static class Generator
             f.TimeStart = start2;
             f.TimeEnd = start2 + TimeSpan.TicksPerMinute
                 + r.NextLong(TimeSpan.TicksPerMinute * 14) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond;
+            // Every 25th follow-up visit (not archived) carries a photo: deterministic JPEG-like bytes. Nothing is drawn
+            // from r, so every other field is what it was before photos existed.
+            if (special && f.Kind == FormKind.Followup && !f.Archived && followupOrdinal % 25 == 2)
+            {
+                f.Attachments = new[] { new Attachment(PhotoName, "image/jpeg", new GeneratedBlob(seed * 1_000_003 + j, 1500 + (long)j * 7919 % 4000, jpeg: true)) };
+            }
             forms[j] = f;
         });
         T("forms");
@@ -329,69 +337,11 @@ public static class Generator
         });
         T("links+props");
 
-        var data = new DomainData { Domain = domain, Cases = cases, Forms = forms };
-        data.CaseIndexedOn = caseIdx;
-        data.FormIndexedOn = formIdx;
+        var data = new DomainData { Domain = domain, Cases = cases, Forms = forms, BaseUrl = baseUrl };
         data.SharedCaseIndexedOn = sharedCase;
         data.SharedFormIndexedOn = sharedForm;
-        data.CaseIsPatient = new bool[n];
-        data.CaseClosed = new bool[n];
-        for (var i = 0; i < n; i++)
-        {
-            data.CaseIsPatient[i] = cases[i].ParentSeq >= 0;
-            data.CaseClosed[i] = cases[i].Closed;
-        }
-        data.FormKindBySeq = new FormKind[m];
-        data.FormIsApp2 = new bool[m];
-        for (var j = 0; j < m; j++)
-        {
-            data.FormKindBySeq[j] = forms[j].Kind;
-            data.FormIsApp2[j] = forms[j].AppId == App2;
-        }
-        data.FormArchived = new bool[m];
-        data.FormLivePrefix = new int[m + 1];
-        for (var j = 0; j < m; j++)
-        {
-            data.FormArchived[j] = forms[j].Archived;
-            data.FormLivePrefix[j + 1] = data.FormLivePrefix[j] + (forms[j].Archived ? 0 : 1);
-            if (forms[j].Archived) data.ArchivedForms++;
-        }
-
-        // ---- id lookups and sort permutations (in parallel); JSON now for small sets -----------------------
-        data.Serializer = new RecordJson(data, baseUrl);
-        Action[] work =
-        {
-            () =>
-            {
-                var d = new Dictionary<string, CaseRec>(n, StringComparer.Ordinal);
-                foreach (var c in cases) d[c.Id] = c;
-                data.CaseById = d;
-            },
-            () =>
-            {
-                var d = new Dictionary<string, FormRec>(m, StringComparer.Ordinal);
-                foreach (var f in forms) d[f.Id] = f;
-                data.FormById = d;
-            },
-            () => data.CaseIdxDesc = DescByIndex(caseIdx),
-            () => data.FormIdxDesc = DescByIndex(formIdx),
-            () => data.CaseSrvModAsc = SortPerm(cases, static c => c.ServerModified, false),
-            () => data.CaseSrvModDesc = SortPerm(cases, static c => c.ServerModified, true),
-            () => data.CaseDateModAsc = SortPerm(cases, static c => c.DateModified, false),
-            () => data.CaseDateModDesc = SortPerm(cases, static c => c.DateModified, true),
-            () => data.FormRecvAsc = SortPerm(forms, static f => f.ReceivedOn, false),
-            () => data.FormRecvDesc = SortPerm(forms, static f => f.ReceivedOn, true),
-            () => data.FormSrvModAsc = SortPerm(forms, static f => f.ServerModifiedOn, false),
-            () => data.FormSrvModDesc = SortPerm(forms, static f => f.ServerModifiedOn, true),
-        };
-        if (big)
-        {
-            Parallel.Invoke(work);
-        }
-        else
-        {
-            foreach (var a in work) a(); // small sets: thread-pool ramp-up costs more than it saves
-        }
+        // ---- dense arrays, id lookups and sort permutations (in parallel for big sets) --------------------
+        data.BuildIndexes(parallel: big);
         T("indexes");
         if (serialise)
         {
@@ -563,7 +513,7 @@ public static class Generator
     }
 
     /// <summary>Descending by indexed_on where ties keep ascending Seq (records are already sorted ascending).</summary>
-    private static int[] DescByIndex(long[] keys)
+    internal static int[] DescByIndex(long[] keys)
     {
         var n = keys.Length;
         var res = new int[n];
@@ -596,7 +546,7 @@ public static class Generator
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int[] SortPerm<T>(T[] items, Func<T, long> key, bool desc)
+    internal static int[] SortPerm<T>(T[] items, Func<T, long> key, bool desc)
     {
         var tmp = new KeySeq[items.Length];
         for (var i = 0; i < items.Length; i++) tmp[i] = new KeySeq(key(items[i]), i);

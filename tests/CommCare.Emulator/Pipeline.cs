@@ -15,6 +15,18 @@ public enum AuthMode
     DomainResource,
     /// <summary>User-scope tastypie resource (identity, user_domains): LoginAuthentication.</summary>
     User,
+    /// <summary>
+    /// Plain Django view under /a/{domain}/ with <c>api_auth</c> (Case API v2, attachments, the receiver's <c>api/</c>,
+    /// the case importer): mobile workers allowed, a missing permission gives Django's HTML 403 page.
+    /// </summary>
+    FunctionView,
+    /// <summary>
+    /// <c>receiver/secure/...</c>: Basic by default (a missing header gets a Basic challenge); any member may submit
+    /// with Basic/Bearer, an API key also needs <c>edit_data</c> + <c>access_api</c>.
+    /// </summary>
+    Receiver,
+    /// <summary><c>receiver/...</c> of a project without secure submissions: no authentication at all.</summary>
+    Anonymous,
 }
 
 /// <summary>How one endpoint is guarded.</summary>
@@ -27,6 +39,27 @@ public sealed record ApiSpec(string Name, AuthMode Mode, string? Permission, boo
     /// present wins). <c>username</c> always comes first.
     /// </summary>
     public string[] TargetKeys { get; init; } = { "username" };
+
+    /// <summary>The route matches with and without the trailing slash (Case API v2's <c>/?$</c>): no APPEND_SLASH redirect.</summary>
+    public bool SlashOptional { get; init; }
+
+    /// <summary>A Django function view: a wrong method gives 405 <c>{"error": "Request method not allowed"}</c>.</summary>
+    public bool JsonMethodNotAllowed { get; init; }
+
+    /// <summary><c>@api_throttle</c>: a throttled request gets <c>Retry-After</c> (seconds, may be fractional).</summary>
+    public bool RetryAfter { get; init; }
+
+    /// <summary>Whether the role permission <c>access_api</c> is required besides <see cref="ApiSpec.Permission"/>.</summary>
+    public bool RequireAccessApi { get; init; } = true;
+
+    /// <summary>tastypie's <c>allow_creds_in_data</c>: <c>?username=&amp;api_key=</c> accepted (Case API v2: false).</summary>
+    public bool CredsInQuery { get; init; } = true;
+
+    /// <summary>A missing permission gives 403 with an empty body instead of the HTML page (attachment views).</summary>
+    public bool EmptyForbidden { get; init; }
+
+    /// <summary>Names the request-log target for bodies that are not JSON (multipart uploads, XML).</summary>
+    public Func<HttpContext, byte[], string?>? TargetOf { get; init; }
 }
 
 /// <summary>What a handler gets once method, auth, throttle and faults have been dealt with.</summary>
@@ -95,7 +128,7 @@ public static class Pipeline
         var (rawPath, rawQuery) = RawTarget(ctx);
 
         // Django CommonMiddleware APPEND_SLASH (runs before any view).
-        if (!rawPath.EndsWith('/'))
+        if (!rawPath.EndsWith('/') && !spec.SlashOptional)
         {
             if (st.Config.AppendSlash)
             {
@@ -119,7 +152,9 @@ public static class Pipeline
         }
         if (Array.IndexOf(spec.Methods, method.ToUpperInvariant()) < 0)
         {
-            await WriteAsync(ctx, ApiResponse.Empty(405).Header("Allow", allow));
+            await WriteAsync(ctx, spec.JsonMethodNotAllowed
+                ? ApiResponse.JsonError(405, "Request method not allowed")
+                : ApiResponse.Empty(405).Header("Allow", allow));
             return;
         }
 
@@ -129,31 +164,48 @@ public static class Pipeline
         if (HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method))
         {
             body = await ReadBodyAsync(ctx);
-            info.Target = TargetOf(body, spec.TargetKeys);
+            try
+            {
+                info.Target = spec.TargetOf is { } targetOf ? targetOf(ctx, body) : TargetOf(body, spec.TargetKeys);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                info.Target = null; // a body the log cannot read is still handed to the handler
+            }
         }
 
         var query = new QueryParams(rawQuery);
-        var auth = Auth.Authenticate(ctx, query, spec, st.Data);
-        info.Auth = auth.LogName;
-        if (auth.Failure is not null)
+        var domain = spec.Mode == AuthMode.User ? null : ctx.Request.RouteValues["domain"]?.ToString();
+        Account user;
+        if (spec.Mode == AuthMode.Anonymous)
         {
-            await WriteAsync(ctx, auth.Failure);
-            return;
+            user = Accounts.Anonymous;
         }
-        var user = auth.User!;
-        info.User = user.Username;
-        var domain = spec.Mode == AuthMode.DomainResource ? ctx.Request.RouteValues["domain"]?.ToString() : null;
-        var denied = Auth.Authorize(user, domain, spec);
-        if (denied is not null)
+        else
         {
-            await WriteAsync(ctx, denied);
-            return;
+            var auth = Auth.Authenticate(ctx, query, spec, st.Data);
+            info.Auth = auth.LogName;
+            if (auth.Failure is not null)
+            {
+                await WriteAsync(ctx, auth.Failure);
+                return;
+            }
+            user = auth.User!;
+            info.User = user.Username;
+            var denied = Auth.Authorize(user, domain, spec, auth.Scheme);
+            if (denied is not null)
+            {
+                await WriteAsync(ctx, denied);
+                return;
+            }
         }
 
-        if (spec.Throttled && domain is not null && !st.RateLimit.TryAcquire(domain))
+        if (spec.Throttled && domain is not null && !st.RateLimit.TryAcquire(domain, out var retryAfter))
         {
             info.Throttled = true;
-            await WriteAsync(ctx, ApiResponse.Empty(429));
+            var r429 = ApiResponse.Empty(429);
+            if (spec.RetryAfter) r429.Header("Retry-After", RateLimiter.FormatSeconds(retryAfter));
+            await WriteAsync(ctx, r429);
             return;
         }
 
@@ -253,17 +305,13 @@ public static class Pipeline
         {
             using var doc = System.Text.Json.JsonDocument.Parse(body);
             var root = doc.RootElement;
+            if (root.ValueKind == System.Text.Json.JsonValueKind.Array) return TargetOfItems(root, keys);
             if (root.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
             var own = TargetOfObject(root, keys);
             if (own is not null) return own;
             if (root.TryGetProperty("objects", out var objects) && objects.ValueKind == System.Text.Json.JsonValueKind.Array)
             {
-                var parts = new System.Collections.Generic.List<string>();
-                foreach (var item in objects.EnumerateArray())
-                {
-                    if (item.ValueKind == System.Text.Json.JsonValueKind.Object && TargetOfObject(item, keys) is { } t) parts.Add(t);
-                }
-                return parts.Count > 0 ? string.Join(", ", parts) : null;
+                return TargetOfItems(objects, keys);
             }
             return null;
         }
@@ -271,6 +319,17 @@ public static class Pipeline
         {
             return null;
         }
+    }
+
+    /// <summary>The targets of the objects of a JSON array, joined with <c>", "</c> (null when none names anything).</summary>
+    private static string? TargetOfItems(System.Text.Json.JsonElement array, string[] keys)
+    {
+        var parts = new System.Collections.Generic.List<string>();
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind == System.Text.Json.JsonValueKind.Object && TargetOfObject(item, keys) is { } t) parts.Add(t);
+        }
+        return parts.Count > 0 ? string.Join(", ", parts) : null;
     }
 
     private static string? TargetOfObject(System.Text.Json.JsonElement obj, string[] keys)
@@ -311,13 +370,32 @@ public static class Pipeline
         res.Headers["Access-Control-Allow-Origin"] = "*";
         res.Headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization";
         foreach (var h in r.Headers) res.Headers.Append(h.Key, h.Value);
-        res.ContentLength = r.Length;
+        if (!r.OmitContentLength) res.ContentLength = r.Length;
         if (r.Length == 0 || HttpMethods.IsHead(ctx.Request.Method)) return;
 
         var limit = truncate ? r.Length / 2 : r.Length;
         long written = 0;
         long sinceFlush = 0;
         var writer = res.BodyWriter;
+        if (r.Stream is { } blob)
+        {
+            // Produced slice by slice: only one 64 KB chunk is in memory at a time.
+            while (written < limit)
+            {
+                var take = (int)Math.Min(64 * 1024, limit - written);
+                var span = writer.GetSpan(take)[..take];
+                blob.CopyTo(r.StreamOffset + written, span);
+                writer.Advance(take);
+                written += take;
+                sinceFlush += take;
+                if (sinceFlush >= 1 << 20)
+                {
+                    sinceFlush = 0;
+                    var fr = await writer.FlushAsync(ctx.RequestAborted);
+                    if (fr.IsCanceled || fr.IsCompleted) return;
+                }
+            }
+        }
         foreach (var seg in r.Body)
         {
             var take = (int)Math.Min(seg.Length, limit - written);

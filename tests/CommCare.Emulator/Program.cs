@@ -102,6 +102,8 @@ public static class Program
             k.Limits.MinResponseDataRate = null;
             // Let a multi-MB page go into the response pipe at once instead of waiting for the client every 64 KB.
             k.Limits.MaxResponseBufferSize = 64L << 20;
+            // Submissions may carry several 15 MB attachments (and over-size ones must reach the 413 checks).
+            k.Limits.MaxRequestBodySize = 512L << 20;
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(2));
 
@@ -153,6 +155,10 @@ public static class Program
         GroupsApi.Map(app, st);
         LocationsApi.Map(app, st);
         WebUsersApi.Map(app, st);
+        CasesV2Api.Map(app, st);
+        ReceiverApi.Map(app, st);
+        AttachmentsApi.Map(app, st);
+        ImporterApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");

@@ -26,6 +26,12 @@ public sealed class PyJsonWriter
 
     public PyJsonWriter(int capacity = 1024) => _buf = _own = new byte[Math.Max(capacity, 16)];
 
+    /// <summary>
+    /// Python's default <c>ensure_ascii=True</c> (Django's <c>JsonResponse</c>): non-ASCII characters become
+    /// <c>\uXXXX</c> escapes (surrogate pairs for astral characters). Off by default (tastypie).
+    /// </summary>
+    public bool EnsureAscii { get; set; }
+
     public int Length => _len - _start;
 
     public byte[] ToArray() => WrittenSpan.ToArray();
@@ -308,6 +314,17 @@ public sealed class PyJsonWriter
                 _buf[_len++] = (byte)'0';
                 _buf[_len++] = (byte)hex[c >> 4];
                 _buf[_len++] = (byte)hex[c & 0xF];
+                continue;
+            }
+            if (EnsureAscii)
+            {
+                const string hx = "0123456789abcdef";
+                _buf[_len++] = (byte)'\\';
+                _buf[_len++] = (byte)'u';
+                _buf[_len++] = (byte)hx[c >> 12];
+                _buf[_len++] = (byte)hx[(c >> 8) & 0xF];
+                _buf[_len++] = (byte)hx[(c >> 4) & 0xF];
+                _buf[_len++] = (byte)hx[c & 0xF];
                 continue;
             }
             // Non-ASCII: encode the run (including surrogate pairs) as UTF-8.

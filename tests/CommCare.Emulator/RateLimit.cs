@@ -50,8 +50,22 @@ public sealed class RateLimiter
     public void Reset() => Configure(0, 0);
 
     /// <summary>True (and counted) when the request may proceed; false → 429.</summary>
-    public bool TryAcquire(string scope)
+    public bool TryAcquire(string scope) => TryAcquire(scope, out _);
+
+    /// <summary>Python's rendering of a Retry-After seconds value (rounded up to a tenth, e.g. <c>0.4</c>, <c>27.0</c>).</summary>
+    public static string FormatSeconds(double seconds)
     {
+        var tenths = Math.Max(1, Math.Ceiling(seconds * 10));
+        return (tenths / 10).ToString("0.0##", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Like <see cref="TryAcquire(string)"/>; when refused, <paramref name="retryAfter"/> is the time in seconds until the
+    /// exceeded window frees up (the end of the current grain: 1 s, or 30 s for the minute window).
+    /// </summary>
+    public bool TryAcquire(string scope, out double retryAfter)
+    {
+        retryAfter = 0;
         lock (_lock)
         {
             if (_perSecond == 0 && _perMinute == 0) return true;
@@ -64,14 +78,22 @@ public sealed class RateLimiter
                 c.SecGrain = sg;
                 c.SecCount = 0;
             }
-            if (_perSecond > 0 && c.SecCount >= _perSecond) return false;
+            if (_perSecond > 0 && c.SecCount >= _perSecond)
+            {
+                retryAfter = (double)(SecondGrain - now % SecondGrain) / TimeSpan.TicksPerSecond;
+                return false;
+            }
 
             var mg = now / MinuteGrain;
             if (_perMinute > 0)
             {
                 var frac = (double)(now % MinuteGrain) / MinuteGrain;
                 var usage = Get(c, mg) + Get(c, mg - 1) + (1 - frac) * Get(c, mg - 2);
-                if (usage >= _perMinute) return false;
+                if (usage >= _perMinute)
+                {
+                    retryAfter = (double)(MinuteGrain - now % MinuteGrain) / TimeSpan.TicksPerSecond;
+                    return false;
+                }
             }
 
             c.SecCount++;

@@ -42,7 +42,19 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         {
             // keyed by index identifier (HQ builds a dict, so siblings sharing "parent" collapse to the last one)
             w.Key("child_cases").BeginObject();
-            if (c.Children.Length > 0) w.Key("parent").RawValue(data.CaseJson(data.Cases[c.Children[^1]]).Span);
+            if (!data.Mutated)
+            {
+                if (c.Children.Length > 0) w.Key("parent").RawValue(data.CaseJson(data.Cases[c.Children[^1]]).Span);
+            }
+            else
+            {
+                var byIdentifier = new SortedDictionary<string, CaseRec>(StringComparer.Ordinal);
+                foreach (var other in data.Cases)
+                {
+                    foreach (var ix in other.IndicesIn(data)) if (ix.CaseId == c.Id) byIdentifier[ix.Identifier] = other;
+                }
+                foreach (var kv in byIdentifier) w.Key(kv.Key).RawValue(data.CaseJson(kv.Value).Span);
+            }
             w.EndObject();
         }
         w.Prop("closed", c.Closed);
@@ -52,14 +64,14 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         w.Prop("domain", c.Domain);
         w.Prop("id", c.Id);
         w.PropDate("indexed_on", c.IndexedOn, DateStyle.MicroZ);
+        var indices = c.IndicesIn(data);
         w.Key("indices").BeginObject();
-        if (c.ParentSeq >= 0)
+        foreach (var ix in SortedIndices(indices))
         {
-            var p = data.Cases[c.ParentSeq];
-            w.Key("parent").BeginObject()
-                .Prop("case_id", p.Id)
-                .Prop("case_type", p.Type)
-                .Prop("relationship", "child")
+            w.Key(ix.Identifier).BeginObject()
+                .Prop("case_id", ix.CaseId)
+                .Prop("case_type", ix.CaseType)
+                .Prop("relationship", ix.Relationship)
                 .EndObject();
         }
         w.EndObject();
@@ -67,7 +79,10 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         if ((extras & CaseExtras.ParentCases) != 0)
         {
             w.Key("parent_cases").BeginObject();
-            if (c.ParentSeq >= 0) w.Key("parent").RawValue(data.CaseJson(data.Cases[c.ParentSeq]).Span);
+            foreach (var ix in SortedIndices(indices))
+            {
+                if (data.CaseById.TryGetValue(ix.CaseId, out var target)) w.Key(ix.Identifier).RawValue(data.CaseJson(target).Span);
+            }
             w.EndObject();
         }
         w.Key("properties").BeginObject();
@@ -82,6 +97,54 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         w.EndArray();
         if ((extras & CaseExtras.XFormsByName) != 0) WriteFormsBy(w, "xforms_by_name", c, static f => f.Name);
         if ((extras & CaseExtras.XFormsByXmlns) != 0) WriteFormsBy(w, "xforms_by_xmlns", c, static f => f.Xmlns);
+        w.EndObject();
+    }
+
+    private static IEnumerable<CaseIndex> SortedIndices(CaseIndex[] indices)
+    {
+        if (indices.Length <= 1) return indices;
+        var copy = (CaseIndex[])indices.Clone();
+        Array.Sort(copy, static (a, b) => string.CompareOrdinal(a.Identifier, b.Identifier));
+        return copy;
+    }
+
+    /// <summary>
+    /// Case API v2's <c>serialize_es_case</c> (with <paramref name="withDeprecated"/>) / <c>serialize_case</c> (write responses):
+    /// insertion-ordered keys as Django's JsonResponse writes them; the caller sets <see cref="PyJsonWriter.EnsureAscii"/>.
+    /// </summary>
+    public void WriteCaseV2(PyJsonWriter w, CaseRec c, bool withDeprecated, bool deprecated)
+    {
+        w.BeginObject();
+        w.Prop("domain", c.Domain);
+        w.Prop("case_id", c.Id);
+        w.Prop("case_type", c.Type);
+        w.Prop("case_name", c.Name);
+        w.Prop("external_id", c.ExternalId.Length == 0 ? null : c.ExternalId);
+        w.Prop("owner_id", c.OwnerId);
+        w.PropDate("date_opened", c.DateOpened, DateStyle.MicroZ);
+        w.PropDate("last_modified", c.DateModified, DateStyle.MicroZ);
+        w.PropDate("server_last_modified", c.ServerModified, DateStyle.MicroZ);
+        w.PropDate("indexed_on", c.IndexedOn, DateStyle.MicroZ);
+        w.Prop("closed", c.Closed);
+        w.PropDate("date_closed", c.Closed ? c.DateClosed : 0, DateStyle.MicroZ);
+        if (withDeprecated) w.Prop("is_deprecated", deprecated);
+        w.Key("properties").BeginObject();
+        foreach (var kv in c.ApiProps)
+        {
+            if (kv.Key is "case_name" or "case_type" or "date_opened" or "external_id" or "owner_id") continue;
+            w.Prop(kv.Key, kv.Value);
+        }
+        w.EndObject();
+        w.Key("indices").BeginObject();
+        foreach (var ix in SortedIndices(c.IndicesIn(data)))
+        {
+            w.Key(ix.Identifier).BeginObject()
+                .Prop("case_id", ix.CaseId)
+                .Prop("case_type", ix.CaseType)
+                .Prop("relationship", ix.Relationship)
+                .EndObject();
+        }
+        w.EndObject();
         w.EndObject();
     }
 
@@ -108,6 +171,15 @@ public sealed class RecordJson(DomainData data, string baseUrl)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteForm(PyJsonWriter w, FormRec f, bool withCases)
     {
+        if (f.Sub is not null)
+        {
+            WriteSubmittedForm(w, f, f.Sub, withCases);
+            return;
+        }
+        // A generated form's body always shows the generated cases (what the form wrote), even after later writes
+        // changed or moved them: render it from the generated snapshot.
+        var seedData = data.SeedData ?? data;
+        var sf = ReferenceEquals(seedData, data) ? f : seedData.FormById.TryGetValue(f.Id, out var orig) ? orig : f;
         var worker = Accounts.DataWorkers[f.Worker];
         var appVersion = AppVersion(f.AppBuildVersion);
         var deviceId = DeviceIds[f.Worker % DeviceIds.Length];
@@ -115,13 +187,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         w.BeginObject();
         w.Prop("app_id", f.AppId);
         w.Prop("archived", f.Archived);
-        w.Key("attachments").BeginObject();
-        w.Key("form.xml").BeginObject()
-            .Prop("content_type", "text/xml")
-            .Prop("length", f.XmlLength)
-            .Key("url").StringParts(baseUrl, "/a/", f.Domain, "/api/form_attachment/v1/", f.Id, "/form.xml")
-            .EndObject();
-        w.EndObject();
+        WriteAttachments(w, f, f.XmlLength);
         w.Prop("build_id", f.BuildId);
         if (withCases)
         {
@@ -140,19 +206,19 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         w.Prop("@uiVersion", "1");
         w.Prop("@version", f.Version);
         w.Prop("@xmlns", f.Xmlns);
-        if (f.CaseSeqs.Length > 0)
+        if (sf.CaseSeqs.Length > 0)
         {
             w.Key("case");
-            if (f.CaseSeqs.Length > 1) w.BeginArray();
-            foreach (var cs in f.CaseSeqs) WriteCaseBlock(w, f, data.Cases[cs], worker.Id);
-            if (f.CaseSeqs.Length > 1) w.EndArray();
+            if (sf.CaseSeqs.Length > 1) w.BeginArray();
+            foreach (var cs in sf.CaseSeqs) WriteCaseBlock(w, seedData, f, seedData.Cases[cs], worker.Id);
+            if (sf.CaseSeqs.Length > 1) w.EndArray();
         }
-        var first = f.CaseSeqs.Length > 0 ? data.Cases[f.CaseSeqs[0]] : null;
+        var first = sf.CaseSeqs.Length > 0 ? seedData.Cases[sf.CaseSeqs[0]] : null;
         switch (f.Kind)
         {
             case FormKind.Register:
                 w.Prop("district", first?.Field("district") ?? "north");
-                w.Prop("household_name", first is null ? "" : first.ParentSeq >= 0 ? data.Cases[first.ParentSeq].Name : first.Name);
+                w.Prop("household_name", first is null ? "" : first.ParentSeq >= 0 ? seedData.Cases[first.ParentSeq].Name : first.Name);
                 WriteMeta(w, f, worker, appVersion, deviceId);
                 w.Prop("num_members", Generator.SmallInt(f.CaseSeqs.Length));
                 break;
@@ -218,7 +284,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void WriteCaseBlock(PyJsonWriter w, FormRec f, CaseRec c, string userId)
+    private static void WriteCaseBlock(PyJsonWriter w, DomainData data, FormRec f, CaseRec c, string userId)
     {
         w.BeginObject();
         w.Prop("@case_id", c.Id);
@@ -263,6 +329,81 @@ public sealed class RecordJson(DomainData data, string baseUrl)
                     .EndObject();
                 break;
         }
+        w.EndObject();
+    }
+
+    /// <summary>The <c>attachments</c> map: <c>form.xml</c> plus the form's other attachments, keys in sorted order.</summary>
+    private void WriteAttachments(PyJsonWriter w, FormRec f, long xmlLength)
+    {
+        w.Key("attachments").BeginObject();
+        var xmlDone = false;
+        foreach (var a in f.Attachments)
+        {
+            if (!xmlDone && string.CompareOrdinal("form.xml", a.Name) < 0)
+            {
+                WriteAttachment(w, f, "form.xml", "text/xml", xmlLength);
+                xmlDone = true;
+            }
+            WriteAttachment(w, f, a.Name, a.ContentType, a.Blob.Length);
+        }
+        if (!xmlDone) WriteAttachment(w, f, "form.xml", "text/xml", xmlLength);
+        w.EndObject();
+    }
+
+    private void WriteAttachment(PyJsonWriter w, FormRec f, string name, string contentType, long length)
+    {
+        w.Key(name).BeginObject()
+            .Prop("content_type", contentType)
+            .Prop("length", length)
+            .Key("url").StringParts(baseUrl, "/a/", f.Domain, "/api/form_attachment/v1/", f.Id, "/" + name)
+            .EndObject();
+    }
+
+    /// <summary>A form that came in as XML (receiver, Case API, case importer): the body is the converted instance.</summary>
+    private void WriteSubmittedForm(PyJsonWriter w, FormRec f, SubmittedForm sub, bool withCases)
+    {
+        w.BeginObject();
+        w.Prop("app_id", f.AppId.Length == 0 ? null : f.AppId);
+        w.Prop("archived", f.Archived);
+        WriteAttachments(w, f, sub.Xml.Length);
+        w.Prop("build_id", f.BuildId.Length == 0 ? null : f.BuildId);
+        if (withCases)
+        {
+            w.Key("cases").BeginArray();
+            foreach (var cs in f.CaseSeqs) w.RawValue(data.CaseJson(data.Cases[cs]).Span);
+            w.EndArray();
+        }
+        w.Prop("domain", f.Domain);
+        w.Prop("edited_by_user_id", f.EditedBy);
+        w.PropDate("edited_on", f.EditedOn, DateStyle.MicroZ);
+        w.Key("form").RawValue(sub.FormJson);
+        w.Prop("id", f.Id);
+        w.PropDate("indexed_on", f.IndexedOn, DateStyle.MicroZ);
+        w.Prop("initial_processing_complete", true);
+        w.Prop("is_phone_submission", f.IsPhone);
+        w.Key("metadata").BeginObject()
+            .Prop("appVersion", sub.AppVersion)
+            .Key("app_build_version").Number(sub.AppBuildVersion)
+            .Prop("commcare_version", sub.CommCareVersion)
+            .Prop("deprecatedID", sub.DeprecatedId)
+            .Prop("deviceID", sub.DeviceId)
+            .Prop("doc_type", "Metadata")
+            .PropNull("geo_point")
+            .Prop("instanceID", sub.InstanceId)
+            .Prop("location", sub.Location)
+            .PropDate("timeEnd", f.TimeEnd, DateStyle.Micro)
+            .PropDate("timeStart", f.TimeStart, DateStyle.Micro)
+            .Prop("userID", sub.UserId)
+            .Prop("username", sub.Username)
+            .EndObject();
+        w.Prop("problem", sub.Problem);
+        w.PropDate("received_on", f.ReceivedOn, DateStyle.MicroZ);
+        w.Key("resource_uri").StringParts("/a/", f.Domain, "/api/form/v1/", f.Id, "/");
+        w.PropDate("server_modified_on", f.ServerModifiedOn, DateStyle.MicroZ);
+        w.Prop("submit_ip", f.SubmitIp);
+        w.Prop("type", sub.RootName);
+        w.Prop("uiversion", sub.UiVersion);
+        w.Prop("version", f.Version.Length == 0 ? null : f.Version);
         w.EndObject();
     }
 }

@@ -740,8 +740,7 @@ public static partial class UsersApi
             var completed = new Dictionary<string, List<long>>(StringComparer.Ordinal);
             foreach (var f in dd.Forms)
             {
-                if (f.Archived) continue;
-                var uid = Accounts.DataWorkers[f.Worker].Id;
+                if (f.Archived || f.UserId is not { } uid) continue;
                 if (!received.TryGetValue(uid, out var r)) received[uid] = r = new List<long>();
                 if (!completed.TryGetValue(uid, out var c)) completed[uid] = c = new List<long>();
                 r.Add(f.ReceivedOn);
