@@ -65,7 +65,7 @@ namespace CommCare.PowerShell.Cmdlets
                     string? text = ToCaseValue(e.Value);
                     if (text == null)
                     {
-                        WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Case {change.Label} was not {Done}: -Property: the value of '{key}' is null; use '' to empty a property."), InputObject?.BaseObject ?? change.Label);
+                        WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Case {change.Label} was not {Done}: -Property: the value of '{key}' is null; use '' to empty a property."), (object?)InputObject ?? change.Label);
                         _failed++;
                         return false;
                     }
@@ -104,14 +104,14 @@ namespace CommCare.PowerShell.Cmdlets
                                 case "casetype": ix.CaseType = fv; break;
                                 case "relationship": ix.Relationship = fv ?? "child"; break;
                                 default:
-                                    WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Case {change.Label} was not {Done}: -Index: '{f.Key}' in index '{key}' is not one of case_id, external_id, temporary_id, case_type, relationship."), InputObject?.BaseObject ?? change.Label);
+                                    WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Case {change.Label} was not {Done}: -Index: '{f.Key}' in index '{key}' is not one of case_id, external_id, temporary_id, case_type, relationship."), (object?)InputObject ?? change.Label);
                                     _failed++;
                                     return false;
                             }
                         }
                         break;
                     default:
-                        WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Case {change.Label} was not {Done}: -Index: give index '{key}' as a case from Get-CCCase or as @{{ case_id = '...'; case_type = '...' }} (the case type of the case it points to is required)."), InputObject?.BaseObject ?? change.Label);
+                        WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Case {change.Label} was not {Done}: -Index: give index '{key}' as a case from Get-CCCase or as @{{ case_id = '...'; case_type = '...' }} (the case type of the case it points to is required)."), (object?)InputObject ?? change.Label);
                         _failed++;
                         return false;
                 }
@@ -263,7 +263,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Mode = CCCaseWriteMode.Create, CaseType = Text(CaseType), CaseName = Text(Name), OwnerId = Text(OwnerId),
                 ExternalId = Text(ExternalId), TemporaryId = Text(TemporaryId), Close = Close,
             };
-            Queue(change, InputObject?.BaseObject ?? (object)change.Label);
+            Queue(change, (object?)InputObject ?? change.Label);
         }
     }
 
@@ -313,10 +313,10 @@ namespace CommCare.PowerShell.Cmdlets
             };
             if (byId && change.CaseId == null)
             {
-                WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, "-CaseId is empty: give the id of the case to change (or use -ExternalId)."), InputObject?.BaseObject);
+                WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, "-CaseId is empty: give the id of the case to change (or use -ExternalId)."), InputObject);
                 return;
             }
-            Queue(change, InputObject?.BaseObject ?? (object)change.Label);
+            Queue(change, (object?)InputObject ?? change.Label);
         }
     }
 

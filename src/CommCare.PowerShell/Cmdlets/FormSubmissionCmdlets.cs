@@ -16,7 +16,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Send-CCFormSubmission -Path visit.xml -Attachment photo.jpg</code><para>One form with a photo (the form refers to it as photo.jpg).</para></example>
     /// <example><code>Get-ChildItem .\outbox\*.xml | Send-CCFormSubmission</code><para>Every form in a folder; each failure is reported on its own.</para></example>
     /// <example><code>New-CCCaseUpdateForm -CaseId $id -Property @{ status = 'referred' } | Send-CCFormSubmission</code><para>Updates a case through a form.</para></example>
-    [Cmdlet(VerbsCommunications.Send, "CCFormSubmission", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
+    [Cmdlet(VerbsCommunications.Send, "CCFormSubmission", SupportsShouldProcess = true, DefaultParameterSetName = "Form")]
     [OutputType(typeof(CCFormSubmissionResult))]
     public sealed class SendCCFormSubmissionCommand : CCSessionCmdlet
     {
@@ -83,7 +83,7 @@ namespace CommCare.PowerShell.Cmdlets
                     if (file == null) return;
                     attachments.Add(new KeyValuePair<string, string>(System.IO.Path.GetFileName(file), file));
                 }
-            string label = source != null ? $"{source} (form {instanceId})" : $"form {instanceId ?? "(no instanceID)"}";
+            string label = source != null ? $"{source} (form {instanceId ?? "without an instanceID"})" : $"form {instanceId ?? "(no instanceID)"}";
             if (!ShouldProcess(label, "Submit form")) return;
             try
             {
@@ -137,7 +137,7 @@ namespace CommCare.PowerShell.Cmdlets
                 CaseType = Text(FromInput(nameof(CaseType), CaseType)), CaseName = Text(FromInput(nameof(Name), Name)),
                 OwnerId = Text(FromInput(nameof(OwnerId), OwnerId)), ExternalId = Text(FromInput(nameof(ExternalId), ExternalId)), Close = Close,
             };
-            object target = InputObject?.BaseObject ?? (object)change.Label;
+            object target = (object?)InputObject ?? change.Label;
             if (!create && change.CaseId == null) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, "-CaseId is empty: give the id of the case to change, or -Create for a new case."), target); return; }
             if (!Complete(change)) return;
             try
