@@ -136,6 +136,13 @@ public static partial class Submissions
                     copy.Sub = CopyOf(copy.Sub);
                     copy.Sub.Kind = "deprecated";
                 }
+                else
+                {
+                    // a generated form: keep the JSON it had (its form.xml is made from it), its case Seqs go stale
+                    var json = tx.Base.FormJson(deprecated).ToArray();
+                    copy.JsonSlot = new JsonRef(json, 0, json.Length);
+                    copy.CaseSeqs = Array.Empty<int>();
+                }
                 store.HiddenForms[depId] = copy;
                 form.ReceivedOn = deprecated.ReceivedOn;
                 form.EditedOn = tx.Now;
