@@ -95,7 +95,7 @@ Describe 'Bad input' {
         @(Get-EmuRequests $url).Count | Should -Be 0 -Because 'the client can tell this input is wrong without asking the server'
     }
 
-    It 'has at least 60 inputs' { @$cases.Count | Should -BeGreaterOrEqual 60 }
+    It 'has at least 60 inputs' { @($cases).Count | Should -BeGreaterOrEqual 60 }
 
     It 'ids and filter values are URL-encoded: an injection attempt cannot change the path or add parameters' {
         $null = Get-CCCase -Id 'abc?limit=1&owner_id=x#frag' -ErrorAction SilentlyContinue
