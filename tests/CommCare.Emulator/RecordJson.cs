@@ -38,25 +38,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
     {
         w.BeginObject();
         w.Prop("case_id", c.Id);
-        if ((extras & CaseExtras.ChildCases) != 0)
-        {
-            // keyed by index identifier (HQ builds a dict, so siblings sharing "parent" collapse to the last one)
-            w.Key("child_cases").BeginObject();
-            if (!data.Mutated)
-            {
-                if (c.Children.Length > 0) w.Key("parent").RawValue(data.CaseJson(data.Cases[c.Children[^1]]).Span);
-            }
-            else
-            {
-                var byIdentifier = new SortedDictionary<string, CaseRec>(StringComparer.Ordinal);
-                foreach (var other in data.Cases)
-                {
-                    foreach (var ix in other.IndicesIn(data)) if (ix.CaseId == c.Id) byIdentifier[ix.Identifier] = other;
-                }
-                foreach (var kv in byIdentifier) w.Key(kv.Key).RawValue(data.CaseJson(kv.Value).Span);
-            }
-            w.EndObject();
-        }
+        if ((extras & CaseExtras.ChildCases) != 0) WriteChildCases(w, c);
         w.Prop("closed", c.Closed);
         w.Prop("closed_by", c.ClosedBy);
         w.PropDate("date_closed", c.DateClosed, DateStyle.MicroZ);
@@ -64,27 +46,23 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         w.Prop("domain", c.Domain);
         w.Prop("id", c.Id);
         w.PropDate("indexed_on", c.IndexedOn, DateStyle.MicroZ);
-        var indices = c.IndicesIn(data);
         w.Key("indices").BeginObject();
-        foreach (var ix in SortedIndices(indices))
+        if (c.Indices is not null)
         {
-            w.Key(ix.Identifier).BeginObject()
-                .Prop("case_id", ix.CaseId)
-                .Prop("case_type", ix.CaseType)
-                .Prop("relationship", ix.Relationship)
+            WriteIndices(w, c.Indices);
+        }
+        else if (c.ParentSeq >= 0)
+        {
+            var p = data.Cases[c.ParentSeq];
+            w.Key("parent").BeginObject()
+                .Prop("case_id", p.Id)
+                .Prop("case_type", p.Type)
+                .Prop("relationship", "child")
                 .EndObject();
         }
         w.EndObject();
         w.Prop("opened_by", c.OpenedBy);
-        if ((extras & CaseExtras.ParentCases) != 0)
-        {
-            w.Key("parent_cases").BeginObject();
-            foreach (var ix in SortedIndices(indices))
-            {
-                if (data.CaseById.TryGetValue(ix.CaseId, out var target)) w.Key(ix.Identifier).RawValue(data.CaseJson(target).Span);
-            }
-            w.EndObject();
-        }
+        if ((extras & CaseExtras.ParentCases) != 0) WriteParentCases(w, c);
         w.Key("properties").BeginObject();
         foreach (var kv in c.ApiProps) w.Prop(kv.Key, kv.Value);
         w.EndObject();
@@ -98,6 +76,51 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         if ((extras & CaseExtras.XFormsByName) != 0) WriteFormsBy(w, "xforms_by_name", c, static f => f.Name);
         if ((extras & CaseExtras.XFormsByXmlns) != 0) WriteFormsBy(w, "xforms_by_xmlns", c, static f => f.Xmlns);
         w.EndObject();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteChildCases(PyJsonWriter w, CaseRec c)
+    {
+        // keyed by index identifier (HQ builds a dict, so siblings sharing "parent" collapse to the last one)
+        w.Key("child_cases").BeginObject();
+        if (!data.Mutated)
+        {
+            if (c.Children.Length > 0) w.Key("parent").RawValue(data.CaseJson(data.Cases[c.Children[^1]]).Span);
+        }
+        else
+        {
+            var byIdentifier = new SortedDictionary<string, CaseRec>(StringComparer.Ordinal);
+            foreach (var other in data.Cases)
+            {
+                foreach (var ix in other.IndicesIn(data)) if (ix.CaseId == c.Id) byIdentifier[ix.Identifier] = other;
+            }
+            foreach (var kv in byIdentifier) w.Key(kv.Key).RawValue(data.CaseJson(kv.Value).Span);
+        }
+        w.EndObject();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteParentCases(PyJsonWriter w, CaseRec c)
+    {
+        w.Key("parent_cases").BeginObject();
+        foreach (var ix in SortedIndices(c.IndicesIn(data)))
+        {
+            if (data.CaseById.TryGetValue(ix.CaseId, out var target)) w.Key(ix.Identifier).RawValue(data.CaseJson(target).Span);
+        }
+        w.EndObject();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void WriteIndices(PyJsonWriter w, CaseIndex[] indices)
+    {
+        foreach (var ix in SortedIndices(indices))
+        {
+            w.Key(ix.Identifier).BeginObject()
+                .Prop("case_id", ix.CaseId)
+                .Prop("case_type", ix.CaseType)
+                .Prop("relationship", ix.Relationship)
+                .EndObject();
+        }
     }
 
     private static IEnumerable<CaseIndex> SortedIndices(CaseIndex[] indices)
@@ -136,14 +159,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         }
         w.EndObject();
         w.Key("indices").BeginObject();
-        foreach (var ix in SortedIndices(c.IndicesIn(data)))
-        {
-            w.Key(ix.Identifier).BeginObject()
-                .Prop("case_id", ix.CaseId)
-                .Prop("case_type", ix.CaseType)
-                .Prop("relationship", ix.Relationship)
-                .EndObject();
-        }
+        WriteIndices(w, c.IndicesIn(data));
         w.EndObject();
         w.EndObject();
     }
