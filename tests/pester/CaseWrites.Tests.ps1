@@ -346,3 +346,97 @@ Describe 'Import-CCCaseData' {
         @(Get-EmuRequests $url | Where-Object { $_.path -like '*bulk_upload_api*' }).Count | Should -Be 0
     }
 }
+
+Describe 'Import-CCCaseData from files, failures and row errors' {
+    BeforeAll {
+        # A minimal .xlsx written here (not by the module): one sheet of inline strings.
+        function script:New-TestXlsx([string] $Path, [object[][]] $Rows, [string] $Sheet = 'Sheet1') {
+            Add-Type -AssemblyName System.IO.Compression
+            $fs = [IO.File]::Create($Path)
+            $zip = [IO.Compression.ZipArchive]::new($fs, [IO.Compression.ZipArchiveMode]::Create)
+            function Add([string] $name, [string] $text) { $e = $zip.CreateEntry($name); $w = [IO.StreamWriter]::new($e.Open()); $w.Write($text); $w.Dispose() }
+            Add '[Content_Types].xml' '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+            Add '_rels/.rels' '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            Add 'xl/workbook.xml' "<?xml version=`"1.0`" encoding=`"UTF-8`"?><workbook xmlns=`"http://schemas.openxmlformats.org/spreadsheetml/2006/main`" xmlns:r=`"http://schemas.openxmlformats.org/officeDocument/2006/relationships`"><sheets><sheet name=`"$Sheet`" sheetId=`"1`" r:id=`"rId1`"/></sheets></workbook>"
+            Add 'xl/_rels/workbook.xml.rels' '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+            $sb = [Text.StringBuilder]::new('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+            for ($r = 0; $r -lt $Rows.Count; $r++) {
+                [void]$sb.Append("<row r=`"$($r + 1)`">")
+                for ($c = 0; $c -lt $Rows[$r].Count; $c++) {
+                    $ref = [char](65 + $c) + ($r + 1)
+                    [void]$sb.Append("<c r=`"$ref`" t=`"inlineStr`"><is><t>$([Security.SecurityElement]::Escape([string]$Rows[$r][$c]))</t></is></c>")
+                }
+                [void]$sb.Append('</row>')
+            }
+            [void]$sb.Append('</sheetData></worksheet>')
+            Add 'xl/worksheets/sheet1.xml' $sb.ToString()
+            $zip.Dispose(); $fs.Dispose()
+        }
+    }
+    BeforeEach { Reset-Emu $url }
+
+    It 'imports an .xlsx file: matching rows update, new rows are created, a bad owner is a row error naming the rows' {
+        $existing = New-CCCase -CaseType patient -Name 'Before import' -OwnerId $owner -ExternalId XL-1 -Property @{ status = 'old' }
+        $file = Join-Path ([IO.Path]::GetTempPath()) ("cc-import-" + [guid]::NewGuid() + '.xlsx')
+        New-TestXlsx $file @(
+            @('name', 'external_id', 'owner_id', 'status'),
+            @('After import', 'XL-1', $owner, 'new'),
+            @('Fresh 2', 'XL-2', $owner, 'new'),
+            @('Bad owner', 'XL-3', 'not-a-real-owner', 'new'),
+            @('Fresh 4', 'XL-4', $owner, 'new'))
+        $import = Import-CCCaseData -Path $file -CaseType patient -SearchField external_id -CreateNewCases -ErrorVariable ev -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $import.State | Should -Be 'Completed'
+        $import.MatchCount | Should -Be 1
+        $import.CreatedCount | Should -Be 2
+        $import.Errors.Count | Should -Be 1
+        $import.Errors[0].Title | Should -Be 'Invalid Owner Id'
+        $import.Errors[0].Rows | Should -Be @(4)
+        $ev.Count | Should -Be 1
+        $ev[0].Exception.Message | Should -BeLike '*Invalid Owner Id*rows 4*'
+        (Get-CCCase -ApiVersion 2 -Id $existing.Id).Properties.status | Should -Be 'new'
+        (Get-CasesByPrefix 'XL-').Count | Should -Be 3
+    }
+
+    It 'an import that fails on the server is a terminating error, not a result' {
+        $err = $null
+        try { [pscustomobject]@{ name = 'x'; external_id = 'FAIL-1'; owner_id = $owner } | Import-CCCaseData -CaseType fail-import -SearchField external_id -CreateNewCases -WarningAction SilentlyContinue } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.Server*'
+        $err.Exception.Message | Should -BeLike '*failed on the server*'
+    }
+
+    It '-NoWait returns the queued import; Get-CCCaseImport -Wait follows it to the end' {
+        $q = [pscustomobject]@{ name = 'Later'; external_id = 'LATER-1'; owner_id = $owner } | Import-CCCaseData -CaseType patient -SearchField external_id -CreateNewCases -NoWait -WarningAction SilentlyContinue
+        $q.State | Should -Be 'Queued'
+        $q.StatusUrl | Should -BeLike "$url/a/demo/importer/*"
+        $done = $q | Get-CCCaseImport -Wait
+        $done.State | Should -Be 'Completed'
+        $done.CreatedCount | Should -Be 1
+    }
+}
+
+Describe 'Large attachments' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'streams a 40 MB form attachment to disk, resuming after the body is cut off' {
+        $formId = (Get-CCForm -First 1).Id
+        Invoke-Emu $url 'attachments' -Body @{ formId = $formId; name = 'big.mp4'; size = 40MB; contentType = 'video/mp4'; seed = 3 } | Out-Null
+        Invoke-Emu $url 'faults' -Body @{ script = @('truncate') } | Out-Null
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("cc-big-" + [guid]::NewGuid())
+        New-Item -ItemType Directory $dir | Out-Null
+        $f = Save-CCFormAttachment -FormId $formId -Name big.mp4 -Path $dir -Verbose 4>$null
+        $f.Length | Should -Be 40MB
+        @(Get-ChildItem $dir -Force).Count | Should -Be 1        # no .partial file left behind
+        $direct = Join-Path $dir 'direct.bin'
+        Invoke-WebRequest "$url/a/demo/api/form/attachment/$formId/big.mp4" -Headers @{ Authorization = "ApiKey ${AdminUser}:$AdminKey" } -OutFile $direct
+        (Get-FileHash $f.FullName).Hash | Should -Be (Get-FileHash $direct).Hash
+        @(Get-EmuRequests $url | Where-Object { $_.path -like '*big.mp4' -and $_.fault -eq 'truncate' }).Count | Should -Be 1
+    }
+
+    It 'refuses to overwrite a file without -Force, and a missing attachment is a not-found error' {
+        $formId = (Get-CCForm -First 1).Id
+        $missing = @(Save-CCFormAttachment -FormId $formId -Name no-such.jpg -Path ([IO.Path]::GetTempPath()) -ErrorVariable ev -ErrorAction SilentlyContinue)
+        $missing.Count | Should -Be 0
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.NotFound*'
+    }
+}
