@@ -162,4 +162,22 @@ Describe 'Pacing' {
         $elapsed | Should -BeGreaterThan 6.9
         $elapsed | Should -BeLessThan (7 * 1.15 + 1.5)
     }
+
+    It 'runspaces that each connect on their own to the same project share its pace: no 429' {
+        Reset-Emu $url
+        Invoke-Emu $url 'ratelimit' -Body @{ perSecond = 5 } | Out-Null
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $counts = 1..3 | ForEach-Object -ThrottleLimit 3 -Parallel {
+            . (Join-Path $using:PSScriptRoot 'TestHelpers.ps1')
+            Import-Module $using:ModulePsd1
+            $own = Connect-TestServer $using:url -SkipValidation -Options @{ RequestsPerSecond = 5; MaxRetryCount = 0 }
+            @(Get-CCCase -Session $own -OrderBy server_date_modified -PageSize 20).Count
+        }
+        $elapsed = $sw.Elapsed.TotalSeconds
+        $counts | Should -Be @(200, 200, 200)
+        $log = @(Get-EmuRequests $url)
+        $log.Count | Should -Be 30
+        @($log | Where-Object status -eq 429).Count | Should -Be 0
+        $elapsed | Should -BeGreaterThan 4.9
+    }
 }

@@ -24,7 +24,7 @@ namespace CommCare.Client.Http
         private CCHttpEngine(CCSession session)
         {
             Session = session;
-            Throttle = new Throttle(session.Policy);
+            Throttle = new Throttle(session.Policy, session.Server.GetLeftPart(UriPartial.Path) + "|" + session.Domain);
             var services = new ServiceCollection();
             services.AddHttpClient(ClientName, c =>
                 {

@@ -8,20 +8,25 @@ using System.Threading.Tasks;
 namespace CommCare.Client.Http
 {
     /// <summary>
-    /// Client-side pacing shared by every user of one session (all runspaces and threads), so a session
-    /// configured with its project's size does not trip CommCare's limits. Retries pass through it too.
+    /// Client-side pacing, so a session configured with its project's size does not trip CommCare's limits.
+    /// CommCare counts requests per project, so the record of requests sent is shared by every session
+    /// object, runspace and thread in the process that talks to the same server and project space; each
+    /// session paces against that shared record with its own rates. Concurrency is per session object.
+    /// Retries pass through it too.
     /// </summary>
     internal sealed class Throttle : IDisposable
     {
         private readonly SemaphoreSlim _concurrency;
-        private readonly List<SlidingLog> _windows = new List<SlidingLog>();
+        private readonly List<(int Limit, long Window)> _windows = new List<(int, long)>();
+        private readonly RequestLog? _log;
 
-        public Throttle(CCThrottlePolicy policy)
+        public Throttle(CCThrottlePolicy policy, string projectKey)
         {
             _concurrency = new SemaphoreSlim(policy.MaxConcurrency, policy.MaxConcurrency);
             Add(policy.RequestsPerSecond, TimeSpan.FromSeconds(1));
             Add(policy.RequestsPerMinute, TimeSpan.FromMinutes(1));
             Add(policy.RequestsPerHour, TimeSpan.FromHours(1));
+            if (_windows.Count > 0) _log = RequestLog.For(projectKey);
         }
 
         private void Add(double perWindow, TimeSpan window)
@@ -32,21 +37,17 @@ namespace CommCare.Client.Http
             int n = Math.Max(1, (int)Math.Floor(perWindow));
             var stretch = TimeSpan.FromTicks((long)(window.Ticks * (n / perWindow)));
             // Margin for requests that leave close together but arrive closer (network jitter).
-            _windows.Add(new SlidingLog(n, stretch + TimeSpan.FromMilliseconds(20)));
+            _windows.Add((n, (stretch + TimeSpan.FromMilliseconds(20)).Ticks));
         }
 
         public async Task<IDisposable> AcquireAsync(CancellationToken token)
         {
-            foreach (var w in _windows) await w.AcquireAsync(token).ConfigureAwait(false);
+            if (_log != null) await _log.AcquireAsync(_windows, token).ConfigureAwait(false);
             await _concurrency.WaitAsync(token).ConfigureAwait(false);
             return new Releaser(_concurrency);
         }
 
-        public void Dispose()
-        {
-            foreach (var w in _windows) w.Dispose();
-            _concurrency.Dispose();
-        }
+        public void Dispose() => _concurrency.Dispose();
 
         private sealed class Releaser : IDisposable
         {
@@ -56,22 +57,31 @@ namespace CommCare.Client.Http
         }
     }
 
-    /// <summary>A sliding-log limiter: remembers when the last n permits were given and waits until the
-    /// oldest leaves the window. Exact, unlike fixed or token-bucket windows, which let up to twice the
-    /// limit through across a window edge.</summary>
-    internal sealed class SlidingLog : IDisposable
+    /// <summary>
+    /// A sliding log of when requests to one project space were sent, shared process-wide. A caller with
+    /// limits (n per window W) waits until fewer than n sends lie in the last W, then records its own.
+    /// Exact, unlike fixed or token-bucket windows, which let up to twice the limit through across a window edge.
+    /// </summary>
+    internal sealed class RequestLog
     {
-        private readonly int _limit;
-        private readonly long _window;
-        private readonly Queue<long> _stamps = new Queue<long>();
-        private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
+        private static readonly Dictionary<string, RequestLog> Logs = new Dictionary<string, RequestLog>(StringComparer.OrdinalIgnoreCase);
         private static readonly double TicksPerStopwatchTick = (double)TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency;
+        private static readonly long Keep = TimeSpan.FromMinutes(62).Ticks;   // longer than the longest window (an hour, stretched)
+        private readonly List<long> _stamps = new List<long>();
+        private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
 
-        public SlidingLog(int limit, TimeSpan window) { _limit = limit; _window = window.Ticks; }
+        public static RequestLog For(string projectKey)
+        {
+            lock (Logs)
+            {
+                if (!Logs.TryGetValue(projectKey, out var log)) Logs[projectKey] = log = new RequestLog();
+                return log;
+            }
+        }
 
-        private static long Now() => (long)(System.Diagnostics.Stopwatch.GetTimestamp() * TicksPerStopwatchTick);
+        internal static long Now() => (long)(System.Diagnostics.Stopwatch.GetTimestamp() * TicksPerStopwatchTick);
 
-        public async Task AcquireAsync(CancellationToken token)
+        public async Task AcquireAsync(IReadOnlyList<(int Limit, long Window)> windows, CancellationToken token)
         {
             await _gate.WaitAsync(token).ConfigureAwait(false);   // one waiter at a time keeps the order
             try
@@ -79,16 +89,36 @@ namespace CommCare.Client.Http
                 while (true)
                 {
                     long now = Now();
-                    while (_stamps.Count > 0 && now - _stamps.Peek() >= _window) _stamps.Dequeue();
-                    if (_stamps.Count < _limit) { _stamps.Enqueue(now); return; }
-                    long wait = _window - (now - _stamps.Peek());
+                    int old = 0;
+                    while (old < _stamps.Count && now - _stamps[old] >= Keep) old++;
+                    if (old > 0) _stamps.RemoveRange(0, old);
+                    long wait = 0;
+                    foreach (var (limit, window) in windows)
+                    {
+                        int inWindow = _stamps.Count - FirstAfter(now - window);
+                        if (inWindow < limit) continue;
+                        // The send that must leave the window before another may go: the limit-th most recent.
+                        long until = _stamps[_stamps.Count - limit] + window - now;
+                        if (until > wait) wait = until;
+                    }
+                    if (wait <= 0) { _stamps.Add(now); return; }
                     await Task.Delay(TimeSpan.FromTicks(Math.Max(wait, TimeSpan.TicksPerMillisecond)), token).ConfigureAwait(false);
                 }
             }
             finally { _gate.Release(); }
         }
 
-        public void Dispose() => _gate.Dispose();
+        /// <summary>Index of the first stamp later than t (stamps are in ascending order).</summary>
+        private int FirstAfter(long t)
+        {
+            int lo = 0, hi = _stamps.Count;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >> 1;
+                if (_stamps[mid] > t) hi = mid; else lo = mid + 1;
+            }
+            return lo;
+        }
     }
 
     internal sealed class ThrottleHandler : DelegatingHandler
