@@ -153,6 +153,7 @@ public static class Program
         GroupsApi.Map(app, st);
         LocationsApi.Map(app, st);
         WebUsersApi.Map(app, st);
+        ReportsApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
