@@ -100,7 +100,7 @@ public static class Control
             }));
         }
 
-        app.MapMethods("/_emulator/config", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, w => WriteConfig(w, st.Config))));
+        app.MapMethods("/_emulator/config", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, w => WriteConfig(w, st.Config, st))));
         app.MapMethods("/_emulator/config", new[] { "POST" }, (RequestDelegate)(async ctx =>
         {
             using var doc = await ReadBody(ctx);
@@ -137,8 +137,13 @@ public static class Control
                 }
                 cfg = cfg with { AppendSlash = asl.GetBoolean() };
             }
+            if (st.Features.Configure(root) is { } featureError)
+            {
+                await Error(ctx, 400, featureError);
+                return;
+            }
             st.Config = cfg;
-            await Json(ctx, 200, w => WriteConfig(w, cfg));
+            await Json(ctx, 200, w => WriteConfig(w, cfg, st));
         }));
 
         app.MapMethods("/_emulator/faults", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, st.Faults.Describe)));
@@ -373,11 +378,12 @@ public static class Control
         else w.WriteString(name, Dates.ToString(ticks, DateStyle.MicroZ));
     }
 
-    private static void WriteConfig(Utf8JsonWriter w, EmulatorConfig c)
+    private static void WriteConfig(Utf8JsonWriter w, EmulatorConfig c, EmulatorState st)
     {
         w.WriteStartObject();
         w.WriteString("nextStyle", c.NextStyle.ToString().ToLowerInvariant());
         w.WriteBoolean("appendSlash", c.AppendSlash);
+        st.Features.Write(w);
         w.WriteEndObject();
     }
 

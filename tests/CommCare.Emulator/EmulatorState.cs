@@ -36,6 +36,9 @@ public sealed class EmulatorState
     public RateLimiter RateLimit { get; } = new();
     public RequestLog Log { get; } = new(200_000);
 
+    /// <summary>Reports, lookup tables, applications, messaging: their mutable state and config switches.</summary>
+    public FeatureState Features { get; } = new();
+
     /// <summary>POST /_emulator/reset: faults, rate limits, request log and config back to defaults (data kept).</summary>
     public void Reset()
     {
@@ -43,6 +46,7 @@ public sealed class EmulatorState
         RateLimit.Reset();
         Log.Clear();
         Config = new EmulatorConfig();
+        Features.Reset();
     }
 
     /// <summary>

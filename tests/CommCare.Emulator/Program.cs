@@ -154,6 +154,8 @@ public static class Program
         LocationsApi.Map(app, st);
         WebUsersApi.Map(app, st);
         ReportsApi.Map(app, st);
+        LookupTablesApi.Map(app, st);
+        LookupUpload.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
