@@ -156,6 +156,7 @@ public static class Program
         ReportsApi.Map(app, st);
         LookupTablesApi.Map(app, st);
         LookupUpload.Map(app, st);
+        ApplicationsApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
