@@ -157,6 +157,7 @@ public static class Program
         LookupTablesApi.Map(app, st);
         LookupUpload.Map(app, st);
         ApplicationsApi.Map(app, st);
+        ODataApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
