@@ -158,6 +158,7 @@ public static class Program
         LookupUpload.Map(app, st);
         ApplicationsApi.Map(app, st);
         ODataApi.Map(app, st);
+        MessagingApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
