@@ -102,7 +102,7 @@ public static class Control
             }));
         }
 
-        app.MapMethods("/_emulator/config", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, w => WriteConfig(w, st.Config))));
+        app.MapMethods("/_emulator/config", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, w => WriteConfig(w, st.Config, st))));
         app.MapMethods("/_emulator/config", new[] { "POST" }, (RequestDelegate)(async ctx =>
         {
             using var doc = await ReadBody(ctx);
@@ -166,8 +166,13 @@ public static class Control
                 }
                 cfg = cfg with { DeprecatedCaseTypes = new HashSet<string>(dct.EnumerateArray().Select(e => e.GetString()!), StringComparer.Ordinal) };
             }
+            if (st.Features.Configure(root) is { } featureError)
+            {
+                await Error(ctx, 400, featureError);
+                return;
+            }
             st.Config = cfg;
-            await Json(ctx, 200, w => WriteConfig(w, cfg));
+            await Json(ctx, 200, w => WriteConfig(w, cfg, st));
         }));
 
         app.MapMethods("/_emulator/faults", new[] { "GET" }, (RequestDelegate)(ctx => Json(ctx, 200, st.Faults.Describe)));
@@ -490,7 +495,7 @@ public static class Control
         else w.WriteString(name, Dates.ToString(ticks, DateStyle.MicroZ));
     }
 
-    private static void WriteConfig(Utf8JsonWriter w, EmulatorConfig c)
+    private static void WriteConfig(Utf8JsonWriter w, EmulatorConfig c, EmulatorState st)
     {
         w.WriteStartObject();
         w.WriteString("nextStyle", c.NextStyle.ToString().ToLowerInvariant());
@@ -500,6 +505,7 @@ public static class Control
         w.WriteStartArray("deprecatedCaseTypes");
         foreach (var t in c.DeprecatedCaseTypes.Order(StringComparer.Ordinal)) w.WriteStringValue(t);
         w.WriteEndArray();
+        st.Features.Write(w);
         w.WriteEndObject();
     }
 

@@ -47,6 +47,9 @@ public sealed class EmulatorState
     public RateLimiter RateLimit { get; } = new();
     public RequestLog Log { get; } = new(200_000);
 
+    /// <summary>Reports, lookup tables, applications, messaging: their mutable state and config switches.</summary>
+    public FeatureState Features { get; } = new();
+
     /// <summary>
     /// POST /_emulator/reset: faults, rate limits, request log and config back to defaults; cases and forms back to the
     /// generated records (every write through the Case API, the receiver or the importer is dropped, uploads too). The
@@ -59,6 +62,7 @@ public sealed class EmulatorState
         Log.Clear();
         Config = new EmulatorConfig();
         Data?.ResetRecords();
+        Features.Reset();
     }
 
     /// <summary>

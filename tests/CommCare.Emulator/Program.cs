@@ -159,6 +159,12 @@ public static class Program
         ReceiverApi.Map(app, st);
         AttachmentsApi.Map(app, st);
         ImporterApi.Map(app, st);
+        ReportsApi.Map(app, st);
+        LookupTablesApi.Map(app, st);
+        LookupUpload.Map(app, st);
+        ApplicationsApi.Map(app, st);
+        ODataApi.Map(app, st);
+        MessagingApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
