@@ -15,7 +15,7 @@
         'Connect-CCServer', 'Disconnect-CCServer', 'Get-CCSession', 'Set-CCSessionOption',
         'Get-CCCase', 'New-CCCase', 'Set-CCCase', 'Close-CCCase', 'Get-CCForm',
         'Send-CCFormSubmission', 'New-CCCaseUpdateForm', 'Save-CCFormAttachment', 'Save-CCCaseAttachment',
-        'Import-CCCaseData', 'Get-CCCaseImport',
+        'Import-CCCaseData', 'Get-CCCaseImport', 'Get-CCReport', 'Export-CCReport',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',

@@ -30,6 +30,7 @@ namespace CommCare.Client.Api
         public SubmissionsApi Submissions => new SubmissionsApi(this);
         public AttachmentsApi Attachments => new AttachmentsApi(this);
         public CaseImportApi CaseImports => new CaseImportApi(this);
+        public ReportsApi Reports => new ReportsApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);

@@ -2,46 +2,95 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.IO.Packaging;
 using DocumentFormat.OpenXml;
-using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
 
 namespace CommCare.Client.Excel
 {
     /// <summary>
-    /// Writes one worksheet row by row with the Open XML SDK's streaming writer: rows go straight to the
-    /// package stream, so memory does not grow with the row count (given a write-only stream, which the
-    /// package then writes in create mode). Text uses inline strings, so no shared-string table is built up.
+    /// Writes worksheets row by row with the Open XML SDK's streaming writer into a package opened in
+    /// streaming create mode: every row goes straight to the output, so memory does not grow with the row
+    /// count. (The SDK's SpreadsheetDocument keeps a new package in memory until it is saved, so the parts
+    /// are made here with the packaging API the SDK itself uses.) Text uses inline strings, so no
+    /// shared-string table is built up. Sheets are written one after the other, in the order named.
     /// </summary>
     public sealed class XlsxWriter : IDisposable
     {
-        private readonly SpreadsheetDocument _doc;
-        private readonly OpenXmlWriter _writer;
-        private readonly string _sheetName;
-        private readonly WorksheetPart _sheetPart;
+        private const string Rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/";
+        private readonly Package _package;
+        private readonly IReadOnlyList<string> _sheets;
+        private int _sheet = -1;
+        private Stream? _sheetStream;
+        private OpenXmlWriter? _writer;
         private int _row;
         private bool _done;
 
-        public XlsxWriter(Stream output, string sheetName)
+        public XlsxWriter(Stream output, string sheetName) : this(output, new[] { sheetName }) { }
+
+        public XlsxWriter(Stream output, IReadOnlyList<string> sheetNames)
         {
-            if (string.IsNullOrWhiteSpace(sheetName) || sheetName.Length > 31 || sheetName.IndexOfAny(new[] { ':', '\\', '/', '?', '*', '[', ']' }) >= 0)
-                throw new ArgumentException($"'{sheetName}' cannot name an Excel sheet (1 to 31 characters, none of : \\ / ? * [ ]).", nameof(sheetName));
-            _sheetName = sheetName;
-            _doc = SpreadsheetDocument.Create(output, SpreadsheetDocumentType.Workbook);
-            _doc.AddWorkbookPart();
-            _sheetPart = _doc.WorkbookPart!.AddNewPart<WorksheetPart>();
-            _writer = OpenXmlWriter.Create(_sheetPart);
-            _writer.WriteStartElement(new Worksheet());
-            _writer.WriteStartElement(new SheetData());
+            if (sheetNames.Count == 0) throw new ArgumentException("A workbook needs a sheet.", nameof(sheetNames));
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var n in sheetNames)
+            {
+                if (string.IsNullOrWhiteSpace(n) || n.Length > 31 || n.IndexOfAny(new[] { ':', '\\', '/', '?', '*', '[', ']' }) >= 0)
+                    throw new ArgumentException($"'{n}' cannot name an Excel sheet (1 to 31 characters, none of : \\ / ? * [ ]).", nameof(sheetNames));
+                if (!seen.Add(n)) throw new ArgumentException($"Two sheets are named '{n}'.", nameof(sheetNames));
+            }
+            _sheets = sheetNames;
+            _package = Package.Open(output, FileMode.Create, FileAccess.Write);
+            var wbUri = new Uri("/xl/workbook.xml", UriKind.Relative);
+            _package.CreateRelationship(wbUri, TargetMode.Internal, Rel + "officeDocument", "rId1");
+            var wb = _package.CreatePart(wbUri, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml", CompressionOption.Normal)!;
+            for (int i = 0; i < sheetNames.Count; i++)
+                wb.CreateRelationship(new Uri($"worksheets/sheet{i + 1}.xml", UriKind.Relative), TargetMode.Internal, Rel + "worksheet", "rId" + (i + 1));
+            using (var s = wb.GetStream(FileMode.Create, FileAccess.Write))
+            using (var w = OpenXmlWriter.Create(s))
+            {
+                w.WriteStartElement(new Workbook());
+                w.WriteStartElement(new Sheets());
+                for (int i = 0; i < sheetNames.Count; i++)
+                    w.WriteElement(new Sheet { Name = sheetNames[i], SheetId = (uint)(i + 1), Id = "rId" + (i + 1) });
+                w.WriteEndElement();
+                w.WriteEndElement();
+            }
+            NextSheet();
         }
 
         public int RowsWritten => _row;
 
+        /// <summary>Ends the current sheet and starts the next one named in the constructor.</summary>
+        public void NextSheet()
+        {
+            EndSheet();
+            if (++_sheet >= _sheets.Count) throw new InvalidOperationException("No more sheets were named.");
+            var part = _package.CreatePart(new Uri($"/xl/worksheets/sheet{_sheet + 1}.xml", UriKind.Relative),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml", CompressionOption.Normal)!;
+            _sheetStream = part.GetStream(FileMode.Create, FileAccess.Write);
+            _writer = OpenXmlWriter.Create(_sheetStream);
+            _writer.WriteStartElement(new Worksheet());
+            _writer.WriteStartElement(new SheetData());
+            _row = 0;
+        }
+
+        private void EndSheet()
+        {
+            if (_writer == null) return;
+            _writer.WriteEndElement(); // SheetData
+            _writer.WriteEndElement(); // Worksheet
+            _writer.Close();
+            _sheetStream!.Dispose();
+            _writer = null;
+            _sheetStream = null;
+        }
+
         /// <summary>Appends a row. Strings (and anything else) become text; numbers stay numbers; null is an empty cell.</summary>
         public void WriteRow(IReadOnlyList<object?> cells)
         {
+            var writer = _writer ?? throw new InvalidOperationException("The workbook is finished.");
             _row++;
-            _writer.WriteStartElement(new Row { RowIndex = (uint)_row });
+            writer.WriteStartElement(new Row { RowIndex = (uint)_row });
             for (int i = 0; i < cells.Count; i++)
             {
                 object? v = cells[i];
@@ -50,37 +99,33 @@ namespace CommCare.Client.Excel
                 switch (v)
                 {
                     case int _: case long _: case double _: case decimal _: case float _: case short _:
-                        _writer.WriteElement(new Cell { CellReference = reference, DataType = CellValues.Number, CellValue = new CellValue(Convert.ToString(v, CultureInfo.InvariantCulture)!) });
+                        writer.WriteElement(new Cell { CellReference = reference, DataType = CellValues.Number, CellValue = new CellValue(Convert.ToString(v, CultureInfo.InvariantCulture)!) });
                         break;
                     default:
                         string text = v is DateTime dt ? dt.ToString(dt.TimeOfDay == TimeSpan.Zero ? "yyyy-MM-dd" : "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture)
                             : Convert.ToString(v, CultureInfo.InvariantCulture) ?? "";
                         if (text.Length == 0) continue;
-                        var cell = new Cell { CellReference = reference, DataType = CellValues.InlineString };
-                        _writer.WriteStartElement(cell);
-                        _writer.WriteStartElement(new InlineString());
-                        _writer.WriteElement(new Text(Clean(text)) { Space = SpaceProcessingModeValues.Preserve });
-                        _writer.WriteEndElement();
-                        _writer.WriteEndElement();
+                        writer.WriteStartElement(new Cell { CellReference = reference, DataType = CellValues.InlineString });
+                        writer.WriteStartElement(new InlineString());
+                        writer.WriteElement(new Text(Clean(text)) { Space = SpaceProcessingModeValues.Preserve });
+                        writer.WriteEndElement();
+                        writer.WriteEndElement();
                         break;
                 }
             }
-            _writer.WriteEndElement();
+            writer.WriteEndElement();
         }
 
         /// <summary>Characters XML cannot hold are dropped (Excel cannot store them either).</summary>
         private static string Clean(string s)
         {
-            for (int i = 0; i < s.Length; i++)
-            {
-                char c = s[i];
+            foreach (char c in s)
                 if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == '\uFFFE' || c == '\uFFFF')
                 {
                     var sb = new System.Text.StringBuilder(s.Length);
                     foreach (char d in s) if (!((d < 0x20 && d != '\t' && d != '\n' && d != '\r') || d == '\uFFFE' || d == '\uFFFF')) sb.Append(d);
                     return sb.ToString();
                 }
-            }
             return s;
         }
 
@@ -96,14 +141,10 @@ namespace CommCare.Client.Excel
         {
             if (_done) return;
             _done = true;
-            _writer.WriteEndElement(); // SheetData
-            _writer.WriteEndElement(); // Worksheet
-            _writer.Close();
-            var wb = new Workbook();
-            var sheets = wb.AppendChild(new Sheets());
-            sheets.Append(new Sheet { Id = _doc.WorkbookPart!.GetIdOfPart(_sheetPart), SheetId = 1, Name = _sheetName });
-            _doc.WorkbookPart.Workbook = wb;
-            _doc.Dispose();
+            EndSheet();
+            // Sheets named but never started are still written, empty, so the workbook matches its list.
+            while (_sheet + 1 < _sheets.Count) { NextSheet(); EndSheet(); }
+            _package.Close();
         }
     }
 }
