@@ -16,6 +16,7 @@
         'Get-CCCase', 'New-CCCase', 'Set-CCCase', 'Close-CCCase', 'Get-CCForm',
         'Send-CCFormSubmission', 'New-CCCaseUpdateForm', 'Save-CCFormAttachment', 'Save-CCCaseAttachment',
         'Import-CCCaseData', 'Get-CCCaseImport', 'Get-CCReport', 'Export-CCReport',
+        'Get-CCLookupTable', 'Get-CCLookupTableItem', 'New-CCLookupTableItem', 'Set-CCLookupTableItem', 'Remove-CCLookupTableItem', 'Export-CCLookupTable', 'Import-CCLookupTable',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',

@@ -238,6 +238,7 @@ namespace CommCare.Client.Tests
             Assert.Equal("7.5", read[2]["D3"]);
             Assert.Equal("日本語", read[3]["A4"]);
             Assert.Equal("AA", XlsxWriter.Column(26));
+            Assert.Equal("a_x000D_\nb_x0007_ _x005F_x0041_ _x1", XlsxWriter.Clean("a\r\nb\u0007 _x0041_ _x1"));
             Assert.Equal("AZ", XlsxWriter.Column(51));
         }
 

@@ -31,6 +31,7 @@ namespace CommCare.Client.Api
         public AttachmentsApi Attachments => new AttachmentsApi(this);
         public CaseImportApi CaseImports => new CaseImportApi(this);
         public ReportsApi Reports => new ReportsApi(this);
+        public LookupTablesApi LookupTables => new LookupTablesApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);

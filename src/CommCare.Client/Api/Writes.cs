@@ -28,6 +28,19 @@ namespace CommCare.Client.Api
             return SendAsync(c, request).GetAwaiter().GetResult();
         }
 
+        /// <summary>Sends a ready multipart/form-data body (built once, so a retry sends the same bytes).</summary>
+        public static string SendMultipart(CommCareClient c, Uri uri, byte[] body, string boundary, bool safeToRepeat)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri);
+            var content = new ByteArrayContent(body);
+            content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=" + boundary);
+            request.Content = content;
+            var info = RequestInfo.For(request);
+            info.Sink = c.Sink;
+            info.SafeToRepeat = safeToRepeat;
+            return SendAsync(c, request).GetAwaiter().GetResult();
+        }
+
         private static async Task<string> SendAsync(CommCareClient c, HttpRequestMessage request)
         {
             using var response = await CCRequest.SendAsync(c.Engine, request, c.Token).ConfigureAwait(false);

@@ -116,17 +116,36 @@ namespace CommCare.Client.Excel
             writer.WriteEndElement();
         }
 
-        /// <summary>Characters XML cannot hold are dropped (Excel cannot store them either).</summary>
-        private static string Clean(string s)
+        /// <summary>
+        /// Text as Excel stores it (ECMA-376 ST_Xstring): characters XML cannot hold, and carriage returns (which
+        /// XML readers fold into line feeds), become _xHHHH_; a literal "_xHHHH_" in the text gets its underscore
+        /// escaped as _x005F_ so it reads back as itself.
+        /// </summary>
+        internal static string Clean(string s)
         {
-            foreach (char c in s)
-                if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == '\uFFFE' || c == '\uFFFF')
-                {
-                    var sb = new System.Text.StringBuilder(s.Length);
-                    foreach (char d in s) if (!((d < 0x20 && d != '\t' && d != '\n' && d != '\r') || d == '\uFFFE' || d == '\uFFFF')) sb.Append(d);
-                    return sb.ToString();
-                }
-            return s;
+            bool plain = true;
+            for (int i = 0; i < s.Length && plain; i++)
+            {
+                char c = s[i];
+                if ((c < 0x20 && c != '\t' && c != '\n') || c == '\uFFFE' || c == '\uFFFF' || (c == '_' && IsEscape(s, i))) plain = false;
+            }
+            if (plain) return s;
+            var sb = new System.Text.StringBuilder(s.Length + 16);
+            for (int i = 0; i < s.Length; i++)
+            {
+                char c = s[i];
+                if ((c < 0x20 && c != '\t' && c != '\n') || c == '\uFFFE' || c == '\uFFFF') sb.Append("_x").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture)).Append('_');
+                else if (c == '_' && IsEscape(s, i)) sb.Append("_x005F_");
+                else sb.Append(c);
+            }
+            return sb.ToString();
+        }
+
+        private static bool IsEscape(string s, int i)
+        {
+            if (i + 6 >= s.Length || s[i + 1] != 'x' || s[i + 6] != '_') return false;
+            for (int k = i + 2; k < i + 6; k++) if (!Uri.IsHexDigit(s[k])) return false;
+            return true;
         }
 
         /// <summary>0 → A, 25 → Z, 26 → AA.</summary>

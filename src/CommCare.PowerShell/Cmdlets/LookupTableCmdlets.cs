@@ -1,0 +1,273 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Management.Automation;
+using CommCare.Client.Api;
+using CommCare.Models;
+
+namespace CommCare.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Gets lookup tables (fixtures): tags, fields and whether they are global.</para>
+    /// <para type="description">Lists every lookup table of the project, or those whose tag matches (wildcards allowed).</para>
+    /// </summary>
+    /// <example><code>Get-CCLookupTable | Format-Table Tag, IsGlobal, Fields</code><para>Every table.</para></example>
+    /// <example><code>Get-CCLookupTable -Tag facilities</code><para>One table.</para></example>
+    [Cmdlet(VerbsCommon.Get, "CCLookupTable")]
+    [OutputType(typeof(CCLookupTable))]
+    public sealed class GetCCLookupTableCommand : CCSessionCmdlet
+    {
+        /// <summary>Only tables with this tag (wildcards allowed) or id.</summary>
+        [Parameter(Position = 0)] [Alias("Table", "Id")] [SupportsWildcards] [ValidateNotNullOrEmpty] public string[]? Tag { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            try
+            {
+                var tables = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.Tables();
+                Flush();
+                var matched = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var t in tables)
+                {
+                    if (Tag == null) { WriteObject(t); continue; }
+                    foreach (var p in Tag)
+                        if (t.Id == p || new WildcardPattern(p, WildcardOptions.IgnoreCase).IsMatch(t.Tag)) { matched.Add(p); WriteObject(t); break; }
+                }
+                if (Tag != null)
+                    foreach (var p in Tag)
+                        if (!WildcardPattern.ContainsWildcardCharacters(p) && !matched.Contains(p))
+                            WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Lookup table '{p}' was not found in project space '{ActiveSession.Domain}'."), p);
+            }
+            catch (CCApiException ex) { Terminate(ex); }
+        }
+    }
+
+    /// <summary>Finding the table a lookup cmdlet works on.</summary>
+    public abstract class CCLookupCmdlet : CCSessionCmdlet
+    {
+        /// <summary>The table's tag or id, or null with the error written.</summary>
+        protected CCLookupTable? FindTable(string tagOrId, string parameter)
+        {
+            CCLookupTable? t;
+            try { t = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.Find(tagOrId); }
+            catch (CCApiException ex) { Terminate(ex, tagOrId); return null; }
+            Flush();
+            if (t == null) WriteItemError(new CCApiException(CCErrorKind.NotFound, $"-{parameter}: lookup table '{tagOrId}' was not found in project space '{ActiveSession.Domain}'."), tagOrId);
+            return t;
+        }
+
+        internal static Dictionary<string, string?> FieldMap(Hashtable fields)
+        {
+            var map = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (DictionaryEntry e in fields)
+            {
+                object? v = e.Value is PSObject p ? p.BaseObject : e.Value;
+                map[e.Key?.ToString() ?? ""] = v == null ? null : Convert.ToString(v, CultureInfo.InvariantCulture);
+            }
+            return map;
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Gets the rows of a lookup table.</para>
+    /// <para type="description">Streams the rows of one or more tables. Fields holds each field's value (the first, when a field has several values with properties such as lang); FieldValues holds them all. The API cannot filter rows by table, so every row of the project is read and the others are dropped.</para>
+    /// </summary>
+    /// <example><code>Get-CCLookupTableItem -Table facilities | Where-Object { $_.Fields.level -eq 2 }</code><para>The level-2 facilities.</para></example>
+    /// <example><code>Get-CCLookupTable | Get-CCLookupTableItem | Group-Object Table</code><para>Rows of every table, counted per table.</para></example>
+    [Cmdlet(VerbsCommon.Get, "CCLookupTableItem")]
+    [OutputType(typeof(CCLookupTableItem))]
+    public sealed class GetCCLookupTableItemCommand : CCLookupCmdlet
+    {
+        /// <summary>The table's tag or id (binds from Get-CCLookupTable output).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Tag")] [ValidateNotNullOrEmpty] public string Table { get; set; } = "";
+
+        protected override void ProcessRecord()
+        {
+            var t = FindTable(Table, nameof(Table));
+            if (t == null) return;
+            try
+            {
+                foreach (var item in new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.Items(new[] { t }, all: false))
+                {
+                    Flush();
+                    WriteObject(item);
+                }
+            }
+            catch (CCApiException ex) { Terminate(ex, Table); }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Adds rows to a lookup table.</para>
+    /// <para type="description">Each -Fields hashtable (or piped row) becomes one row; field names must be the table's. A row add is not repeated after a lost answer (a second add would be a second row): check with Get-CCLookupTableItem, or use Import-CCLookupTable for bulk loads.</para>
+    /// </summary>
+    /// <example><code>New-CCLookupTableItem -Table facilities -Fields @{ name = 'Kisumu HC'; level = '3'; district = 'West'; code = 'FAC-100' }</code><para>One row.</para></example>
+    /// <example><code>Import-Csv new-facilities.csv | ForEach-Object { New-CCLookupTableItem -Table facilities -Fields @{ name = $_.name; level = $_.level } }</code><para>Rows from a CSV file.</para></example>
+    [Cmdlet(VerbsCommon.New, "CCLookupTableItem", SupportsShouldProcess = true)]
+    [OutputType(typeof(CCLookupTableItem))]
+    public sealed class NewCCLookupTableItemCommand : CCLookupCmdlet
+    {
+        /// <summary>The table's tag or id.</summary>
+        [Parameter(Mandatory = true, Position = 0)] [ValidateNotNullOrEmpty] public string Table { get; set; } = "";
+        /// <summary>Field values by field name.</summary>
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)] [ValidateNotNull] public Hashtable Fields { get; set; } = new Hashtable();
+
+        private CCLookupTable? _table;
+
+        protected override void ProcessRecord()
+        {
+            _table ??= FindTable(Table, nameof(Table));
+            if (_table == null) return;
+            if (!ShouldProcess(Table, "Add lookup table row")) return;
+            try { var item = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.AddItem(_table, FieldMap(Fields)); Flush(); WriteObject(item); }
+            catch (CCApiException ex) { FailItem(ex, $"A row was not added to lookup table '{Table}'", Fields); }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Changes lookup table rows.</para>
+    /// <para type="description">Replaces the fields of each row given by id (rows from Get-CCLookupTableItem bind by Id and Table). Fields not given are emptied, as the API replaces the row: start from the row's Fields to change one value.</para>
+    /// </summary>
+    /// <example><code>$r = Get-CCLookupTableItem -Table facilities | Where-Object { $_.Fields.code -eq 'FAC-001' }; $f = @{} + $r.Fields; $f.level = '4'; $r | Set-CCLookupTableItem -Fields $f</code><para>Changes one value of one row.</para></example>
+    [Cmdlet(VerbsCommon.Set, "CCLookupTableItem", SupportsShouldProcess = true)]
+    [OutputType(typeof(CCLookupTableItem))]
+    public sealed class SetCCLookupTableItemCommand : CCLookupCmdlet
+    {
+        /// <summary>The row's id.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
+        /// <summary>The table's tag or id.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Table { get; set; } = "";
+        /// <summary>The row's field values by field name.</summary>
+        [Parameter(Mandatory = true)] [ValidateNotNull] public Hashtable Fields { get; set; } = new Hashtable();
+
+        protected override void ProcessRecord()
+        {
+            var t = FindTable(Table, nameof(Table));
+            if (t == null || !ShouldProcess(Id, "Change lookup table row")) return;
+            try { var item = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.SetItem(t, Id, FieldMap(Fields)); Flush(); WriteObject(item); }
+            catch (CCApiException ex) { FailItem(ex, $"Lookup table row {Id} was not changed", Id); }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Deletes lookup table rows.</para>
+    /// <para type="description">Deletes each row by id. Asks for confirmation unless -Confirm:$false.</para>
+    /// </summary>
+    /// <example><code>Get-CCLookupTableItem -Table facilities | Where-Object { $_.Fields.level -eq '5' } | Remove-CCLookupTableItem</code><para>Deletes the level-5 rows, asking for each.</para></example>
+    [Cmdlet(VerbsCommon.Remove, "CCLookupTableItem", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(void))]
+    public sealed class RemoveCCLookupTableItemCommand : CCLookupCmdlet
+    {
+        /// <summary>The row's id (binds from Get-CCLookupTableItem output).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
+
+        protected override void ProcessRecord()
+        {
+            if (!ShouldProcess(Id, "Delete lookup table row")) return;
+            try { new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.RemoveItem(Id); Flush(); }
+            catch (CCApiException ex) { FailItem(ex, $"Lookup table row {Id} was not deleted", Id); }
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Exports lookup tables to an Excel workbook in CommCare's upload layout.</para>
+    /// <para type="description">Writes a "types" sheet and one sheet per table (UID, Delete(Y/N), one column per field value), ready to edit and load back with Import-CCLookupTable. Rows keep their UIDs, so an edited workbook updates rows in place. Row ownership (users, groups, locations) is not available through the API and is not in the workbook.</para>
+    /// </summary>
+    /// <example><code>Export-CCLookupTable -Table facilities -Path facilities.xlsx</code><para>One table.</para></example>
+    /// <example><code>Export-CCLookupTable -Path all-tables.xlsx</code><para>Every table.</para></example>
+    [Cmdlet(VerbsData.Export, "CCLookupTable", SupportsShouldProcess = true)]
+    [OutputType(typeof(FileInfo))]
+    public sealed class ExportCCLookupTableCommand : CCLookupCmdlet
+    {
+        /// <summary>Tags or ids of the tables (default: every table).</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Tag")] [ValidateNotNullOrEmpty] public string[]? Table { get; set; }
+        /// <summary>The .xlsx file to write.</summary>
+        [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
+
+        private readonly List<string> _wanted = new List<string>();
+
+        protected override void ProcessRecord() { if (Table != null) _wanted.AddRange(Table); }
+
+        protected override void EndProcessing()
+        {
+            string file = ResolveOutputPath(Path);
+            if (!file.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase)) ThrowParameterError(nameof(Path), $"'{Path}' must end in .xlsx.", Path);
+            var api = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables;
+            try
+            {
+                var all = api.Tables();
+                var tables = new List<CCLookupTable>();
+                foreach (var w in _wanted)
+                {
+                    var t = FindIn(all, w);
+                    if (t == null) ThrowParameterError(nameof(Table), $"lookup table '{w}' was not found in project space '{ActiveSession.Domain}'.", w);
+                    else if (!tables.Contains(t)) tables.Add(t);
+                }
+                if (_wanted.Count == 0) tables.AddRange(all);
+                if (tables.Count == 0) ThrowParameterError(nameof(Table), $"project space '{ActiveSession.Domain}' has no lookup tables.");
+                if (!ShouldProcess(file, "Export lookup tables")) return;
+                string tmp = file + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial";
+                long rows;
+                try
+                {
+                    using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write)) rows = api.Export(tables, fs);
+                    if (File.Exists(file)) File.Delete(file);
+                    File.Move(tmp, file);
+                }
+                finally { if (File.Exists(tmp)) File.Delete(tmp); }
+                Flush();
+                WriteVerbose($"Wrote {tables.Count} table(s), {rows} row(s) to {file}. Row ownership is not in the API, so the workbook has no user/group/location columns.");
+                WriteObject(new FileInfo(file));
+            }
+            catch (CCApiException ex) { Terminate(ex, Path); }
+            base.EndProcessing();
+        }
+
+        private static CCLookupTable? FindIn(IReadOnlyList<CCLookupTable> all, string w)
+        {
+            foreach (var t in all) if (t.Id == w || t.Tag == w) return t;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Loads lookup tables from an Excel workbook (CommCare's upload layout).</para>
+    /// <para type="description">Uploads the workbook and follows the upload to the end with progress. Without -Replace, rows with a UID are updated in place and rows without one are added (so running it twice adds them twice); with -Replace, each table in the workbook is emptied first and loaded from the file (safe to repeat). Warnings about rows (unknown users, groups or locations) come out as warnings; a workbook CommCare refuses is an error and changes nothing.</para>
+    /// </summary>
+    /// <example><code>Import-CCLookupTable -Path facilities.xlsx -Replace</code><para>Replaces the tables in the workbook with its contents.</para></example>
+    /// <example><code>Export-CCLookupTable -Table facilities -Path f.xlsx; (edit f.xlsx); Import-CCLookupTable -Path f.xlsx</code><para>A round trip: edited rows are updated in place by their UIDs.</para></example>
+    [Cmdlet(VerbsData.Import, "CCLookupTable", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(CCLookupTableImport))]
+    public sealed class ImportCCLookupTableCommand : CCSessionCmdlet
+    {
+        /// <summary>The .xlsx workbook.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("FullName")] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
+        /// <summary>Empty each table in the workbook before loading it.</summary>
+        [Parameter] public SwitchParameter Replace { get; set; }
+        /// <summary>How long to follow the upload (default 1 hour).</summary>
+        [Parameter] [ValidateRange(1, 86400)] public int TimeoutSeconds { get; set; } = 3600;
+
+        protected override void ProcessRecord()
+        {
+            string? file = ResolveInputFile(nameof(Path), Path);
+            if (file == null) return;
+            if (!file.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase)) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{Path}' is not an .xlsx workbook (CommCare's lookup table upload reads .xlsx only)."), Path); return; }
+            byte[] bytes = File.ReadAllBytes(file);
+            if (bytes.Length == 0) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{Path}' is empty."), Path); return; }
+            if (!ShouldProcess(file, Replace ? "Replace lookup tables from workbook" : "Load lookup tables from workbook")) return;
+            int id = new Random().Next(1000, int.MaxValue);
+            try
+            {
+                var result = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.Upload(bytes, System.IO.Path.GetFileName(file), Replace, null, TimeSpan.FromSeconds(TimeoutSeconds));
+                Flush();
+                foreach (var w in result.Warnings) WriteWarning($"{System.IO.Path.GetFileName(file)}: {w}");
+                WriteObject(result);
+            }
+            catch (CCApiException ex) { FailItem(ex, $"Lookup tables were not loaded from {Path}", Path); }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested) { throw new PipelineStoppedException(); }
+            finally { WriteProgress(new ProgressRecord(id, "Import-CCLookupTable", "Done") { RecordType = ProgressRecordType.Completed }); }
+        }
+    }
+}
