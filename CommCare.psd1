@@ -17,6 +17,8 @@
         'Send-CCFormSubmission', 'New-CCCaseUpdateForm', 'Save-CCFormAttachment', 'Save-CCCaseAttachment',
         'Import-CCCaseData', 'Get-CCCaseImport', 'Get-CCReport', 'Export-CCReport',
         'Get-CCLookupTable', 'Get-CCLookupTableItem', 'New-CCLookupTableItem', 'Set-CCLookupTableItem', 'Remove-CCLookupTableItem', 'Export-CCLookupTable', 'Import-CCLookupTable',
+        'Get-CCApplication', 'Save-CCApplicationArchive', 'Get-CCMessagingEvent',
+        'Get-CCDataSource', 'Get-CCDataSourceRow', 'Export-CCDataSource', 'Get-CCODataFeed',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',

@@ -32,6 +32,9 @@ namespace CommCare.Client.Api
         public CaseImportApi CaseImports => new CaseImportApi(this);
         public ReportsApi Reports => new ReportsApi(this);
         public LookupTablesApi LookupTables => new LookupTablesApi(this);
+        public ApplicationsApi Applications => new ApplicationsApi(this);
+        public MessagingApi Messaging => new MessagingApi(this);
+        public DataApi Data => new DataApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);

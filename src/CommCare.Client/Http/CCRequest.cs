@@ -106,13 +106,16 @@ namespace CommCare.Client.Http
                 try
                 {
                     using var doc = JsonDocument.Parse(t);
-                    foreach (var name in new[] { "error", "errors", "error_message", "message", "detail" })
+                    foreach (var name in new[] { "error", "errors", "error_message", "message", "detail", "error_html" })
                         if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var e))
                         {
                             // Web user and invitation errors come as a list: {"errors": ["...", "..."]}.
                             if (e.ValueKind == JsonValueKind.Array)
                                 return Redaction.Text(string.Join("; ", e.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString() : x.GetRawText())));
-                            return Redaction.Text(e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText());
+                            string said = e.ValueKind == JsonValueKind.String ? e.GetString() ?? "" : e.GetRawText();
+                            // The .ccz download explains build errors as an HTML fragment: keep its text.
+                            if (name == "error_html") said = System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Replace(said, "<li>", " - "), "<[^>]+>", " ")).Trim();
+                            return Redaction.Text(said);
                         }
                 }
                 catch (JsonException) { }

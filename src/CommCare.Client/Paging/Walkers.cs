@@ -164,3 +164,33 @@ namespace CommCare.Client.Paging
         }
     }
 }
+
+namespace CommCare.Client.Paging
+{
+    /// <summary>Drops records a cursor page repeats from the page before (a cursor that restarts at the last instant).</summary>
+    internal sealed class DedupingWalker<T> : IPageWalker<T>
+    {
+        private readonly IPageWalker<T> _inner;
+        private readonly Func<T, string> _id;
+        private HashSet<string> _last = new HashSet<string>(StringComparer.Ordinal);
+
+        public DedupingWalker(IPageWalker<T> inner, Func<T, string> id) { _inner = inner; _id = id; }
+
+        public Uri First() => _inner.First();
+
+        public (IReadOnlyList<T> Deliver, Uri? Next) Accept(Page<T> page)
+        {
+            var (deliver, next) = _inner.Accept(page);
+            var fresh = new List<T>(deliver.Count);
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var item in deliver)
+            {
+                string id = _id(item);
+                if (_last.Contains(id) || !ids.Add(id)) continue;
+                fresh.Add(item);
+            }
+            _last = ids;
+            return (fresh, next);
+        }
+    }
+}

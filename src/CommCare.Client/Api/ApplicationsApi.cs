@@ -1,0 +1,201 @@
+using CommCare.Models;
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text.Json;
+using CommCare.Client.Json;
+using CommCare.Client.Paging;
+
+namespace CommCare.Client.Api
+{
+    /// <summary>Application structure and .ccz downloads (30-applications.md, 76-ccz-download.md).</summary>
+    public sealed class ApplicationsApi
+    {
+        private readonly CommCareClient _c;
+        internal ApplicationsApi(CommCareClient c) => _c = c;
+
+        /// <summary>Every current application (not paged by the server; remote apps are not listed).</summary>
+        public IReadOnlyList<CCApplication> List()
+            => PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("application"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult().Items;
+
+        /// <summary>An application or a build by id; null when there is none.</summary>
+        public CCApplication? Get(string id)
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("application"), QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+
+        /// <summary>The .ccz download URL: the working copy, a build number, or the latest release/build.</summary>
+        public Uri CczUri(string appId, int? version, string? latest, bool includeMultimedia)
+        {
+            var q = new QueryString().Add("app_id", appId);
+            if (version.HasValue) q.Add("version", version.Value.ToString(CultureInfo.InvariantCulture));
+            if (latest != null) q.Add("latest", latest);
+            if (includeMultimedia) q.Add("include_multimedia", "true");
+            return new Uri(new Uri(_c.Session.Server, "a/" + QueryString.Segment(_c.Session.Domain) + "/apps/api/download_ccz/"), q.ToString());
+        }
+
+        internal static CCApplication Read(ref Utf8JsonReader r)
+        {
+            var o = JsonValue.ReadObject(ref r);
+            var app = new CCApplication
+            {
+                Id = Str(o, "id") ?? "",
+                Name = Str(o, "name"),
+                Version = Int(o, "version"),
+                IsReleased = o.TryGetValue("is_released", out var rel) && rel is bool rb && rb,
+                BuiltOn = Date(o, "built_on"),
+                BuildComment = Str(o, "build_comment"),
+                BuiltFromAppId = Str(o, "built_from_app_id"),
+            };
+            var modules = new List<CCAppModule>();
+            var caseTypes = new List<string>();
+            if (o.TryGetValue("modules", out var ml) && ml is List<object?> ms)
+                foreach (var m in ms)
+                {
+                    if (!(m is Dictionary<string, object?> md)) continue;
+                    var mod = new CCAppModule { Error = Str(md, "error"), CaseType = Str(md, "case_type"), UniqueId = Str(md, "unique_id"), CaseProperties = Strings(md, "case_properties") };
+                    (mod.Name, mod.DisplayName) = Names(md);
+                    if (!string.IsNullOrEmpty(mod.CaseType) && !caseTypes.Contains(mod.CaseType!)) caseTypes.Add(mod.CaseType!);
+                    var forms = new List<CCAppForm>();
+                    if (md.TryGetValue("forms", out var fl) && fl is List<object?> fs)
+                        foreach (var f in fs)
+                        {
+                            if (!(f is Dictionary<string, object?> fd)) continue;
+                            var form = new CCAppForm { Xmlns = Str(fd, "xmlns"), UniqueId = Str(fd, "unique_id") };
+                            (form.Name, form.DisplayName) = Names(fd);
+                            var questions = new List<CCAppQuestion>();
+                            if (fd.TryGetValue("questions", out var ql) && ql is List<object?> qs)
+                                foreach (var q in qs) if (q is Dictionary<string, object?> qd) questions.Add(Question(qd));
+                            form.Questions = questions;
+                            forms.Add(form);
+                        }
+                    mod.Forms = forms;
+                    modules.Add(mod);
+                }
+            app.Modules = modules;
+            app.CaseTypes = caseTypes;
+            var versions = new List<CCAppVersion>();
+            if (o.TryGetValue("versions", out var vl) && vl is List<object?> vs)
+                foreach (var v in vs)
+                    if (v is Dictionary<string, object?> vd)
+                        versions.Add(new CCAppVersion { Id = Str(vd, "id") ?? "", Version = Int(vd, "version"), IsReleased = vd.TryGetValue("is_released", out var ir) && ir is bool irb && irb, BuiltOn = Date(vd, "built_on"), BuildComment = Str(vd, "build_comment") });
+            app.Versions = versions;
+            return app;
+        }
+
+        private static readonly HashSet<string> QuestionKeys = new HashSet<string>(StringComparer.Ordinal)
+        { "label", "value", "hashtagValue", "type", "tag", "required", "relevant", "constraint", "calculate", "group", "repeat", "options", "translations" };
+
+        private static CCAppQuestion Question(Dictionary<string, object?> q)
+        {
+            var qq = new CCAppQuestion
+            {
+                Label = Str(q, "label"), Value = Str(q, "value"), HashtagValue = Str(q, "hashtagValue"), Type = Str(q, "type"), Tag = Str(q, "tag"),
+                Required = q.TryGetValue("required", out var req) && req is bool rb && rb,
+                Relevant = Str(q, "relevant"), Constraint = Str(q, "constraint"), Calculate = Str(q, "calculate"), Group = Str(q, "group"), Repeat = Str(q, "repeat"),
+            };
+            var options = new List<CCAppQuestionOption>();
+            if (q.TryGetValue("options", out var ol) && ol is List<object?> os)
+                foreach (var opt in os) if (opt is Dictionary<string, object?> od) options.Add(new CCAppQuestionOption { Label = Str(od, "label"), Value = Str(od, "value") });
+            qq.Options = options;
+            if (q.TryGetValue("translations", out var tr) && tr is Dictionary<string, object?> td) foreach (var kv in td) qq.Translations[kv.Key] = kv.Value as string;
+            foreach (var kv in q)
+                if (!QuestionKeys.Contains(kv.Key)) (qq.AdditionalFields ??= new Dictionary<string, object?>(StringComparer.Ordinal))[kv.Key] = kv.Value;
+            return qq;
+        }
+
+        private static (IDictionary<string, string?>, string?) Names(Dictionary<string, object?> o)
+        {
+            var names = new Dictionary<string, string?>(StringComparer.Ordinal);
+            string? display = null;
+            if (o.TryGetValue("name", out var n))
+            {
+                if (n is Dictionary<string, object?> nd) foreach (var kv in nd) names[kv.Key] = kv.Value as string;
+                else if (n is string ns) { names[""] = ns; display = ns; }
+            }
+            if (display == null) display = names.TryGetValue("en", out var en) && en != null ? en : First(names);
+            return (names, display);
+        }
+
+        private static string? First(Dictionary<string, string?> d) { foreach (var kv in d) return kv.Value; return null; }
+        internal static string? Str(Dictionary<string, object?> o, string k) => o.TryGetValue(k, out var v) ? v as string : null;
+        internal static int? Int(Dictionary<string, object?> o, string k) => o.TryGetValue(k, out var v) && v is long l ? (int)l : (int?)null;
+        internal static DateTime? Date(Dictionary<string, object?> o, string k) => o.TryGetValue(k, out var v) && v is string s && IsoDate.TryParse(s, out var d) ? d : (DateTime?)null;
+        private static IReadOnlyList<string> Strings(Dictionary<string, object?> o, string k)
+        {
+            var list = new List<string>();
+            if (o.TryGetValue(k, out var v) && v is List<object?> l) foreach (var x in l) if (x is string s) list.Add(s);
+            return list;
+        }
+    }
+
+    /// <summary>Filters of the messaging event list.</summary>
+    public sealed class MessagingQuery
+    {
+        public DateTime? DateStart { get; set; }
+        public DateTime? DateEnd { get; set; }
+        public DateTime? LastActivityStart { get; set; }
+        public DateTime? LastActivityEnd { get; set; }
+        public IList<string>? Source { get; set; }
+        public IList<string>? ContentType { get; set; }
+        public string? Status { get; set; }
+        public string? ErrorCode { get; set; }
+        public string? CaseId { get; set; }
+        public string? PhoneNumber { get; set; }
+        public string? EmailAddress { get; set; }
+        public bool Descending { get; set; }
+        public int PageSize { get; set; } = 1000;
+    }
+
+    /// <summary>Messaging events with their cursor paging (42 §3).</summary>
+    public sealed class MessagingApi
+    {
+        private readonly CommCareClient _c;
+        internal MessagingApi(CommCareClient c) => _c = c;
+
+        public CCPagedResult<CCMessagingEvent> List(MessagingQuery query)
+        {
+            if (query.PageSize < 1 || query.PageSize > 1000) throw new CCApiException(CCErrorKind.InvalidArgument, "PageSize must be between 1 and 1000 for messaging events.");
+            var q = new QueryString();
+            Range(q, "date", query.DateStart, query.DateEnd);
+            Range(q, "date_last_activity", query.LastActivityStart, query.LastActivityEnd);
+            if (query.Source != null && query.Source.Count > 0) q.Add("source", string.Join(",", query.Source));
+            if (query.ContentType != null && query.ContentType.Count > 0) q.Add("content_type", string.Join(",", query.ContentType));
+            q.Add("status", query.Status).Add("error_code", query.ErrorCode).Add("case_id", query.CaseId).Add("phone_number", query.PhoneNumber).Add("email_address", query.EmailAddress);
+            if (query.Descending) q.Add("order_by", "-date_last_activity");
+            q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
+            var first = new Uri(_c.DomainApiPath("messaging-event/v1/"), q.ToString());
+            return new CCPagedResult<CCMessagingEvent>(_c.Engine, () => new DedupingWalker<CCMessagingEvent>(new OffsetWalker<CCMessagingEvent>(first), e => e.Id.ToString(CultureInfo.InvariantCulture)), Read, _c.Sink, _c.Token);
+        }
+
+        private static void Range(QueryString q, string field, DateTime? start, DateTime? end)
+        {
+            if (start.HasValue && end.HasValue && IsoDate.ToUtc(start.Value) > IsoDate.ToUtc(end.Value))
+                throw new CCApiException(CCErrorKind.InvalidArgument, $"The {field} range is empty: its start is after its end.");
+            // Naive UTC: the server compares without converting (USE_TZ = False).
+            if (start.HasValue) q.Add(field + ".gte", IsoDate.ToUtc(start.Value).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture));
+            if (end.HasValue) q.Add(field + ".lte", IsoDate.ToUtc(end.Value).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture));
+        }
+
+        internal static CCMessagingEvent Read(ref Utf8JsonReader r)
+        {
+            var o = JsonValue.ReadObject(ref r);
+            var e = new CCMessagingEvent
+            {
+                Id = o.TryGetValue("id", out var id) && id is long l ? l : 0,
+                ContentType = ApplicationsApi.Str(o, "content_type"),
+                Date = ApplicationsApi.Date(o, "date"),
+                DateLastActivity = ApplicationsApi.Date(o, "date_last_activity"),
+                CaseId = ApplicationsApi.Str(o, "case_id"),
+                Domain = ApplicationsApi.Str(o, "domain"),
+                Status = ApplicationsApi.Str(o, "status"),
+                Error = o.TryGetValue("error", out var er) ? er as Dictionary<string, object?> : null,
+                Form = o.TryGetValue("form", out var fo) ? fo as Dictionary<string, object?> : null,
+                Recipient = o.TryGetValue("recipient", out var rc) ? rc as Dictionary<string, object?> : null,
+                Source = o.TryGetValue("source", out var so) ? so as Dictionary<string, object?> : null,
+            };
+            var messages = new List<IDictionary<string, object?>>();
+            if (o.TryGetValue("messages", out var ml) && ml is List<object?> ms) foreach (var m in ms) if (m is Dictionary<string, object?> md) messages.Add(md);
+            e.Messages = messages;
+            return e;
+        }
+    }
+}
