@@ -39,7 +39,14 @@ function Invoke-Emu {
 function Reset-Emu([string] $Url) { Start-Sleep -Milliseconds 50; Invoke-Emu $Url 'reset' | Out-Null }
 
 # Invoke-RestMethod returns a JSON array as one object: unroll it into one log entry per request.
-function Get-EmuRequests([string] $Url) { $log = Invoke-Emu $Url 'requests' -Method GET; foreach ($r in $log) { $r } }
+# The emulator logs a request just after answering it: give the last line a moment to land (longer when
+# the log is still empty, as on a busy CI machine).
+function Get-EmuRequests([string] $Url) {
+    Start-Sleep -Milliseconds 25
+    $log = @(Invoke-Emu $Url 'requests' -Method GET | ForEach-Object { $_ })
+    if ($log.Count -eq 0) { Start-Sleep -Milliseconds 150; $log = @(Invoke-Emu $Url 'requests' -Method GET | ForEach-Object { $_ }) }
+    foreach ($r in $log) { $r }
+}
 
 function New-AdminCredential([string] $Key = $script:AdminKey) {
     [pscredential]::new($script:AdminUser, (ConvertTo-SecureString $Key -AsPlainText -Force))
