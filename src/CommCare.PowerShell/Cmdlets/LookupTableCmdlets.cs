@@ -218,7 +218,8 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 finally { if (File.Exists(tmp)) File.Delete(tmp); }
                 Flush();
-                WriteVerbose($"Wrote {tables.Count} table(s), {rows} row(s) to {file}. Row ownership is not in the API, so the workbook has no user/group/location columns.");
+                WriteVerbose($"Wrote {tables.Count} table(s), {rows} row(s) to {file}.");
+                WriteWarning("Row ownership (users, groups, locations) is not available through the API, so the workbook has no ownership columns. Loading it back with Import-CCLookupTable -Replace would leave the rows without owners; without -Replace rows are updated by UID.");
                 WriteObject(new FileInfo(file));
             }
             catch (CCApiException ex) { Terminate(ex, Path); }
@@ -234,7 +235,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Loads lookup tables from an Excel workbook (CommCare's upload layout).</para>
-    /// <para type="description">Uploads the workbook and follows the upload to the end with progress. Without -Replace, rows with a UID are updated in place and rows without one are added (so running it twice adds them twice); with -Replace, each table in the workbook is emptied first and loaded from the file (safe to repeat). Warnings about rows (unknown users, groups or locations) come out as warnings; a workbook CommCare refuses is an error and changes nothing.</para>
+    /// <para type="description">Uploads the workbook and follows the upload to the end with progress. Without -Replace, rows with a UID are updated in place and rows without one are added (so running it twice adds them twice); with -Replace, each table in the workbook is emptied first and loaded from the file (safe to repeat). Warnings about rows (unknown users, groups or locations) come out as warnings; a workbook CommCare refuses is an error and changes nothing. A workbook from Export-CCLookupTable has no ownership columns (the API does not give them): with -Replace its rows are loaded without owners.</para>
     /// </summary>
     /// <example><code>Import-CCLookupTable -Path facilities.xlsx -Replace</code><para>Replaces the tables in the workbook with its contents.</para></example>
     /// <example><code>Export-CCLookupTable -Table facilities -Path f.xlsx; (edit f.xlsx); Import-CCLookupTable -Path f.xlsx</code><para>A round trip: edited rows are updated in place by their UIDs.</para></example>
