@@ -19,7 +19,7 @@
         'Get-CCLookupTable', 'Get-CCLookupTableItem', 'New-CCLookupTableItem', 'Set-CCLookupTableItem', 'Remove-CCLookupTableItem', 'Export-CCLookupTable', 'Import-CCLookupTable',
         'Get-CCApplication', 'Save-CCApplicationArchive', 'Get-CCMessagingEvent',
         'Get-CCDataSource', 'Get-CCDataSourceRow', 'Export-CCDataSource', 'Get-CCODataFeed',
-        'Get-CCIdentity', 'Get-CCUserDomain', 'Test-CCCredential', 'ConvertFrom-CCForwardedPayload',
+        'Get-CCIdentity', 'Get-CCUserDomain', 'Test-CCCredential', 'ConvertFrom-CCForwardedPayload', 'Get-CCRestore',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',

@@ -35,6 +35,7 @@ namespace CommCare.Client.Api
         public ApplicationsApi Applications => new ApplicationsApi(this);
         public MessagingApi Messaging => new MessagingApi(this);
         public DataApi Data => new DataApi(this);
+        public RestoreApi Restore => new RestoreApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);

@@ -156,7 +156,7 @@ namespace CommCare.Client.Api
         }
 
         /// <summary>A case block with the case's full state (create + update + index + close) as a CCCase.</summary>
-        private static CCCase CaseFromXml(XElement block, string? serverModifiedOn)
+        internal static CCCase CaseFromXml(XElement block, string? serverModifiedOn)
         {
             XNamespace ns = CaseNs;
             var c = new CCCase { Id = (string?)block.Attribute("case_id") ?? "", UserId = (string?)block.Attribute("user_id") };
