@@ -36,6 +36,7 @@ namespace CommCare.Client.Api
         public MessagingApi Messaging => new MessagingApi(this);
         public DataApi Data => new DataApi(this);
         public RestoreApi Restore => new RestoreApi(this);
+        public SmsApi Sms => new SmsApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);
