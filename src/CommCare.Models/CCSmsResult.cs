@@ -13,7 +13,7 @@ namespace CommCare.Models
         public IReadOnlyList<string> NotSent { get; internal set; } = Array.Empty<string>();
         public override string ToString() => $"{Sent.Count} sent, {InvalidFormat.Count} invalid, {NotSent.Count} not sent";
 
-        public static CCSmsResult From(IDictionary<string, object?> answer, string notSentKey)
+        internal static CCSmsResult From(IDictionary<string, object?> answer, string notSentKey)
         {
             IReadOnlyList<string> L(string k)
             {
