@@ -37,6 +37,7 @@ namespace CommCare.Client.Api
         public DataApi Data => new DataApi(this);
         public RestoreApi Restore => new RestoreApi(this);
         public SmsApi Sms => new SmsApi(this);
+        public ExportsApi Exports => new ExportsApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);

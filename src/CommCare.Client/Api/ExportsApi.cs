@@ -1,0 +1,54 @@
+using CommCare.Models;
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+using CommCare.Client.Json;
+using CommCare.Client.Paging;
+
+namespace CommCare.Client.Api
+{
+    /// <summary>DET export instances and the saved-export download (42-exports-messaging-audit.md §1–2).</summary>
+    public sealed class ExportsApi
+    {
+        private readonly CommCareClient _c;
+        internal ExportsApi(CommCareClient c) => _c = c;
+
+        private Uri Root => _c.DomainApiPath("det_export_instance/v1/");
+
+        public CCPagedResult<CCExportInstance> List()
+        {
+            var first = new Uri(Root, "?limit=1000");
+            return new CCPagedResult<CCExportInstance>(_c.Engine, () => new OffsetWalker<CCExportInstance>(first), Read, _c.Sink, _c.Token);
+        }
+
+        public CCExportInstance? Get(string id)
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(Root, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+
+        /// <summary>The stored file of a daily saved export (the Excel/Power Query feed).</summary>
+        public Uri DownloadUri(string exportId)
+            => new Uri(_c.Session.Server, "a/" + QueryString.Segment(_c.Session.Domain) + "/data/export/custom/dailysaved/download/" + QueryString.Segment(exportId) + "/");
+
+        /// <summary>The DET configuration workbook of an export (det_config_url is a path on the session's server).</summary>
+        public Uri DetConfigUri(CCExportInstance export)
+        {
+            if (string.IsNullOrEmpty(export.DetConfigUrl)) throw new CCApiException(CCErrorKind.NotFound, $"Export '{export.Id}' has no DET configuration URL.");
+            return new Uri(_c.Session.Server, export.DetConfigUrl);
+        }
+
+        private static CCExportInstance Read(ref Utf8JsonReader r)
+        {
+            var o = JsonValue.ReadObject(ref r);
+            return new CCExportInstance
+            {
+                Id = ApplicationsApi.Str(o, "id") ?? "",
+                Name = ApplicationsApi.Str(o, "name"),
+                Type = ApplicationsApi.Str(o, "type"),
+                ExportFormat = ApplicationsApi.Str(o, "export_format"),
+                IsDeidentified = o.TryGetValue("is_deidentified", out var d) && d is bool b && b,
+                CaseType = ApplicationsApi.Str(o, "case_type"),
+                Xmlns = ApplicationsApi.Str(o, "xmlns"),
+                DetConfigUrl = ApplicationsApi.Str(o, "det_config_url"),
+            };
+        }
+    }
+}
