@@ -165,6 +165,8 @@ public static class Program
         ApplicationsApi.Map(app, st);
         ODataApi.Map(app, st);
         MessagingApi.Map(app, st);
+        SsoApi.Map(app, st);
+        RestoreApi.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
