@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text.Json;
 
 namespace CommCare.Emulator;
@@ -76,9 +77,10 @@ public sealed class ExtrasState
         lock (_lock) return _tokens.TryGetValue(id, out var t) ? t : null;
     }
 
-    public int TokenCount
+    /// <summary>Every token handed out since the last reset, oldest first.</summary>
+    public List<SyncToken> Tokens()
     {
-        get { lock (_lock) return _tokens.Count; }
+        lock (_lock) return _tokens.Values.OrderBy(t => t.IssuedTicks).ToList();
     }
 
     /// <summary>

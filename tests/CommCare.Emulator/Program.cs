@@ -167,6 +167,10 @@ public static class Program
         MessagingApi.Map(app, st);
         SsoApi.Map(app, st);
         RestoreApi.Map(app, st);
+        SmsRegistrationApi.Map(app, st);
+        ForwardingApi.Map(app, st);
+        ExportsApi.Map(app, st);
+        ExtrasControl.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
