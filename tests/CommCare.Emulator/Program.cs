@@ -170,6 +170,7 @@ public static class Program
         SmsRegistrationApi.Map(app, st);
         ForwardingApi.Map(app, st);
         ExportsApi.Map(app, st);
+        AuditApi.Map(app, st);
         ExtrasControl.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
