@@ -49,7 +49,7 @@ public static class Accounts
         "access_api", "edit_data", "view_reports", "edit_web_users", "view_web_users",
         "edit_commcare_users", "view_commcare_users", "edit_groups", "view_groups",
         "edit_locations", "view_locations", "edit_apps", "view_apps", "access_all_locations",
-        "edit_ucrs",
+        "edit_ucrs", "access_mobile_endpoints",
     };
 
     public static readonly Account Admin = new()

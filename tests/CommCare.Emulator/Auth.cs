@@ -35,7 +35,7 @@ public static class Auth
 
         if (lower.StartsWith("basic ", StringComparison.Ordinal))
         {
-            var user = CheckBasic(header[6..].Trim(), dataSet);
+            var user = CheckBasic(header[6..].Trim(), dataSet, ctx);
             return user is not null
                 ? new(AuthScheme.Basic, user, null)
                 : new(AuthScheme.Basic, null, Unauthorized(spec, basicChallenge: true));
@@ -83,8 +83,11 @@ public static class Auth
         if (!string.IsNullOrEmpty(username) && !string.IsNullOrEmpty(key))
         {
             var acct = Accounts.ByUsername(username);
-            return acct is not null && acct.ApiKey is not null && acct.ApiKey == key
-                ? new(AuthScheme.ApiKey, acct, null)
+            if (acct is not null && acct.ApiKey is not null && acct.ApiKey == key) return new(AuthScheme.ApiKey, acct, null);
+            // The account's restricted keys (ApiKeys.cs): IP allowlist / expiry / deactivation → 401, domain / role → cut down.
+            var restricted = acct is null ? null : ApiKeys.Resolve(acct, key, ctx);
+            return restricted is not null
+                ? new(AuthScheme.ApiKey, restricted, null)
                 : new(AuthScheme.ApiKey, null, Unauthorized(spec));
         }
 
@@ -93,7 +96,7 @@ public static class Auth
         return new(AuthScheme.None, null, Unauthorized(spec, digestChallenge: true));
     }
 
-    private static Account? CheckBasic(string b64, DataSet? data)
+    private static Account? CheckBasic(string b64, DataSet? data, HttpContext? ctx = null)
     {
         string decoded;
         try
@@ -114,7 +117,7 @@ public static class Auth
         if (acct is null || secret.Length == 0) return null;
         // Password, or an API key as the password (ApiKeyFallbackBackend).
         if (acct.Password == secret || acct.ApiKey == secret) return acct;
-        return null;
+        return ctx is null ? null : ApiKeys.Resolve(acct, secret, ctx);
     }
 
     /// <summary>403/401 for an authenticated user who may not use this endpoint, or null when allowed.</summary>

@@ -166,11 +166,17 @@ public static class Control
                 }
                 cfg = cfg with { DeprecatedCaseTypes = new HashSet<string>(dct.EnumerateArray().Select(e => e.GetString()!), StringComparer.Ordinal) };
             }
+            if (st.Extras.Configure(root, apply: false) is { } extrasError)
+            {
+                await Error(ctx, 400, extrasError);
+                return;
+            }
             if (st.Features.Configure(root) is { } featureError)
             {
                 await Error(ctx, 400, featureError);
                 return;
             }
+            st.Extras.Configure(root);
             st.Config = cfg;
             await Json(ctx, 200, w => WriteConfig(w, cfg, st));
         }));
@@ -506,6 +512,7 @@ public static class Control
         foreach (var t in c.DeprecatedCaseTypes.Order(StringComparer.Ordinal)) w.WriteStringValue(t);
         w.WriteEndArray();
         st.Features.Write(w);
+        st.Extras.Write(w);
         w.WriteEndObject();
     }
 

@@ -50,6 +50,9 @@ public sealed class EmulatorState
     /// <summary>Reports, lookup tables, applications, messaging: their mutable state and config switches.</summary>
     public FeatureState Features { get; } = new();
 
+    /// <summary>Restore sync tokens, SMS outbox and the switches of the restore / SMS registration areas (ExtrasState.cs).</summary>
+    public ExtrasState Extras { get; } = new();
+
     /// <summary>
     /// POST /_emulator/reset: faults, rate limits, request log and config back to defaults; cases and forms back to the
     /// generated records (every write through the Case API, the receiver or the importer is dropped, uploads too). The
@@ -63,6 +66,7 @@ public sealed class EmulatorState
         Config = new EmulatorConfig();
         Data?.ResetRecords();
         Features.Reset();
+        Extras.Reset();
     }
 
     /// <summary>

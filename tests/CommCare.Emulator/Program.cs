@@ -165,6 +165,13 @@ public static class Program
         ApplicationsApi.Map(app, st);
         ODataApi.Map(app, st);
         MessagingApi.Map(app, st);
+        SsoApi.Map(app, st);
+        RestoreApi.Map(app, st);
+        SmsRegistrationApi.Map(app, st);
+        ForwardingApi.Map(app, st);
+        ExportsApi.Map(app, st);
+        AuditApi.Map(app, st);
+        ExtrasControl.Map(app, st);
         app.MapFallback("{**path}", (RequestDelegate)Pipeline.NotFound);
 
         T("mapped");
