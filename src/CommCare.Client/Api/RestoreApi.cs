@@ -64,9 +64,10 @@ namespace CommCare.Client.Api
                         }
                         catch (System.Text.Json.JsonException) { }
                     }
-                    string hint = code == 412 ? " Do a full restore (without -Since)." : "";
+                    // 412: the sync token is unknown or stale; only a full restore helps.
+                    if (code == 412) said = said.TrimEnd('.') + ". Do a full restore (without -Since).";
                     var kind = code == 412 ? CCErrorKind.BadRequest : code == 404 ? CCErrorKind.NotFound : CCErrorKind.Authentication;
-                    throw new CCApiException(kind, $"CommCare refused the restore ({code}): {said}.{hint}", response.StatusCode, said, "GET " + Redaction.PathAndQuery(uri));
+                    throw new CCApiException(kind, $"CommCare refused the restore ({code}): {said}", response.StatusCode, said, "GET " + Redaction.PathAndQuery(uri));
                 }
                 await ApiErrors.ThrowIfFailedAsync(_c.Engine, request, response).ConfigureAwait(false);
                 using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
