@@ -20,7 +20,7 @@
         'Get-CCApplication', 'Save-CCApplicationArchive', 'Get-CCMessagingEvent',
         'Get-CCDataSource', 'Get-CCDataSourceRow', 'Export-CCDataSource', 'Get-CCODataFeed',
         'Get-CCIdentity', 'Get-CCUserDomain', 'Test-CCCredential', 'ConvertFrom-CCForwardedPayload', 'Get-CCRestore',
-        'Send-CCRegistrationInvitation', 'Send-CCInstallInfo', 'Get-CCExport', 'Save-CCExport',
+        'Send-CCRegistrationInvitation', 'Send-CCInstallInfo', 'Get-CCExport', 'Save-CCExport', 'Get-CCDataForwarder',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',

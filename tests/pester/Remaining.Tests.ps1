@@ -181,5 +181,28 @@ Describe 'SMS registration, exports, restricted keys' {
         $otherKey = [pscredential]::new('admin@example.com', (ConvertTo-SecureString 'emu-admin-key-other-0006' -AsPlainText -Force))
         $s = Connect-CCServer -Server $url -Domain demo -Credential $otherKey -PassThru
         { Get-CCCase -Session $s -First 1 } | Should -Throw '*limited to another project space*'
+        Connect-TestServer $url | Out-Null      # Connect-CCServer made the restricted session the default
+    }
+}
+
+Describe 'Data forwarding listing and -Domain completion' {
+    BeforeAll { Connect-TestServer $url | Out-Null }
+    BeforeEach { Reset-Emu $url }
+
+    It 'lists the legacy forwarders' {
+        $f = @(Get-CCDataForwarder)
+        $f.Count | Should -Be 3
+        $f.type | Should -Contain 'CaseRepeater'
+        ($f | Where-Object id -eq '7d3f0a9e5c1b4e2d8f6a0c4e2b8d6f01').url | Should -Be 'https://forwarding.example.org/commcare/forms/xml'
+    }
+
+    It 'completes Connect-CCServer -Domain from the project spaces of the current session, asking the server once' {
+        $line = 'Connect-CCServer -Domain o'
+        $r1 = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $r1.CompletionMatches.CompletionText | Should -Be @('other')
+        $line = 'Connect-CCServer -Domain '
+        $r2 = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $r2.CompletionMatches.CompletionText | Should -Be @('demo', 'other')
+        @(Get-EmuRequests $url | Where-Object { $_.path -like '*user_domains*' }).Count | Should -Be 1
     }
 }

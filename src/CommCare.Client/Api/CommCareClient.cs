@@ -38,6 +38,7 @@ namespace CommCare.Client.Api
         public RestoreApi Restore => new RestoreApi(this);
         public SmsApi Sms => new SmsApi(this);
         public ExportsApi Exports => new ExportsApi(this);
+        public ForwardersApi Forwarders => new ForwardersApi(this);
         public FormsApi Forms => new FormsApi(this);
         public IdentityApi Identity => new IdentityApi(this);
         public UsersApi Users => new UsersApi(this);

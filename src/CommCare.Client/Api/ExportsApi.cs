@@ -52,3 +52,24 @@ namespace CommCare.Client.Api
         }
     }
 }
+
+namespace CommCare.Client.Api
+{
+    /// <summary>The legacy read-only data-forwarding listing (78 §1): gone from current servers, so a 404 says so.</summary>
+    public sealed class ForwardersApi
+    {
+        private readonly CommCareClient _c;
+        internal ForwardersApi(CommCareClient c) => _c = c;
+
+        public IReadOnlyList<IReadOnlyDictionary<string, object?>> List()
+        {
+            var first = new Uri(_c.DomainApiPath("v0.4/data-forwarding/"), "?limit=1000");
+            ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader r) => JsonValue.ReadObject(ref r);
+            try { return new List<IReadOnlyDictionary<string, object?>>(new CCPagedResult<IReadOnlyDictionary<string, object?>>(_c.Engine, () => new OffsetWalker<IReadOnlyDictionary<string, object?>>(first), reader, _c.Sink, _c.Token)); }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.NotFound)
+            {
+                throw new CCApiException(CCErrorKind.NotFound, "This server has no data-forwarding listing (current CommCare HQ removed it; forwarders are managed in Project Settings > Data Forwarding).", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex);
+            }
+        }
+    }
+}

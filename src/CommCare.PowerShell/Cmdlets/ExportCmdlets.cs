@@ -80,3 +80,23 @@ namespace CommCare.PowerShell.Cmdlets
         }
     }
 }
+
+namespace CommCare.PowerShell.Cmdlets
+{
+    /// <summary>
+    /// <para type="synopsis">Lists the project's data-forwarding configurations (legacy, read-only).</para>
+    /// <para type="description">Reads the old read-only repeater listing (id, type, url, version). Current CommCare HQ servers removed it; there a clear not-available error is given. Forwarders are configured in the web UI; to receive what they send, see ConvertFrom-CCForwardedPayload.</para>
+    /// </summary>
+    /// <example><code>Get-CCDataForwarder | Format-Table type, url</code><para>Where the project forwards data.</para></example>
+    /// <example><code>Get-CCDataForwarder | Where-Object type -eq CaseRepeater</code><para>Case forwarders only.</para></example>
+    [Cmdlet(VerbsCommon.Get, "CCDataForwarder")]
+    [OutputType(typeof(PSObject))]
+    public sealed class GetCCDataForwarderCommand : CCSessionCmdlet
+    {
+        protected override void ProcessRecord()
+        {
+            try { foreach (var f in new CommCareClient(ActiveSession, Sink, CancellationToken).Forwarders.List()) { Flush(); WriteObject(Rows.ToObject(f)); } }
+            catch (CCApiException ex) { Terminate(ex); }
+        }
+    }
+}

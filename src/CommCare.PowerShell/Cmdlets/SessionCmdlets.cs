@@ -72,7 +72,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>www, india, eu, or the URL of a CommCare HQ server (https; http only for localhost).</summary>
         [Parameter(Position = 0)] [ValidateNotNullOrEmpty] public string Server { get; set; } = "www";
         /// <summary>The project space (domain) name.</summary>
-        [Parameter(Mandatory = true, Position = 1)] [ValidateNotNullOrEmpty] [ValidatePattern(@"^[\w.-]+$")] public string Domain { get; set; } = "";
+        [Parameter(Mandatory = true, Position = 1)] [ValidateNotNullOrEmpty] [ValidatePattern(@"^[\w.-]+$")] [ArgumentCompleter(typeof(DomainCompleter))] public string Domain { get; set; } = "";
         /// <summary>User name = the web user's e-mail, password = the API key (the shape Get-AutomationPSCredential returns).</summary>
         [Parameter(Mandatory = true, ParameterSetName = "Credential")] [Credential] public PSCredential Credential { get; set; } = null!;
         /// <summary>The web user's e-mail (with -ApiKey).</summary>
