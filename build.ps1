@@ -8,12 +8,14 @@
                   or when no test ran.
     -Task Demo    Build, start the emulator, connect, list cases and forms.
     -Task Bench   Build, run the benchmarks (never part of Test).
+    -Task Package Build, then out/package/: a PowerShell Gallery .nupkg (Compress-PSResource) and the Azure
+                  Automation zip (CommCare.zip holding the module folder CommCare/ with its manifest).
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
     [string] $Task = 'Build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
@@ -190,9 +192,29 @@ function Invoke-Bench {
     & $bench -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration
 }
 
+function Invoke-Package {
+    Invoke-Build
+    $pkg = Join-Path $Out 'package'
+    if (Test-Path $pkg) { Remove-Item $pkg -Recurse -Force }
+    New-Item -ItemType Directory -Force -Path $pkg | Out-Null
+    # The Gallery package: PSResourceGet builds the .nupkg (nuspec from the manifest) without publishing anywhere.
+    Write-Step "nupkg"
+    $work = Join-Path $Out 'package-work/CommCare'
+    if (Test-Path (Split-Path $work)) { Remove-Item (Split-Path $work) -Recurse -Force }
+    New-Item -ItemType Directory -Force -Path $work | Out-Null
+    Copy-Item (Join-Path $Stage '*') $work -Recurse
+    Compress-PSResource -Path $work -DestinationPath $pkg
+    # Azure Automation: the zip is named like the module and holds the module folder, manifest inside.
+    Write-Step "Azure Automation zip"
+    Compress-Archive -Path $work -DestinationPath (Join-Path $pkg 'CommCare.zip') -Force
+    Remove-Item (Split-Path $work) -Recurse -Force
+    Get-ChildItem $pkg | ForEach-Object { Write-Host ("    {0} ({1:N0} KB)" -f $_.Name, ($_.Length / 1KB)) }
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Package' { Invoke-Package }
 }
