@@ -24,7 +24,13 @@ function Find-PropertyDoc([type] $type, [string] $name) {
     ''
 }
 
-$common = [Management.Automation.PSCmdlet]::CommonParameters + [Management.Automation.PSCmdlet]::OptionalCommonParameters + @('First', 'Skip', 'IncludeTotalCount')
+$common = [Management.Automation.PSCmdlet]::CommonParameters + [Management.Automation.PSCmdlet]::OptionalCommonParameters
+# The parameters SupportsPaging adds: PowerShell's own, so their text is written here.
+$paging = @{
+    First = 'Gets only the first N records; the cmdlet stops asking the server once it has them.'
+    Skip = 'Skips the first N records.'
+    IncludeTotalCount = "Writes the server's total count of matching records first (an object with the count and its accuracy)."
+}
 $sb = [Text.StringBuilder]::new()
 [void]$sb.AppendLine('<?xml version="1.0" encoding="utf-8"?>')
 [void]$sb.AppendLine('<helpItems schema="maml" xmlns="http://msh">')
@@ -49,7 +55,7 @@ foreach ($cmd in Get-Command -Module CommCare -CommandType Cmdlet | Sort-Object 
     }
     [void]$sb.AppendLine('</command:syntax><command:parameters>')
     foreach ($p in $cmd.Parameters.Values | Where-Object { $_.Name -notin $common } | Sort-Object Name) {
-        $text = Find-PropertyDoc $type $p.Name
+        $text = if ($paging.ContainsKey($p.Name)) { $paging[$p.Name] } else { Find-PropertyDoc $type $p.Name }
         if (-not $text) { throw "$($cmd.Name) -$($p.Name) has no description." }
         $attrs = $p.Attributes | Where-Object { $_ -is [Management.Automation.ParameterAttribute] }
         $pipe = @()
@@ -71,7 +77,7 @@ foreach ($cmd in Get-Command -Module CommCare -CommandType Cmdlet | Sort-Object 
         $code = (($ex.code.InnerText -split "`n") | ForEach-Object { $_.Trim() }) -join "`n"
         [void]$sb.AppendLine("<command:example><maml:title>-------------------------- EXAMPLE $i --------------------------</maml:title><dev:code>$(Esc $code.Trim())</dev:code><dev:remarks>$(Para (Text $ex.para))</dev:remarks></command:example>")
     }
-    if ($i -eq 0) { throw "$($cmd.Name) has no <example>." }
+    if ($i -lt 2) { throw "$($cmd.Name) has $i <example>; every cmdlet needs at least two." }
     [void]$sb.AppendLine('</command:examples></command:command>')
 }
 [void]$sb.AppendLine('</helpItems>')

@@ -120,19 +120,44 @@ foreach (`$c in Get-Command -Module CommCare) { "`$(`$c.Name)=`$(`$c.Parameters.
         }
     }
 
-    It 'has help with a synopsis and an example for every cmdlet' {
+    It 'has help with a synopsis, a description, every parameter described and two examples for every cmdlet' {
         $r = Invoke-FreshPwsh @"
 Import-Module '$ModulePsd1'
+`$common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
 foreach (`$c in Get-Command -Module CommCare) {
     `$h = Get-Help `$c.Name -Full
-    "`$(`$c.Name)|`$([bool](`$h.Synopsis -and `$h.Synopsis -notmatch '^\s*\S+-CC\S+ \[')) |`$(@(`$h.Examples.Example).Count)"
+    `$undoc = foreach (`$p in `$c.Parameters.Keys) {
+        if (`$p -in `$common) { continue }
+        `$hp = `$h.Parameters.Parameter | Where-Object Name -eq `$p
+        if (-not `$hp -or -not ((`$hp.Description | Out-String).Trim())) { `$p }
+    }
+    "`$(`$c.Name)|`$([bool](`$h.Synopsis -and `$h.Synopsis -notmatch '^\s*\S+-CC\S+ \['))|`$([bool](`$h.Description | Out-String).Trim())|`$(@(`$h.Examples.Example).Count)|`$(`$undoc -join ',')"
 }
 "@
         $r.ExitCode | Should -Be 0
+        @($r.Output).Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
         foreach ($line in $r.Output) {
-            $name, $syn, $ex = $line -split '\|'
-            $syn.Trim() | Should -Be 'True' -Because "$name needs a real synopsis"
-            [int]$ex | Should -BeGreaterThan 0 -Because "$name needs an example"
+            $name, $syn, $desc, $ex, $undoc = $line -split '\|'
+            $syn | Should -Be 'True' -Because "$name needs a real synopsis"
+            $desc | Should -Be 'True' -Because "$name needs a description"
+            [int]$ex | Should -BeGreaterOrEqual 2 -Because "$name needs two examples"
+            $undoc | Should -BeNullOrEmpty -Because "every parameter of $name needs a description"
         }
+    }
+
+    It 'follows PowerShell naming and write conventions: approved verbs, singular CC nouns, ShouldProcess on writes, OutputType everywhere' {
+        $approved = (Get-Verb).Verb
+        $writeVerbs = 'New', 'Set', 'Remove', 'Close', 'Send', 'Import', 'Enable', 'Disable', 'Save', 'Export'
+        foreach ($c in Get-Command -Module CommCare) {
+            $c.Verb | Should -BeIn $approved -Because "$($c.Name) must use an approved verb"
+            $c.Noun | Should -Match '^CC[A-Z][A-Za-z]*[^s]$' -Because "$($c.Name) needs a singular CC noun"
+            $attr = $c.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0]
+            if ($c.Verb -in $writeVerbs -and $c.Name -ne 'New-CCCaseUpdateForm') { $attr.SupportsShouldProcess | Should -BeTrue -Because "$($c.Name) writes" }
+            @($c.OutputType).Count | Should -BeGreaterThan 0 -Because "$($c.Name) needs [OutputType]"
+        }
+        $m = Test-ModuleManifest $ModulePsd1
+        $m.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
+        $m.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Desktop'
+        $m.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Core'
     }
 }

@@ -146,6 +146,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Only the fields given change. -UserId replaces the membership (members not listed are removed from this group only).</para>
     /// </summary>
     /// <example><code>Get-CCGroup -Name 'District 4' | Set-CCGroup -UserId $ids</code><para>Sets the members of a group.</para></example>
+    /// <example><code>Set-CCGroup -Id $id -NewName 'District 4 (north)' -CaseSharing</code><para>Renames a group and lets it own cases.</para></example>
     [Cmdlet(VerbsCommon.Set, "CCGroup", SupportsShouldProcess = true)]
     [OutputType(typeof(CCGroup))]
     public sealed class SetCCGroupCommand : CCGroupWriteCmdlet
@@ -175,6 +176,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">The workers stay; only the group goes. Asks for confirmation unless -Confirm:$false.</para>
     /// </summary>
     /// <example><code>Get-CCGroup -Name 'Old*' | Remove-CCGroup</code><para>Deletes the groups whose names start with Old, asking for each.</para></example>
+    /// <example><code>Remove-CCGroup -Id $id -Confirm:$false</code><para>Deletes one group without asking.</para></example>
     [Cmdlet(VerbsCommon.Remove, "CCGroup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
     public sealed class RemoveCCGroupCommand : CCSessionCmdlet

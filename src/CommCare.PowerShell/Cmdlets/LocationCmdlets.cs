@@ -63,6 +63,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Each type has a code (used by -LocationType elsewhere), a name and its parent type.</para>
     /// </summary>
     /// <example><code>Get-CCLocationType | Format-Table Code, Name, ParentId</code><para>The hierarchy's levels.</para></example>
+    /// <example><code>Get-CCLocationType | Where-Object SharesCases</code><para>The location types whose locations can own cases.</para></example>
     [Cmdlet(VerbsCommon.Get, "CCLocationType")]
     [OutputType(typeof(CCLocationType))]
     public sealed class GetCCLocationTypeCommand : CCSessionCmdlet
@@ -182,6 +183,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Only the fields given change. -Property merges into the location's custom fields (other fields keep their values). Renaming keeps the site code unless -SiteCode is given.</para>
     /// </summary>
     /// <example><code>Get-CCLocation -LocationType district | Set-CCLocation -Property @{ region = 'north' }</code><para>Adds a custom field to every district.</para></example>
+    /// <example><code>Set-CCLocation -Id $id -NewName 'Kisumu Central'</code><para>Renames one location (its site code is kept).</para></example>
     [Cmdlet(VerbsCommon.Set, "CCLocation", SupportsShouldProcess = true)]
     [OutputType(typeof(CCLocation))]
     public sealed class SetCCLocationCommand : CCLocationWriteCmdlet

@@ -131,6 +131,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Replaces the fields of each row given by id (rows from Get-CCLookupTableItem bind by Id and Table). Fields not given are emptied, as the API replaces the row: start from the row's Fields to change one value.</para>
     /// </summary>
     /// <example><code>$r = Get-CCLookupTableItem -Table facilities | Where-Object { $_.Fields.code -eq 'FAC-001' }; $f = @{} + $r.Fields; $f.level = '4'; $r | Set-CCLookupTableItem -Fields $f</code><para>Changes one value of one row.</para></example>
+    /// <example><code>Set-CCLookupTableItem -Table facilities -Id $rowId -Fields @{ name = 'Kisumu HC'; level = '3'; district = 'West'; code = 'FAC-100' }</code><para>Replaces one row's fields.</para></example>
     [Cmdlet(VerbsCommon.Set, "CCLookupTableItem", SupportsShouldProcess = true)]
     [OutputType(typeof(CCLookupTableItem))]
     public sealed class SetCCLookupTableItemCommand : CCLookupCmdlet
@@ -156,6 +157,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Deletes each row by id. Asks for confirmation unless -Confirm:$false.</para>
     /// </summary>
     /// <example><code>Get-CCLookupTableItem -Table facilities | Where-Object { $_.Fields.level -eq '5' } | Remove-CCLookupTableItem</code><para>Deletes the level-5 rows, asking for each.</para></example>
+    /// <example><code>Remove-CCLookupTableItem -Id $rowId -Confirm:$false</code><para>Deletes one row without asking.</para></example>
     [Cmdlet(VerbsCommon.Remove, "CCLookupTableItem", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
     public sealed class RemoveCCLookupTableItemCommand : CCLookupCmdlet

@@ -331,6 +331,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Only the fields given are changed; user data is merged (keys not given keep their values). Phone numbers, groups and locations replace the worker's lists.</para>
     /// </summary>
     /// <example><code>Get-CCMobileWorker -Group $g.Id | Set-CCMobileWorker -Language fr</code><para>Sets the language of a group's members.</para></example>
+    /// <example><code>Import-Csv updates.csv | Set-CCMobileWorker</code><para>Updates workers from a file: the user_id column finds each worker, the other columns are the changes.</para></example>
     [Cmdlet(VerbsCommon.Set, "CCMobileWorker", SupportsShouldProcess = true)]
     [OutputType(typeof(CCMobileWorker))]
     public sealed class SetCCMobileWorkerCommand : CCMobileWorkerWriteCmdlet
@@ -396,6 +397,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">The worker's login is removed and the user name stays reserved: it cannot be created again, and there is no undelete. Asks for confirmation unless -Confirm:$false.</para>
     /// </summary>
     /// <example><code>Get-CCMobileWorker -UserName old.worker | Remove-CCMobileWorker -Confirm:$false</code><para>Retires one worker without asking.</para></example>
+    /// <example><code>Get-CCMobileWorker -Archived | Where-Object { $_.UserData.left -eq 'yes' } | Remove-CCMobileWorker</code><para>Retires deactivated workers marked as left, asking for each.</para></example>
     [Cmdlet(VerbsCommon.Remove, "CCMobileWorker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
     public sealed class RemoveCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
@@ -409,6 +411,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">The worker can log in and sync again.</para>
     /// </summary>
     /// <example><code>Get-CCMobileWorker -Archived | Enable-CCMobileWorker</code><para>Reactivates every deactivated worker.</para></example>
+    /// <example><code>Get-CCMobileWorker -Archived | Where-Object UserName -like 'jdoe@*' | Enable-CCMobileWorker -WhatIf</code><para>Shows what would be reactivated; changes nothing.</para></example>
     [Cmdlet(VerbsLifecycle.Enable, "CCMobileWorker", SupportsShouldProcess = true)]
     [OutputType(typeof(void))]
     public sealed class EnableCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
@@ -422,6 +425,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">The worker can no longer log in; the account and its data are kept and Enable-CCMobileWorker undoes it.</para>
     /// </summary>
     /// <example><code>Get-CCMobileWorker -UserName jdoe | Disable-CCMobileWorker</code><para>Deactivates one worker.</para></example>
+    /// <example><code>Import-Csv leavers.csv | ForEach-Object { Get-CCMobileWorker -UserName $_.username } | Disable-CCMobileWorker</code><para>Deactivates the workers listed in a file.</para></example>
     [Cmdlet(VerbsLifecycle.Disable, "CCMobileWorker", SupportsShouldProcess = true)]
     [OutputType(typeof(void))]
     public sealed class DisableCCMobileWorkerCommand : CCMobileWorkerActionCmdlet
@@ -435,6 +439,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">The worker must have an e-mail address and be active. Each call sends one e-mail, so it is never retried after a lost answer.</para>
     /// </summary>
     /// <example><code>Get-CCMobileWorker -UserName jdoe | Send-CCMobileWorkerPasswordReset</code><para>Sends one reset e-mail.</para></example>
+    /// <example><code>Get-CCMobileWorker -Group $g.Id | Send-CCMobileWorkerPasswordReset -WhatIf</code><para>Shows which workers of a group would get a reset e-mail.</para></example>
     [Cmdlet(VerbsCommunications.Send, "CCMobileWorkerPasswordReset", SupportsShouldProcess = true)]
     [OutputType(typeof(void))]
     public sealed class SendCCMobileWorkerPasswordResetCommand : CCMobileWorkerActionCmdlet

@@ -134,6 +134,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Returns the session Connect-CCServer made the default, or nothing when not connected. The session shows the server, domain, user name and throttling policy, never the key.</para>
     /// </summary>
     /// <example><code>Get-CCSession | Format-List</code><para>Shows the current connection.</para></example>
+    /// <example><code>(Get-CCSession).Policy</code><para>The throttling and retry policy of the current session.</para></example>
     [Cmdlet(VerbsCommon.Get, "CCSession")]
     [OutputType(typeof(CCSession))]
     public sealed class GetCCSessionCommand : CCCmdlet
@@ -150,6 +151,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Later cmdlets need Connect-CCServer or -Session again. Nothing is stored on disk, so there is nothing else to remove.</para>
     /// </summary>
     /// <example><code>Disconnect-CCServer</code><para>Ends the default session of this runspace.</para></example>
+    /// <example><code>Disconnect-CCServer; Get-CCCase -First 1</code><para>After disconnecting, cmdlets say 'not connected' (or use the COMMCARE_* variables).</para></example>
     [Cmdlet(VerbsCommunications.Disconnect, "CCServer")]
     [OutputType(typeof(void))]
     public sealed class DisconnectCCServerCommand : CCCmdlet
