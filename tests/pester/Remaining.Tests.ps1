@@ -206,3 +206,31 @@ Describe 'Data forwarding listing and -Domain completion' {
         @(Get-EmuRequests $url | Where-Object { $_.path -like '*user_domains*' }).Count | Should -Be 1
     }
 }
+
+Describe 'Tab completion from the server' {
+    BeforeAll { Connect-TestServer $url | Out-Null }
+
+    It 'completes <Line>' -ForEach @(
+        @{ Line = 'Get-CCCase -CaseType pat'; Expect = 'patient' }
+        @{ Line = 'Export-CCReport -ReportId 5e1a0c7d9b3f4e2a8c6d0b1f3e5a7c0'; Expect = '5e1a0c7d9b3f4e2a8c6d0b1f3e5a7c01' }
+        @{ Line = 'Get-CCLookupTableItem -Table fac'; Expect = 'facilities' }
+        @{ Line = 'Get-CCForm -Xmlns http://openrosa.org/formdesigner/FOL'; Expect = 'http://openrosa.org/formdesigner/FOLLOWUP' }
+        @{ Line = 'Import-CCCaseData -CaseType hou'; Expect = 'household' }
+    ) {
+        $r = TabExpansion2 -inputScript $Line -cursorColumn $Line.Length
+        $r.CompletionMatches.CompletionText | Should -Contain $Expect
+    }
+
+    It 'location types complete too, and with no session nothing is suggested and nothing fails' {
+        $codes = (Get-CCLocationType).Code
+        $line = 'Get-CCLocation -LocationType '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be ($codes | Sort-Object)
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+`$line = 'Get-CCCase -CaseType p'
+(TabExpansion2 -inputScript `$line -cursorColumn `$line.Length).CompletionMatches.Count
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output[-1] | Should -Be '0'
+    }
+}

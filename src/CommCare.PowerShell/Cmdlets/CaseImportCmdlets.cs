@@ -68,7 +68,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Rows to import (Import-Csv output, or any objects): each property is a column.</summary>
         [Parameter(Mandatory = true, ParameterSetName = "Rows", ValueFromPipeline = true)] public PSObject? InputObject { get; set; }
         /// <summary>The case type of the imported cases.</summary>
-        [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] public string CaseType { get; set; } = "";
+        [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(CaseTypeCompleter))] public string CaseType { get; set; } = "";
         /// <summary>How rows find their case: case_id (default) or external_id.</summary>
         [Parameter] [ValidateSet("case_id", "external_id")] public string SearchField { get; set; } = "case_id";
         /// <summary>The column holding the case_id / external_id (default: the column named like -SearchField).</summary>

@@ -241,7 +241,7 @@ namespace CommCare.PowerShell.Cmdlets
     public sealed class NewCCCaseCommand : CCCaseWriteCmdlet
     {
         /// <summary>The case type, e.g. patient.</summary>
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)] [Alias("case_type", "Type")] [AllowEmptyString] public string CaseType { get; set; } = "";
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)] [Alias("case_type", "Type")] [AllowEmptyString] [ArgumentCompleter(typeof(CaseTypeCompleter))] public string CaseType { get; set; } = "";
         /// <summary>The case name.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_name")] [AllowEmptyString] public string Name { get; set; } = "";
         /// <summary>Who owns the case: a mobile worker, case-sharing group or location id.</summary>
@@ -286,7 +286,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Create the case when no case has the external id (otherwise that is an error).</summary>
         [Parameter(ParameterSetName = "ExternalId")] public SwitchParameter Upsert { get; set; }
         /// <summary>A new case type (or the type for a case -Upsert creates).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_type", "Type")] public string? CaseType { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_type", "Type")] [ArgumentCompleter(typeof(CaseTypeCompleter))] public string? CaseType { get; set; }
         /// <summary>A new name.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_name")] public string? Name { get; set; }
         /// <summary>A new owner (user, case-sharing group or location id).</summary>

@@ -26,7 +26,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         /// <summary>Only cases of this type (exact, case-sensitive).</summary>
         [Parameter(ParameterSetName = "List", Position = 0)] [Alias("case_type", "Type")] [ValidateNotNullOrEmpty]
-        public string? CaseType { get; set; }
+        [ArgumentCompleter(typeof(CaseTypeCompleter))] public string? CaseType { get; set; }
         /// <summary>Only cases owned by this user, group or location id.</summary>
         [Parameter(ParameterSetName = "List")] [Alias("owner_id")] [ValidateNotNullOrEmpty] public string? OwnerId { get; set; }
         /// <summary>Only cases last modified by this user id.</summary>

@@ -22,7 +22,7 @@ namespace CommCare.PowerShell.Cmdlets
         public string[] Id { get; set; } = Array.Empty<string>();
 
         /// <summary>Only forms with this xmlns (exact, case-sensitive).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [ValidateNotNullOrEmpty] public string? Xmlns { get; set; }
+        [Parameter(ParameterSetName = "List", Position = 0)] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(XmlnsCompleter))] public string? Xmlns { get; set; }
         /// <summary>Only forms from this application id.</summary>
         [Parameter(ParameterSetName = "List")] [Alias("app_id")] [ValidateNotNullOrEmpty] public string? AppId { get; set; }
         /// <summary>Only forms that touched this case.</summary>

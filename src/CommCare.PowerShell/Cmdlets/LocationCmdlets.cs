@@ -22,7 +22,7 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)] [Alias("location_id", "LocationId")] [ValidateNotNullOrEmpty]
         public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>Only this location type (its code, e.g. district).</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("location_type_code")] [ValidateNotNullOrEmpty] public string? LocationType { get; set; }
+        [Parameter(ParameterSetName = "List")] [Alias("location_type_code")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LocationTypeCompleter))] public string? LocationType { get; set; }
         /// <summary>Only names matching this (wildcards allowed).</summary>
         [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Name { get; set; }
         /// <summary>Only the location with this site code.</summary>
@@ -116,7 +116,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The location's name (unique among its siblings).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Name { get; set; } = "";
         /// <summary>The location type's code.</summary>
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)] [Alias("location_type_code", "Type")] [ValidateNotNullOrEmpty] public string LocationType { get; set; } = "";
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)] [Alias("location_type_code", "Type")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LocationTypeCompleter))] public string LocationType { get; set; } = "";
 
         private readonly List<(CCLocationSpec Spec, object Target)> _batch = new List<(CCLocationSpec, object)>();
 

@@ -81,7 +81,7 @@ namespace CommCare.PowerShell.Cmdlets
     public sealed class GetCCLookupTableItemCommand : CCLookupCmdlet
     {
         /// <summary>The table's tag or id (binds from Get-CCLookupTable output).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Tag")] [ValidateNotNullOrEmpty] public string Table { get; set; } = "";
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Tag")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LookupTableCompleter))] public string Table { get; set; } = "";
 
         protected override void ProcessRecord()
         {
@@ -110,7 +110,7 @@ namespace CommCare.PowerShell.Cmdlets
     public sealed class NewCCLookupTableItemCommand : CCLookupCmdlet
     {
         /// <summary>The table's tag or id.</summary>
-        [Parameter(Mandatory = true, Position = 0)] [ValidateNotNullOrEmpty] public string Table { get; set; } = "";
+        [Parameter(Mandatory = true, Position = 0)] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LookupTableCompleter))] public string Table { get; set; } = "";
         /// <summary>Field values by field name.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)] [ValidateNotNull] public Hashtable Fields { get; set; } = new Hashtable();
 
@@ -184,7 +184,7 @@ namespace CommCare.PowerShell.Cmdlets
     public sealed class ExportCCLookupTableCommand : CCLookupCmdlet
     {
         /// <summary>Tags or ids of the tables (default: every table).</summary>
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Tag")] [ValidateNotNullOrEmpty] public string[]? Table { get; set; }
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Tag")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LookupTableCompleter))] public string[]? Table { get; set; }
         /// <summary>The .xlsx file to write.</summary>
         [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
 

@@ -67,7 +67,7 @@ namespace CommCare.PowerShell.Cmdlets
     public sealed class ExportCCReportCommand : CCSessionCmdlet
     {
         /// <summary>The report (binds from Get-CCReport output).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Id")] [ValidateNotNullOrEmpty] public string ReportId { get; set; } = "";
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Id")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(ReportIdCompleter))] public string ReportId { get; set; } = "";
         /// <summary>Filter values by slug, e.g. @{ district = 'North','South'; visit_date = '2026-01-01','2026-06-30'; age = '>=18' }.</summary>
         [Parameter] public Hashtable? Filter { get; set; }
         /// <summary>A .csv, .xlsx or .json file to stream the rows to (overwritten unless -NoClobber).</summary>
