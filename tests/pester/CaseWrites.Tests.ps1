@@ -440,3 +440,19 @@ Describe 'Large attachments' {
         $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.NotFound*'
     }
 }
+
+Describe 'Round trip through CSV' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'Get-CCCase | Export-Csv, then Import-Csv | Set-CCCase writes no case fields as properties' {
+        $made = New-CCCase -CaseType patient -Name 'Round Trip' -OwnerId $owner -ExternalId RT-1 -Property @{ village = 'Kisumu' }
+        $csv = Join-Path ([IO.Path]::GetTempPath()) ("cc-rt-" + [guid]::NewGuid() + '.csv')
+        Get-CCCase -ApiVersion 2 -Id $made.Id | Export-Csv $csv -NoTypeInformation
+        $after = Import-Csv $csv | Set-CCCase -PassThru
+        $after.Properties.Keys | Should -Not -Contain 'Closed'
+        $after.Properties.Keys | Should -Not -Contain 'IndexedOn'
+        $after.Properties.Keys | Should -Not -Contain 'Properties'
+        $after.Properties.village | Should -Be 'Kisumu'
+        $after.Name | Should -Be 'Round Trip'
+    }
+}

@@ -49,7 +49,9 @@ namespace CommCare.PowerShell.Cmdlets
                 _bound ??= BoundNames();
                 foreach (var p in InputObject.Properties)
                 {
-                    if (!(p is PSNoteProperty) || _bound.Contains(p.Name)) continue;
+                    // Columns of a CSV made from Get-CCCase output (Closed, IndexedOn, Properties, …) describe the
+                    // case; they are not properties to write.
+                    if (!(p is PSNoteProperty) || _bound.Contains(p.Name) || CaseFields.Contains(p.Name)) continue;
                     object? v;
                     try { v = p.Value; } catch (GetValueException) { continue; }
                     string? text = ToCaseValue(v);
@@ -119,6 +121,9 @@ namespace CommCare.PowerShell.Cmdlets
             }
             return true;
         }
+
+        private static readonly HashSet<string> CaseFields = new HashSet<string>(
+            Array.ConvertAll(typeof(CCCase).GetProperties(), p => p.Name), StringComparer.OrdinalIgnoreCase);
 
         private HashSet<string> BoundNames()
         {
