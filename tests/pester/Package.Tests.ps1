@@ -46,11 +46,13 @@ Import-Module CommCare -ErrorAction Stop
 (Get-Module CommCare).ModuleBase
 (Get-Command -Module CommCare).Count
 Connect-CCServer -Server http://127.0.0.1:9 -Domain demo -UserName a@b.c -ApiKey (ConvertTo-SecureString k -AsPlainText -Force) -SkipValidation -PassThru | ForEach-Object Domain
+[bool]((Get-Help about_CommCare | Out-String) -match 'Resumable exports')
 "@
         $r.ExitCode | Should -Be 0
         $r.Output[0] | Should -BeLike "$modules*"
         [int]$r.Output[1] | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
         $r.Output[2] | Should -Be 'demo'
+        $r.Output[3] | Should -Be 'True'      # Get-Help about_CommCare
     }
 
     It 'the Azure Automation zip is named like the module and holds the module folder with its manifest' {
