@@ -8,6 +8,7 @@
                   or when no test ran.
     -Task Demo    Build, start the emulator, connect, list cases and forms.
     -Task Bench   Build, run the benchmarks (never part of Test).
+    -Task Docs    Build, then regenerate docs/cmdlets/ (one page per cmdlet) from the module's help.
     -Task Package Build, then out/package/: a PowerShell Gallery .nupkg (Compress-PSResource) and the Azure
                   Automation zip (CommCare.zip holding the module folder CommCare/ with its manifest).
 .EXAMPLE
@@ -15,7 +16,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Docs')]
     [string] $Task = 'Build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
@@ -220,4 +221,9 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }
+    'Docs' {
+        Invoke-Build
+        Write-Step 'docs/cmdlets'
+        Invoke-Pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'src/tools/New-CCDocs.ps1') -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -OutDir (Join-Path $Root 'docs/cmdlets')
+    }
 }

@@ -160,4 +160,19 @@ foreach (`$c in Get-Command -Module CommCare) {
         $m.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Desktop'
         $m.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Core'
     }
+
+    It 'has a Markdown page in docs/cmdlets for every cmdlet, up to date with its help (build.ps1 -Task Docs)' {
+        $docs = Join-Path $PSScriptRoot '../../docs/cmdlets'
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+foreach (`$c in Get-Command -Module CommCare) { "`$(`$c.Name)|`$(((Get-Help `$c.Name).Synopsis -replace '\s+', ' ').Trim())" }
+"@
+        $r.ExitCode | Should -Be 0
+        foreach ($line in $r.Output) {
+            $name, $synopsis = $line -split '\|', 2
+            $page = Join-Path $docs "$name.md"
+            Test-Path $page | Should -BeTrue -Because "$name needs docs/cmdlets/$name.md"
+            (Get-Content $page -Raw).Contains($synopsis) | Should -BeTrue -Because "docs/cmdlets/$name.md must match the help (run build.ps1 -Task Docs)"
+        }
+    }
 }
