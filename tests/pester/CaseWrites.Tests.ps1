@@ -448,6 +448,7 @@ Describe 'Round trip through CSV' {
         $made = New-CCCase -CaseType patient -Name 'Round Trip' -OwnerId $owner -ExternalId RT-1 -Property @{ village = 'Kisumu' }
         $csv = Join-Path ([IO.Path]::GetTempPath()) ("cc-rt-" + [guid]::NewGuid() + '.csv')
         Get-CCCase -ApiVersion 2 -Id $made.Id | Export-Csv $csv -NoTypeInformation
+        (Get-Content $csv -First 1) | Should -BeLike '"case_id","case_type","case_name","owner_id","external_id",*'   # snake_case aliases, as CommCare names them
         $after = Import-Csv $csv | Set-CCCase -PassThru
         $after.Properties.Keys | Should -Not -Contain 'Closed'
         $after.Properties.Keys | Should -Not -Contain 'IndexedOn'
