@@ -146,13 +146,18 @@ foreach (`$c in Get-Command -Module CommCare) {
     }
 
     It 'follows PowerShell naming and write conventions: approved verbs, singular CC nouns, ShouldProcess on writes, OutputType everywhere' {
+        Import-Module $ModulePsd1 -Force
         $approved = (Get-Verb).Verb
         $writeVerbs = 'New', 'Set', 'Remove', 'Close', 'Send', 'Import', 'Enable', 'Disable', 'Save', 'Export'
-        foreach ($c in Get-Command -Module CommCare) {
+        # Local only: New-CCCaseUpdateForm builds an object; Set-CCSessionOption changes a copy of the local session.
+        $localOnly = 'New-CCCaseUpdateForm', 'Set-CCSessionOption'
+        $cmds = @(Get-Command -Module CommCare)
+        $cmds.Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
+        foreach ($c in $cmds) {
             $c.Verb | Should -BeIn $approved -Because "$($c.Name) must use an approved verb"
             $c.Noun | Should -Match '^CC[A-Z][A-Za-z]*[^s]$' -Because "$($c.Name) needs a singular CC noun"
             $attr = $c.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0]
-            if ($c.Verb -in $writeVerbs -and $c.Name -ne 'New-CCCaseUpdateForm') { $attr.SupportsShouldProcess | Should -BeTrue -Because "$($c.Name) writes" }
+            if ($c.Verb -in $writeVerbs -and $c.Name -notin $localOnly) { $attr.SupportsShouldProcess | Should -BeTrue -Because "$($c.Name) writes" }
             @($c.OutputType).Count | Should -BeGreaterThan 0 -Because "$($c.Name) needs [OutputType]"
         }
         $m = Test-ModuleManifest $ModulePsd1
