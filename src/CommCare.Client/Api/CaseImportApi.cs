@@ -62,29 +62,17 @@ namespace CommCare.Client.Api
         /// </summary>
         public CCCaseImport Upload(byte[] workbook, string fileName, CaseImportOptions o)
         {
-            string boundary = "----CommCareImport" + Guid.NewGuid().ToString("N");
-            using var ms = new MemoryStream();
-            void Field(string name, string? value)
-            {
-                if (value == null) return;
-                var b = Encoding.UTF8.GetBytes($"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
-                ms.Write(b, 0, b.Length);
-            }
             string type = fileName.EndsWith(".xls", StringComparison.OrdinalIgnoreCase) ? "application/vnd.ms-excel" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-            var head = Encoding.UTF8.GetBytes($"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{fileName.Replace("\"", "")}\"\r\nContent-Type: {type}\r\n\r\n");
-            ms.Write(head, 0, head.Length);
-            ms.Write(workbook, 0, workbook.Length);
-            ms.Write(new byte[] { 13, 10 }, 0, 2);
-            Field("case_type", o.CaseType);
-            Field("search_field", o.SearchField);
-            Field("search_column", o.SearchColumn);
-            Field("name_column", o.NameColumn);
-            if (o.CreateNewCases) Field("create_new_cases", "on");   // only exactly "on" means true
-            Field("comment", o.Comment);
-            var end = Encoding.ASCII.GetBytes("--" + boundary + "--\r\n");
-            ms.Write(end, 0, end.Length);
+            var body = new MultipartBody()
+                .File("file", fileName, type, workbook)
+                .Field("case_type", o.CaseType)
+                .Field("search_field", o.SearchField)
+                .Field("search_column", o.SearchColumn)
+                .Field("name_column", o.NameColumn)
+                .Field("create_new_cases", o.CreateNewCases ? "on" : null)   // only exactly "on" means true
+                .Field("comment", o.Comment);
             var uri = new Uri(_c.Session.Server, "a/" + Paging.QueryString.Segment(_c.Session.Domain) + "/importer/excel/bulk_upload_api/");
-            string text = UploadAsync(uri, ms.ToArray(), boundary).GetAwaiter().GetResult();
+            string text = UploadAsync(uri, body.ToContent()).GetAwaiter().GetResult();
             string? statusUrl = null;
             try
             {
@@ -97,12 +85,9 @@ namespace CommCare.Client.Api
             return new CCCaseImport { StatusUrl = statusUrl!, State = CCCaseImportState.Queued, CaseType = o.CaseType, FileName = fileName };
         }
 
-        private async Task<string> UploadAsync(Uri uri, byte[] body, string boundary)
+        private async Task<string> UploadAsync(Uri uri, HttpContent body)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, uri);
-            var content = new ByteArrayContent(body);
-            content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=" + boundary);
-            request.Content = content;
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = body };
             RequestInfo.For(request).Sink = _c.Sink;
             HttpResponseMessage response;
             try { response = await CCRequest.SendAsync(_c.Engine, request, _c.Token).ConfigureAwait(false); }

@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using CommCare.Client.Excel;
+using CommCare.Client.Http;
 using CommCare.Client.Json;
 using CommCare.Client.Paging;
 
@@ -202,15 +203,12 @@ namespace CommCare.Client.Api
         /// </summary>
         public CCLookupTableImport Upload(byte[] workbook, string fileName, bool replace, Action<int?>? progress, TimeSpan timeout)
         {
-            string boundary = "----CommCareFixtures" + Guid.NewGuid().ToString("N");
-            using var ms = new MemoryStream();
-            var head = Encoding.UTF8.GetBytes($"--{boundary}\r\nContent-Disposition: form-data; name=\"file-to-upload\"; filename=\"{fileName.Replace("\"", "")}\"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n");
-            ms.Write(head, 0, head.Length);
-            ms.Write(workbook, 0, workbook.Length);
-            var fields = Encoding.UTF8.GetBytes($"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"replace\"\r\n\r\n{(replace ? "true" : "false")}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"async\"\r\n\r\ntrue\r\n--{boundary}--\r\n");
-            ms.Write(fields, 0, fields.Length);
+            var body = new MultipartBody()
+                .File("file-to-upload", fileName, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook)
+                .Field("replace", replace ? "true" : "false")
+                .Field("async", "true");
             var uri = new Uri(_c.Session.Server, "a/" + QueryString.Segment(_c.Session.Domain) + "/fixtures/fixapi/");
-            string text = Writes.SendMultipart(_c, uri, ms.ToArray(), boundary, safeToRepeat: replace);
+            string text = Writes.SendMultipart(_c, uri, body, safeToRepeat: replace);
             var answer = Parse(text);
             int code = answer.TryGetValue("code", out var c) && c is long l ? (int)l : 200;
             string? message = answer.TryGetValue("message", out var m) ? m as string : null;

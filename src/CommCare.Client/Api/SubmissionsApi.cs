@@ -70,37 +70,26 @@ namespace CommCare.Client.Api
             var problem = Problem(xml, out var instanceId, out _);
             if (problem != null) throw new CCApiException(CCErrorKind.InvalidArgument, problem);
             var names = new List<string>();
-            string boundary = "----CommCareFormBoundary" + Guid.NewGuid().ToString("N");
-            byte[] body;
-            using (var ms = new MemoryStream())
+            var body = new MultipartBody().File("xml_submission_file", "form.xml", "text/xml", xml);
+            foreach (var a in attachments)
             {
-                WritePart(ms, boundary, "xml_submission_file", "form.xml", "text/xml", xml);
-                foreach (var a in attachments)
-                {
-                    var info = new FileInfo(a.Value);
-                    if (!info.Exists) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Attachment: '{a.Value}' does not exist.");
-                    if (info.Length > MaxAttachmentBytes) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Attachment: '{a.Value}' is {info.Length / 1048576.0:0.0} MB; CommCare accepts at most 15 MB per attachment.");
-                    if (a.Key == "xml_submission_file" || names.Contains(a.Key)) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Attachment: two attachments are named '{a.Key}'; each needs its own name.");
-                    names.Add(a.Key);
-                    WritePart(ms, boundary, a.Key, a.Key, ContentTypeFor(a.Key), File.ReadAllBytes(a.Value));
-                }
-                var end = Encoding.ASCII.GetBytes("--" + boundary + "--\r\n");
-                ms.Write(end, 0, end.Length);
-                body = ms.ToArray();
+                var info = new FileInfo(a.Value);
+                if (!info.Exists) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Attachment: '{a.Value}' does not exist.");
+                if (info.Length > MaxAttachmentBytes) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Attachment: '{a.Value}' is {info.Length / 1048576.0:0.0} MB; CommCare accepts at most 15 MB per attachment.");
+                if (a.Key == "xml_submission_file" || names.Contains(a.Key)) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Attachment: two attachments are named '{a.Key}'; each needs its own name.");
+                names.Add(a.Key);
+                body.File(a.Key, a.Key, ContentTypeFor(a.Key), File.ReadAllBytes(a.Value));
             }
             var uri = new Uri(_c.Session.Server, "a/" + Paging.QueryString.Segment(_c.Session.Domain) + "/receiver/api/");
-            var result = SendAsync(uri, body, boundary, instanceId).GetAwaiter().GetResult();
+            var result = SendAsync(uri, body.ToContent(), instanceId).GetAwaiter().GetResult();
             result.Source = source;
             result.Attachments = names;
             return result;
         }
 
-        private async Task<CCFormSubmissionResult> SendAsync(Uri uri, byte[] body, string boundary, string? instanceId)
+        private async Task<CCFormSubmissionResult> SendAsync(Uri uri, HttpContent body, string? instanceId)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, uri);
-            var content = new ByteArrayContent(body);
-            content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=" + boundary);
-            request.Content = content;
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = body };
             var info = RequestInfo.For(request);
             info.Sink = _c.Sink;
             // Identical bytes with an instanceID: CommCare treats a repeat as a duplicate of the first.
@@ -162,19 +151,6 @@ namespace CommCare.Client.Api
             catch (XmlException) { }
             return (null, null);
         }
-
-        private static void WritePart(Stream s, string boundary, string name, string fileName, string contentType, byte[] data)
-        {
-            var head = Encoding.UTF8.GetBytes(
-                "--" + boundary + "\r\n" +
-                "Content-Disposition: form-data; name=\"" + Quote(name) + "\"; filename=\"" + Quote(fileName) + "\"\r\n" +
-                "Content-Type: " + contentType + "\r\n\r\n");
-            s.Write(head, 0, head.Length);
-            s.Write(data, 0, data.Length);
-            s.Write(new byte[] { 13, 10 }, 0, 2);
-        }
-
-        private static string Quote(string v) => v.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\r", "").Replace("\n", "");
 
         /// <summary>Types CommCare accepts for attachments (image/audio/video/pdf, else octet-stream, which it also accepts).</summary>
         internal static string ContentTypeFor(string name)

@@ -29,12 +29,9 @@ namespace CommCare.Client.Api
         }
 
         /// <summary>Sends a ready multipart/form-data body (built once, so a retry sends the same bytes).</summary>
-        public static string SendMultipart(CommCareClient c, Uri uri, byte[] body, string boundary, bool safeToRepeat)
+        public static string SendMultipart(CommCareClient c, Uri uri, MultipartBody body, bool safeToRepeat)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, uri);
-            var content = new ByteArrayContent(body);
-            content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=" + boundary);
-            request.Content = content;
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = body.ToContent() };
             var info = RequestInfo.For(request);
             info.Sink = c.Sink;
             info.SafeToRepeat = safeToRepeat;
