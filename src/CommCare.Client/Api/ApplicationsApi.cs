@@ -37,13 +37,13 @@ namespace CommCare.Client.Api
             var o = JsonValue.ReadObject(ref r);
             var app = new CCApplication
             {
-                Id = Str(o, "id") ?? "",
-                Name = Str(o, "name"),
-                Version = Int(o, "version"),
-                IsReleased = o.TryGetValue("is_released", out var rel) && rel is bool rb && rb,
-                BuiltOn = Date(o, "built_on"),
-                BuildComment = Str(o, "build_comment"),
-                BuiltFromAppId = Str(o, "built_from_app_id"),
+                Id = JsonValue.Str(o, "id") ?? "",
+                Name = JsonValue.Str(o, "name"),
+                Version = JsonValue.Int(o, "version"),
+                IsReleased = JsonValue.Bool(o, "is_released"),
+                BuiltOn = JsonValue.Date(o, "built_on"),
+                BuildComment = JsonValue.Str(o, "build_comment"),
+                BuiltFromAppId = JsonValue.Str(o, "built_from_app_id"),
             };
             var modules = new List<CCAppModule>();
             var caseTypes = new List<string>();
@@ -51,7 +51,7 @@ namespace CommCare.Client.Api
                 foreach (var m in ms)
                 {
                     if (!(m is Dictionary<string, object?> md)) continue;
-                    var mod = new CCAppModule { Error = Str(md, "error"), CaseType = Str(md, "case_type"), UniqueId = Str(md, "unique_id"), CaseProperties = Strings(md, "case_properties") };
+                    var mod = new CCAppModule { Error = JsonValue.Str(md, "error"), CaseType = JsonValue.Str(md, "case_type"), UniqueId = JsonValue.Str(md, "unique_id"), CaseProperties = JsonValue.Strings(md, "case_properties") };
                     (mod.Name, mod.DisplayName) = Names(md);
                     if (!string.IsNullOrEmpty(mod.CaseType) && !caseTypes.Contains(mod.CaseType!)) caseTypes.Add(mod.CaseType!);
                     var forms = new List<CCAppForm>();
@@ -59,7 +59,7 @@ namespace CommCare.Client.Api
                         foreach (var f in fs)
                         {
                             if (!(f is Dictionary<string, object?> fd)) continue;
-                            var form = new CCAppForm { Xmlns = Str(fd, "xmlns"), UniqueId = Str(fd, "unique_id") };
+                            var form = new CCAppForm { Xmlns = JsonValue.Str(fd, "xmlns"), UniqueId = JsonValue.Str(fd, "unique_id") };
                             (form.Name, form.DisplayName) = Names(fd);
                             var questions = new List<CCAppQuestion>();
                             if (fd.TryGetValue("questions", out var ql) && ql is List<object?> qs)
@@ -76,7 +76,7 @@ namespace CommCare.Client.Api
             if (o.TryGetValue("versions", out var vl) && vl is List<object?> vs)
                 foreach (var v in vs)
                     if (v is Dictionary<string, object?> vd)
-                        versions.Add(new CCAppVersion { Id = Str(vd, "id") ?? "", Version = Int(vd, "version"), IsReleased = vd.TryGetValue("is_released", out var ir) && ir is bool irb && irb, BuiltOn = Date(vd, "built_on"), BuildComment = Str(vd, "build_comment") });
+                        versions.Add(new CCAppVersion { Id = JsonValue.Str(vd, "id") ?? "", Version = JsonValue.Int(vd, "version"), IsReleased = JsonValue.Bool(vd, "is_released"), BuiltOn = JsonValue.Date(vd, "built_on"), BuildComment = JsonValue.Str(vd, "build_comment") });
             app.Versions = versions;
             return app;
         }
@@ -88,13 +88,13 @@ namespace CommCare.Client.Api
         {
             var qq = new CCAppQuestion
             {
-                Label = Str(q, "label"), Value = Str(q, "value"), HashtagValue = Str(q, "hashtagValue"), Type = Str(q, "type"), Tag = Str(q, "tag"),
-                Required = q.TryGetValue("required", out var req) && req is bool rb && rb,
-                Relevant = Str(q, "relevant"), Constraint = Str(q, "constraint"), Calculate = Str(q, "calculate"), Group = Str(q, "group"), Repeat = Str(q, "repeat"),
+                Label = JsonValue.Str(q, "label"), Value = JsonValue.Str(q, "value"), HashtagValue = JsonValue.Str(q, "hashtagValue"), Type = JsonValue.Str(q, "type"), Tag = JsonValue.Str(q, "tag"),
+                Required = JsonValue.Bool(q, "required"),
+                Relevant = JsonValue.Str(q, "relevant"), Constraint = JsonValue.Str(q, "constraint"), Calculate = JsonValue.Str(q, "calculate"), Group = JsonValue.Str(q, "group"), Repeat = JsonValue.Str(q, "repeat"),
             };
             var options = new List<CCAppQuestionOption>();
             if (q.TryGetValue("options", out var ol) && ol is List<object?> os)
-                foreach (var opt in os) if (opt is Dictionary<string, object?> od) options.Add(new CCAppQuestionOption { Label = Str(od, "label"), Value = Str(od, "value") });
+                foreach (var opt in os) if (opt is Dictionary<string, object?> od) options.Add(new CCAppQuestionOption { Label = JsonValue.Str(od, "label"), Value = JsonValue.Str(od, "value") });
             qq.Options = options;
             if (q.TryGetValue("translations", out var tr) && tr is Dictionary<string, object?> td) foreach (var kv in td) qq.Translations[kv.Key] = kv.Value as string;
             foreach (var kv in q)
@@ -116,15 +116,6 @@ namespace CommCare.Client.Api
         }
 
         private static string? First(Dictionary<string, string?> d) { foreach (var kv in d) return kv.Value; return null; }
-        internal static string? Str(Dictionary<string, object?> o, string k) => o.TryGetValue(k, out var v) ? v as string : null;
-        internal static int? Int(Dictionary<string, object?> o, string k) => o.TryGetValue(k, out var v) && v is long l ? (int)l : (int?)null;
-        internal static DateTime? Date(Dictionary<string, object?> o, string k) => o.TryGetValue(k, out var v) && v is string s && IsoDate.TryParse(s, out var d) ? d : (DateTime?)null;
-        private static IReadOnlyList<string> Strings(Dictionary<string, object?> o, string k)
-        {
-            var list = new List<string>();
-            if (o.TryGetValue(k, out var v) && v is List<object?> l) foreach (var x in l) if (x is string s) list.Add(s);
-            return list;
-        }
     }
 
     /// <summary>Filters of the messaging event list.</summary>
@@ -181,12 +172,12 @@ namespace CommCare.Client.Api
             var e = new CCMessagingEvent
             {
                 Id = o.TryGetValue("id", out var id) && id is long l ? l : 0,
-                ContentType = ApplicationsApi.Str(o, "content_type"),
-                Date = ApplicationsApi.Date(o, "date"),
-                DateLastActivity = ApplicationsApi.Date(o, "date_last_activity"),
-                CaseId = ApplicationsApi.Str(o, "case_id"),
-                Domain = ApplicationsApi.Str(o, "domain"),
-                Status = ApplicationsApi.Str(o, "status"),
+                ContentType = JsonValue.Str(o, "content_type"),
+                Date = JsonValue.Date(o, "date"),
+                DateLastActivity = JsonValue.Date(o, "date_last_activity"),
+                CaseId = JsonValue.Str(o, "case_id"),
+                Domain = JsonValue.Str(o, "domain"),
+                Status = JsonValue.Str(o, "status"),
                 Error = o.TryGetValue("error", out var er) ? er as Dictionary<string, object?> : null,
                 Form = o.TryGetValue("form", out var fo) ? fo as Dictionary<string, object?> : null,
                 Recipient = o.TryGetValue("recipient", out var rc) ? rc as Dictionary<string, object?> : null,

@@ -40,14 +40,14 @@ namespace CommCare.Client.Api
             var o = JsonValue.ReadObject(ref r);
             return new CCExportInstance
             {
-                Id = ApplicationsApi.Str(o, "id") ?? "",
-                Name = ApplicationsApi.Str(o, "name"),
-                Type = ApplicationsApi.Str(o, "type"),
-                ExportFormat = ApplicationsApi.Str(o, "export_format"),
-                IsDeidentified = o.TryGetValue("is_deidentified", out var d) && d is bool b && b,
-                CaseType = ApplicationsApi.Str(o, "case_type"),
-                Xmlns = ApplicationsApi.Str(o, "xmlns"),
-                DetConfigUrl = ApplicationsApi.Str(o, "det_config_url"),
+                Id = JsonValue.Str(o, "id") ?? "",
+                Name = JsonValue.Str(o, "name"),
+                Type = JsonValue.Str(o, "type"),
+                ExportFormat = JsonValue.Str(o, "export_format"),
+                IsDeidentified = JsonValue.Bool(o, "is_deidentified"),
+                CaseType = JsonValue.Str(o, "case_type"),
+                Xmlns = JsonValue.Str(o, "xmlns"),
+                DetConfigUrl = JsonValue.Str(o, "det_config_url"),
             };
         }
     }

@@ -35,7 +35,7 @@ namespace CommCare.Client.Api
             ItemReader<CCProjectSpace> reader = (ref Utf8JsonReader r) =>
             {
                 var o = JsonValue.ReadObject(ref r);
-                return new CCProjectSpace { Domain = o.TryGetValue("domain_name", out var d) ? d as string ?? "" : "", ProjectName = o.TryGetValue("project_name", out var p) ? p as string : null };
+                return new CCProjectSpace { Domain = (JsonValue.Str(o, "domain_name") ?? ""), ProjectName = JsonValue.Str(o, "project_name") };
             };
             return new CCPagedResult<CCProjectSpace>(_c.Engine, () => new OffsetWalker<CCProjectSpace>(first), reader, _c.Sink, _c.Token);
         }
@@ -73,7 +73,7 @@ namespace CommCare.Client.Api
                 var user = JsonValue.ReadObject(ref r);
                 result.Valid = true;
                 result.User = user;
-                result.UserId = user.TryGetValue("id", out var id) ? id as string : null;
+                result.UserId = JsonValue.Str(user, "id");
                 if (user.TryGetValue("username", out var un) && un is string uns) result.UserName = uns;
             }
             catch (JsonException ex) { throw new CCApiException(CCErrorKind.BadResponse, "CommCare's answer to the credential check was not JSON: " + ex.Message, inner: ex); }

@@ -211,9 +211,9 @@ namespace CommCare.Client.Api
             string text = Writes.SendMultipart(_c, uri, body, safeToRepeat: replace);
             var answer = Parse(text);
             int code = answer.TryGetValue("code", out var c) && c is long l ? (int)l : 200;
-            string? message = answer.TryGetValue("message", out var m) ? m as string : null;
+            string? message = JsonValue.Str(answer, "message");
             if (code == 405) throw new CCApiException(CCErrorKind.BadRequest, "CommCare refused the lookup table workbook: " + message, serverMessage: message);
-            var result = new CCLookupTableImport { FileName = fileName, Message = message, StatusUrl = answer.TryGetValue("status_url", out var su) ? su as string : null };
+            var result = new CCLookupTableImport { FileName = fileName, Message = message, StatusUrl = JsonValue.Str(answer, "status_url") };
             if (result.StatusUrl == null)
             {
                 // A synchronous answer (older servers): 200 done, 402 done with warnings.
@@ -227,10 +227,10 @@ namespace CommCare.Client.Api
             while (true)
             {
                 var st = Parse(Writes.Send(_c, HttpMethod.Get, statusUri, null));
-                string? msg = st.TryGetValue("message", out var sm) ? sm as string : null;
-                if (st.TryGetValue("error", out var e) && e is bool eb && eb)
+                string? msg = JsonValue.Str(st, "message");
+                if (JsonValue.Bool(st, "error"))
                     throw new CCApiException(CCErrorKind.BadRequest, "The lookup table upload failed: " + msg + " Nothing was changed by it.", serverMessage: msg);
-                if (st.TryGetValue("complete", out var done) && done is bool db && db)
+                if (JsonValue.Bool(st, "complete"))
                 {
                     result.Complete = true;
                     result.Message = msg;
@@ -276,28 +276,21 @@ namespace CommCare.Client.Api
             var o = JsonValue.ReadObject(ref r);
             var t = new CCLookupTable
             {
-                Id = o.TryGetValue("id", out var id) ? id as string ?? "" : "",
-                Tag = o.TryGetValue("tag", out var tag) ? tag as string ?? "" : "",
-                IsGlobal = o.TryGetValue("is_global", out var g) && g is bool gb && gb,
+                Id = (JsonValue.Str(o, "id") ?? ""),
+                Tag = (JsonValue.Str(o, "tag") ?? ""),
+                IsGlobal = JsonValue.Bool(o, "is_global"),
             };
             var fields = new List<CCLookupTableField>();
             if (o.TryGetValue("fields", out var fl) && fl is List<object?> fs)
                 foreach (var f in fs)
                 {
                     if (f is Dictionary<string, object?> fd)
-                        fields.Add(new CCLookupTableField { Name = fd.TryGetValue("field_name", out var n) ? n as string ?? "" : "", Properties = Strings(fd.TryGetValue("properties", out var p) ? p : null) });
+                        fields.Add(new CCLookupTableField { Name = (JsonValue.Str(fd, "field_name") ?? ""), Properties = JsonValue.Strings(fd, "properties") });
                     else if (f is string fsn) fields.Add(new CCLookupTableField { Name = fsn });
                 }
             t.Fields = fields;
-            t.ItemAttributes = Strings(o.TryGetValue("item_attributes", out var ia) ? ia : null);
+            t.ItemAttributes = JsonValue.Strings(o, "item_attributes");
             return t;
-        }
-
-        private static IReadOnlyList<string> Strings(object? v)
-        {
-            var list = new List<string>();
-            if (v is List<object?> l) foreach (var x in l) if (x is string s) list.Add(s);
-            return list;
         }
 
         private static CCLookupTableItem ReadItem(ref Utf8JsonReader r)
@@ -305,8 +298,8 @@ namespace CommCare.Client.Api
             var o = JsonValue.ReadObject(ref r);
             var item = new CCLookupTableItem
             {
-                Id = o.TryGetValue("id", out var id) ? id as string ?? "" : "",
-                TableId = o.TryGetValue("data_type_id", out var dt) ? dt as string ?? "" : "",
+                Id = (JsonValue.Str(o, "id") ?? ""),
+                TableId = (JsonValue.Str(o, "data_type_id") ?? ""),
                 SortKey = o.TryGetValue("sort_key", out var sk) && sk is long skl ? (int)skl : (int?)null,
             };
             if (o.TryGetValue("fields", out var fo) && fo is Dictionary<string, object?> fields)

@@ -186,7 +186,7 @@ namespace CommCare.Client.Api
                             while (r.Read() && r.TokenType != JsonTokenType.EndArray)
                             {
                                 var col = JsonValue.ReadObject(ref r);
-                                string slug = col.TryGetValue("slug", out var s) ? s as string ?? "" : "";
+                                string slug = (JsonValue.Str(col, "slug") ?? "");
                                 string header = col.TryGetValue("header", out var h) && h is string hs && hs.Length > 0 ? hs : slug;
                                 columns.Add(new ReportDataColumn(slug, header));
                             }
@@ -229,20 +229,20 @@ namespace CommCare.Client.Api
             var o = JsonValue.ReadObject(ref r);
             var rep = new CCReport
             {
-                Id = o.TryGetValue("id", out var id) ? id as string ?? "" : "",
-                Title = o.TryGetValue("title", out var t) ? t as string : null,
-                ResourceUri = o.TryGetValue("resource_uri", out var u) ? u as string : null,
+                Id = (JsonValue.Str(o, "id") ?? ""),
+                Title = JsonValue.Str(o, "title"),
+                ResourceUri = JsonValue.Str(o, "resource_uri"),
             };
             var filters = new List<CCReportFilter>();
             if (o.TryGetValue("filters", out var fl) && fl is List<object?> fs)
                 foreach (var f in fs)
                     if (f is Dictionary<string, object?> fd)
-                        filters.Add(new CCReportFilter { Slug = fd.TryGetValue("slug", out var s) ? s as string ?? "" : "", Type = fd.TryGetValue("type", out var ty) ? ty as string : null, Datatype = fd.TryGetValue("datatype", out var dt) ? dt as string : null });
+                        filters.Add(new CCReportFilter { Slug = (JsonValue.Str(fd, "slug") ?? ""), Type = JsonValue.Str(fd, "type"), Datatype = JsonValue.Str(fd, "datatype") });
             var columns = new List<CCReportColumn>();
             if (o.TryGetValue("columns", out var cl) && cl is List<object?> cs)
                 foreach (var c in cs)
                     if (c is Dictionary<string, object?> cd)
-                        columns.Add(new CCReportColumn { ColumnId = cd.TryGetValue("column_id", out var ci) ? ci as string ?? "" : "", Display = cd.TryGetValue("display", out var di) ? di as string : null, Type = cd.TryGetValue("type", out var ty2) ? ty2 as string : null });
+                        columns.Add(new CCReportColumn { ColumnId = (JsonValue.Str(cd, "column_id") ?? ""), Display = JsonValue.Str(cd, "display"), Type = JsonValue.Str(cd, "type") });
             rep.Filters = filters;
             rep.Columns = columns;
             return rep;

@@ -129,5 +129,25 @@ namespace CommCare.Client.Json
         {
             if (!r.Read()) throw new JsonException("Unexpected end of JSON.");
         }
+    
+        // Members of an object read with ReadObject (the shapes read whole before mapping: apps, reports, lookup tables, …).
+
+        /// <summary>A string member, or null when it is missing or not a string.</summary>
+        public static string? Str(IReadOnlyDictionary<string, object?> o, string key) => o.TryGetValue(key, out var v) ? v as string : null;
+
+        public static int? Int(IReadOnlyDictionary<string, object?> o, string key) => o.TryGetValue(key, out var v) && v is long l ? (int)l : (int?)null;
+
+        public static bool Bool(IReadOnlyDictionary<string, object?> o, string key) => o.TryGetValue(key, out var v) && v is bool b && b;
+
+        public static DateTime? Date(IReadOnlyDictionary<string, object?> o, string key)
+            => o.TryGetValue(key, out var v) && v is string s && IsoDate.TryParse(s, out var d) ? d : (DateTime?)null;
+
+        /// <summary>The strings of a list member (other items are skipped); empty when missing.</summary>
+        public static IReadOnlyList<string> Strings(IReadOnlyDictionary<string, object?> o, string key)
+        {
+            var list = new List<string>();
+            if (o.TryGetValue(key, out var v) && v is List<object?> l) foreach (var x in l) if (x is string s) list.Add(s);
+            return list;
+        }
     }
 }
