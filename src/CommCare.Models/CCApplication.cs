@@ -84,23 +84,4 @@ namespace CommCare.Models
         public string? BuildComment { get; internal set; }
         public override string ToString() => $"{Version}";
     }
-
-    /// <summary>A messaging event for one recipient (42-exports-messaging-audit.md §3).</summary>
-    public sealed class CCMessagingEvent
-    {
-        public long Id { get; internal set; }
-        public string? ContentType { get; internal set; }
-        /// <summary>UTC (the server sends naive UTC times).</summary>
-        public DateTime? Date { get; internal set; }
-        public DateTime? DateLastActivity { get; internal set; }
-        public string? CaseId { get; internal set; }
-        public string? Domain { get; internal set; }
-        public string? Status { get; internal set; }
-        public IDictionary<string, object?>? Error { get; internal set; }
-        public IDictionary<string, object?>? Form { get; internal set; }
-        public IDictionary<string, object?>? Recipient { get; internal set; }
-        public IDictionary<string, object?>? Source { get; internal set; }
-        public IReadOnlyList<IDictionary<string, object?>> Messages { get; internal set; } = Array.Empty<IDictionary<string, object?>>();
-        public override string ToString() => Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
 }
