@@ -29,6 +29,7 @@ namespace CommCare.Client.Api
         public CasesV2Api CasesV2 => new CasesV2Api(this);
         public SubmissionsApi Submissions => new SubmissionsApi(this);
         public AttachmentsApi Attachments => new AttachmentsApi(this);
+        public DownloadsApi Downloads => new DownloadsApi(this);
         public CaseImportApi CaseImports => new CaseImportApi(this);
         public ReportsApi Reports => new ReportsApi(this);
         public LookupTablesApi LookupTables => new LookupTablesApi(this);

@@ -75,7 +75,7 @@ namespace CommCare.PowerShell.Cmdlets
             if (!ShouldProcess(file, $"Download application {ApplicationId}")) return;
             try
             {
-                var size = client.Attachments.Save(uri, file);
+                var size = client.Downloads.Save(uri, file);
                 Flush();
                 if (size == null) { WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Application '{ApplicationId}' ({(ParameterSetName == "Version" ? "version " + Version : "latest " + (Latest ?? "Save").ToLowerInvariant())}) was not found in project space '{ActiveSession.Domain}'."), ApplicationId); return; }
                 WriteObject(new FileInfo(file));

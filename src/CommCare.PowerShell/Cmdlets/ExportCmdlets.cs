@@ -71,7 +71,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 else uri = client.Exports.DownloadUri(ExportId);
                 if (!ShouldProcess(file, $"Download export {ExportId}")) return;
-                var size = client.Attachments.Save(uri, file);
+                var size = client.Downloads.Save(uri, file);
                 Flush();
                 if (size == null) { WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Export '{ExportId}' was not found, or it is not a daily saved export, or the plan or your permissions do not allow downloading it."), ExportId); return; }
                 WriteObject(new FileInfo(file));

@@ -231,7 +231,7 @@ namespace CommCare.PowerShell.Cmdlets
             foreach (var n in names)
             {
                 var uri = client.Attachments.FormAttachmentUri(FormId, n);
-                SaveOne(file => client.Attachments.Save(uri, file), n, $"form {FormId}", names.Count);
+                SaveOne(file => client.Downloads.Save(uri, file), n, $"form {FormId}", names.Count);
             }
         }
     }
@@ -257,7 +257,7 @@ namespace CommCare.PowerShell.Cmdlets
             foreach (var n in Name)
             {
                 var uri = client.Attachments.CaseAttachmentUri(CaseId, n);
-                SaveOne(file => client.Attachments.Save(uri, file), n, $"case {CaseId}", Name.Length);
+                SaveOne(file => client.Downloads.Save(uri, file), n, $"case {CaseId}", Name.Length);
             }
         }
     }
