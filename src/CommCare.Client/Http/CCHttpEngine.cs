@@ -1,10 +1,11 @@
 using CommCare.Models;
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Http;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
 
 namespace CommCare.Client.Http
 {
@@ -15,40 +16,41 @@ namespace CommCare.Client.Http
     internal sealed class CCHttpEngine
     {
         private static readonly ConditionalWeakTable<object, CCHttpEngine> Engines = new ConditionalWeakTable<object, CCHttpEngine>();
-        private const string ClientName = "CommCare";
 
         public static CCHttpEngine For(CCSession session) => Engines.GetValue(session.EngineKey, _ => new CCHttpEngine(session));
-
-        private readonly ServiceProvider _services;
 
         private CCHttpEngine(CCSession session)
         {
             Session = session;
             Throttle = new Throttle(session.Policy, session.Server.GetLeftPart(UriPartial.Path) + "|" + session.Domain);
-            var services = new ServiceCollection();
-            services.AddHttpClient(ClientName, c =>
-                {
-                    c.BaseAddress = session.Server;
-                    c.Timeout = Timeout.InfiniteTimeSpan;   // per-attempt timeouts live in AttemptTimeoutHandler
-                    c.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
-                    c.DefaultRequestHeaders.Accept.ParseAdd("application/json");
-                })
-                .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler
+            // The handler chain is composed by Microsoft.Extensions.Http's HttpMessageHandlerBuilder, as
+            // IHttpClientFactory does, but without a DI container: the factory's extras (handler rotation,
+            // logging scopes) do nothing for one long-lived pipeline per session, and building the container
+            // cost ~100 ms of start-up JIT before the first request (bench/README.md).
+            var builder = new PipelineBuilder
+            {
+                Name = "CommCare",
+                PrimaryHandler = new HttpClientHandler
                 {
                     // HttpClient drops Authorization on redirects; we send exact URLs (trailing slash) instead.
                     AllowAutoRedirect = false,
                     AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
                     UseCookies = false,
                     MaxConnectionsPerServer = Math.Max(2, session.Policy.MaxConcurrency * 2),
-                })
-                .AddHttpMessageHandler(() => new ResilienceHandler(session.Policy))
-                .AddHttpMessageHandler(() => new TraceHandler())
-                .AddHttpMessageHandler(() => new ThrottleHandler(Throttle))
-                .AddHttpMessageHandler(() => new AuthHandler(session))
-                .AddHttpMessageHandler(() => new AttemptTimeoutHandler(session.Policy.RequestTimeout))
-                .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
-            _services = services.BuildServiceProvider();
-            Http = _services.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName);
+                },
+            };
+            builder.AdditionalHandlers.Add(new ResilienceHandler(session.Policy));
+            builder.AdditionalHandlers.Add(new TraceHandler());
+            builder.AdditionalHandlers.Add(new ThrottleHandler(Throttle));
+            builder.AdditionalHandlers.Add(new AuthHandler(session));
+            builder.AdditionalHandlers.Add(new AttemptTimeoutHandler(session.Policy.RequestTimeout));
+            Http = new HttpClient(builder.Build(), disposeHandler: true)
+            {
+                BaseAddress = session.Server,
+                Timeout = Timeout.InfiniteTimeSpan,   // per-attempt timeouts live in AttemptTimeoutHandler
+            };
+            Http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+            Http.DefaultRequestHeaders.Accept.ParseAdd("application/json");
         }
 
         public CCSession Session { get; }
@@ -57,5 +59,19 @@ namespace CommCare.Client.Http
 
         public static readonly string UserAgent = "CommCare-PowerShell/" +
             (typeof(CCHttpEngine).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+
+        /// <summary>Outermost handler first, as IHttpClientFactory orders AddHttpMessageHandler calls.</summary>
+        private sealed class PipelineBuilder : HttpMessageHandlerBuilder
+        {
+            private HttpMessageHandler? _primary;
+            public override string? Name { get; set; }
+            public override HttpMessageHandler PrimaryHandler
+            {
+                get => _primary ?? throw new InvalidOperationException("No primary handler.");
+                set => _primary = value;
+            }
+            public override IList<DelegatingHandler> AdditionalHandlers { get; } = new List<DelegatingHandler>();
+            public override HttpMessageHandler Build() => CreateHandlerPipeline(PrimaryHandler, AdditionalHandlers);
+        }
     }
 }
