@@ -18,8 +18,8 @@ namespace CommCare.Client.Paging
 
     /// <summary>
     /// A lazy stream of records over any page walker. Fetches a page only when the consumer needs it;
-    /// once the consumer is half way through a page it fetches the next one in the background (one
-    /// page ahead at most), so memory stays flat and Select-Object -First stops after one request.
+    /// once the consumer has taken the first records of a page it fetches the next one in the background
+    /// (one page ahead at most), so memory stays flat and Select-Object -First 10 stops after one request.
     /// </summary>
     public sealed class CCPagedResult<T> : IEnumerable<T>
     {
@@ -40,6 +40,9 @@ namespace CommCare.Client.Paging
 
         /// <summary>Counts as the stream goes (total from the server, delivered, requests).</summary>
         public CCPagingStatus Status { get; } = new CCPagingStatus();
+
+        /// <summary>Records of a page the consumer takes before the next page is fetched in the background.</summary>
+        internal const int PrefetchAfter = 100;
 
         public IEnumerator<T> GetEnumerator() => new Enumerator(this);
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -79,9 +82,11 @@ namespace CommCare.Client.Paging
                     if (_owner.Status.Delivered >= _owner.MaxRecords) return false;
                     if (_items != null && _index < _items.Count)
                     {
-                        // Half way through: start on the next page while the consumer works on this one,
-                        // unless this page already holds all the consumer will take.
-                        if (_pending == null && _next != null && _index >= _items.Count / 2
+                        // Once the consumer has taken a few records, start on the next page while it works
+                        // on the rest of this one (download and parse overlap the pipeline), unless this page
+                        // already holds all the consumer will take. Not at once: `| Select-Object -First 10`
+                        // should cost one request.
+                        if (_pending == null && _next != null && _index >= Math.Min(_items.Count / 2, PrefetchAfter)
                             && _owner.Status.Delivered + (_items.Count - _index) < _owner.MaxRecords)
                             _pending = FetchAsync(_next);
                         _owner.Status.Delivered++;
