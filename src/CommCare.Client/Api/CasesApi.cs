@@ -73,7 +73,7 @@ namespace CommCare.Client.Api
                 throw new CCApiException(CCErrorKind.InvalidArgument, "The indexed_on range is empty: its start is after its end.");
             return new CCPagedResult<CCCase>(_c.Engine,
                 () => new IndexedOnWalker<CCCase>(baseUri, filters, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, c => c.Id, c => c.IndexedOn, query.ResumeSkipIds),
-                CaseParser.Read, _c.Sink, _c.Token);
+                CaseParser.Read, _c.Sink, _c.Token, lazy: true);
         }
 
         /// <summary>Opens a checkpoint for this query and moves the query to where it stopped.</summary>

@@ -65,7 +65,7 @@ namespace CommCare.Client.Api
                 throw new CCApiException(CCErrorKind.InvalidArgument, "The indexed_on range is empty: its start is after its end.");
             return new CCPagedResult<CCForm>(_c.Engine,
                 () => new IndexedOnWalker<CCForm>(baseUri, q, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, f => f.Id, f => f.IndexedOn, query.ResumeSkipIds),
-                FormParser.Read, _c.Sink, _c.Token);
+                FormParser.Read, _c.Sink, _c.Token, lazy: true);
         }
 
         private static QueryString Filters(FormQuery query)

@@ -65,6 +65,8 @@ namespace CommCare.Client.Json
         /// <summary>The bytes being parsed, when the caller has them whole (page and detail reads): lets
         /// the form body be kept as JSON and parsed only when a script reads it.</summary>
         [ThreadStatic] internal static byte[]? Source;
+        /// <summary>Where the reader's first byte sits in <see cref="Source"/> (a record parsed on its own).</summary>
+        [ThreadStatic] internal static int SourceOffset;
 
         private static void ReadBody(ref Utf8JsonReader r, CCForm f)
         {
@@ -89,7 +91,7 @@ namespace CommCare.Client.Json
             }
             int length = (int)(r.BytesConsumed - start);
             var json = new byte[length];
-            Buffer.BlockCopy(source, (int)start, json, 0, length);
+            Buffer.BlockCopy(source, SourceOffset + (int)start, json, 0, length);
             f.SetFormJson(json);
         }
 

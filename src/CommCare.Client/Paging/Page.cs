@@ -17,7 +17,11 @@ namespace CommCare.Client.Paging
     /// <summary>One tastypie page: {"meta": {...}, "objects": [...]}.</summary>
     internal sealed class Page<T>
     {
+        /// <summary>The parsed records (eager pages).</summary>
         public List<T> Items = new List<T>();
+        /// <summary>The records still as bytes, with their ids and indexed_on (lazy pages), else null.</summary>
+        public LazyRecords<T>? Lazy;
+        public int Count => Lazy?.Count ?? Items.Count;
         public long? TotalCount;
         public int? Limit;
         public int? Offset;
@@ -43,20 +47,25 @@ namespace CommCare.Client.Paging
     /// <summary>Fetches and parses pages. Parses straight from the response bytes with Utf8JsonReader.</summary>
     internal static class PageFetcher
     {
-        public static async Task<Page<T>> FetchAsync<T>(CCHttpEngine engine, Uri uri, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token, PageShape? shape = null)
+        /// <param name="lazy">Keep the records as bytes (with id and indexed_on read) and parse each when the
+        /// consumer takes it: see <see cref="LazyRecords{T}"/>. The page then owns the pooled buffer.</param>
+        public static async Task<Page<T>> FetchAsync<T>(CCHttpEngine engine, Uri uri, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token, PageShape? shape = null, bool lazy = false)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
             RequestInfo.For(request).Sink = sink;
             using var response = await CCRequest.SendAsync(engine, request, token).ConfigureAwait(false);
             await ApiErrors.ThrowIfFailedAsync(engine, request, response).ConfigureAwait(false);
             var (buffer, length) = await ReadBodyAsync(response).ConfigureAwait(false);
+            bool kept = false;
             try
             {
-                return Parse(buffer, length, uri, reader, request, shape ?? PageShape.Tastypie);
+                var page = Parse(buffer, length, uri, lazy ? null : reader, request, shape ?? PageShape.Tastypie);
+                if (page.Lazy != null) { page.Lazy.Attach(buffer, reader, request.Method + " " + Redaction.PathAndQuery(uri)); kept = true; }
+                return page;
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                if (!kept) ArrayPool<byte>.Shared.Return(buffer);
             }
         }
 
@@ -83,10 +92,13 @@ namespace CommCare.Client.Paging
             return (buffer, total);
         }
 
-        private static Page<T> Parse<T>(byte[] buffer, int length, Uri uri, ItemReader<T> itemReader, HttpRequestMessage request, PageShape shape)
+        /// <param name="itemReader">Null: skim the records (lazy page) instead of parsing them.</param>
+        private static Page<T> Parse<T>(byte[] buffer, int length, Uri uri, ItemReader<T>? itemReader, HttpRequestMessage request, PageShape shape)
         {
             var page = new Page<T> { RequestUri = uri };
+            if (itemReader == null) page.Lazy = new LazyRecords<T>();
             FormParser.Source = buffer;
+            FormParser.SourceOffset = 0;
             try
             {
                 var r = new Utf8JsonReader(new ReadOnlySpan<byte>(buffer, 0, length), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
@@ -108,7 +120,10 @@ namespace CommCare.Client.Paging
                     else if (name == shape.Items && r.TokenType == JsonTokenType.StartArray)
                     {
                         sawObjects = true;
-                        while (r.Read() && r.TokenType != JsonTokenType.EndArray) page.Items.Add(itemReader(ref r));
+                        if (itemReader != null)
+                            while (r.Read() && r.TokenType != JsonTokenType.EndArray) page.Items.Add(itemReader(ref r));
+                        else
+                            while (r.Read() && r.TokenType != JsonTokenType.EndArray) page.Lazy!.Skim(ref r);
                     }
                     else if (shape.Meta != null || !ReadMeta(ref r, name, page, shape)) r.Skip();
                 }
@@ -160,6 +175,94 @@ namespace CommCare.Client.Paging
                     $"CommCare sent a response that is not the expected JSON object (GET {Redaction.PathAndQuery(uri)}): {ex.Message}",
                     requestPath: "GET " + Redaction.PathAndQuery(uri), inner: ex);
             }
+        }
+    }
+
+    /// <summary>
+    /// The records of a lazy page: the response bytes (a pooled buffer), each record's place in them, and the
+    /// two fields paging needs (id, indexed_on). A record is parsed only when the consumer takes it, so it
+    /// dies young: parsing a whole 5,000-record page ahead kept every record alive across collections,
+    /// which cost more than the parsing (bench/README.md). Release returns the buffer once the consumer is done.
+    /// </summary>
+    internal sealed class LazyRecords<T>
+    {
+        private readonly List<int> _starts = new List<int>();
+        private readonly List<int> _lengths = new List<int>();
+        private readonly List<string> _ids = new List<string>();
+        private readonly List<DateTime?> _indexedOn = new List<DateTime?>();
+        private byte[]? _buffer;
+        private ItemReader<T>? _reader;
+        private string _requestPath = "";
+
+        public int Count => _starts.Count;
+        public string Id(int i) => _ids[i];
+        public DateTime? IndexedOn(int i) => _indexedOn[i];
+
+        /// <summary>Records one record (the reader is on its StartObject) and leaves the reader on its EndObject.</summary>
+        internal void Skim(ref Utf8JsonReader r)
+        {
+            if (r.TokenType != JsonTokenType.StartObject) throw new JsonException("A record in the list is not a JSON object.");
+            int start = (int)r.TokenStartIndex;
+            string? id = null, caseId = null;
+            DateTime? indexedOn = null;
+            while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+            {
+                // Same fields and readers as CaseParser / FormParser, so the walker sees what the parser gives.
+                if (r.ValueTextEquals("id")) { r.Read(); id = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("case_id")) { r.Read(); caseId = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("indexed_on")) { r.Read(); indexedOn = JsonValue.ReadDate(ref r); }
+                else { r.Read(); r.Skip(); }
+            }
+            _starts.Add(start);
+            _lengths.Add((int)r.BytesConsumed - start);
+            _ids.Add(string.IsNullOrEmpty(id) ? caseId ?? "" : id!);
+            _indexedOn.Add(indexedOn);
+        }
+
+        internal void Attach(byte[] buffer, ItemReader<T> reader, string requestPath) { _buffer = buffer; _reader = reader; _requestPath = requestPath; }
+
+        public T Parse(int i)
+        {
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(LazyRecords<T>), "The page was already released.");
+            FormParser.Source = buffer;
+            FormParser.SourceOffset = _starts[i];
+            try
+            {
+                var r = new Utf8JsonReader(new ReadOnlySpan<byte>(buffer, _starts[i], _lengths[i]));
+                r.Read();
+                return _reader!(ref r);
+            }
+            catch (Exception ex) when (ex is JsonException || ex is InvalidOperationException || ex is FormatException)
+            {
+                throw new CCApiException(CCErrorKind.BadResponse,
+                    $"CommCare sent a record that is not in the expected form ({_requestPath}): {ex.Message}", requestPath: _requestPath, inner: ex);
+            }
+            finally
+            {
+                FormParser.Source = null;   // the pooled buffer is reused: never keep a reference past this record
+                FormParser.SourceOffset = 0;
+            }
+        }
+
+        /// <summary>The records at <paramref name="indices"/>, each parsed when read.</summary>
+        public IReadOnlyList<T> View(List<int> indices) => new LazyView(this, indices);
+
+        /// <summary>Gives the buffer back to the pool; later reads fail instead of seeing reused bytes.</summary>
+        public void Release()
+        {
+            var b = System.Threading.Interlocked.Exchange(ref _buffer, null);
+            if (b != null) ArrayPool<byte>.Shared.Return(b);
+        }
+
+        private sealed class LazyView : IReadOnlyList<T>
+        {
+            private readonly LazyRecords<T> _records;
+            private readonly List<int> _indices;
+            public LazyView(LazyRecords<T> records, List<int> indices) { _records = records; _indices = indices; }
+            public T this[int index] => _records.Parse(_indices[index]);
+            public int Count => _indices.Count;
+            public IEnumerator<T> GetEnumerator() { for (int i = 0; i < _indices.Count; i++) yield return this[i]; }
+            System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
         }
     }
 }

@@ -29,10 +29,13 @@ namespace CommCare.Client.Paging
         private readonly ICCMessageSink _sink;
         private readonly CancellationToken _token;
         private readonly PageShape _shape;
+        private readonly bool _lazy;
 
-        internal CCPagedResult(CCHttpEngine engine, Func<IPageWalker<T>> walker, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token, PageShape? shape = null)
+        /// <param name="lazy">Parse each record when the consumer takes it (pages of cases and forms read by
+        /// indexed_on, whose walker reads ids and timestamps from the skimmed bytes): see LazyRecords.</param>
+        internal CCPagedResult(CCHttpEngine engine, Func<IPageWalker<T>> walker, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token, PageShape? shape = null, bool lazy = false)
         {
-            _engine = engine; _walker = walker; _reader = reader; _sink = sink; _token = token; _shape = shape ?? PageShape.Tastypie;
+            _engine = engine; _walker = walker; _reader = reader; _sink = sink; _token = token; _shape = shape ?? PageShape.Tastypie; _lazy = lazy;
         }
 
         /// <summary>The most records the consumer will take (-First + -Skip): no page is fetched past it.</summary>
@@ -53,9 +56,11 @@ namespace CommCare.Client.Paging
             private readonly IPageWalker<T> _walker;
             private readonly CancellationTokenSource _cts;
             private IReadOnlyList<T>? _items;
+            private Action? _release;      // gives the current lazy page's buffer back
+            private T _current = default!;
             private int _index = -1;
             private Uri? _next;
-            private Task<(IReadOnlyList<T>, Uri?)>? _pending;
+            private Task<(IReadOnlyList<T>, Uri?, Action?)>? _pending;
             private bool _started;
 
             public Enumerator(CCPagedResult<T> owner)
@@ -65,7 +70,7 @@ namespace CommCare.Client.Paging
                 _cts = CancellationTokenSource.CreateLinkedTokenSource(owner._token);
             }
 
-            public T Current => _items![_index];
+            public T Current => _current;
             object? IEnumerator.Current => Current;
 
             public bool MoveNext()
@@ -89,6 +94,7 @@ namespace CommCare.Client.Paging
                         if (_pending == null && _next != null && _index >= Math.Min(_items.Count / 2, PrefetchAfter)
                             && _owner.Status.Delivered + (_items.Count - _index) < _owner.MaxRecords)
                             _pending = FetchAsync(_next);
+                        _current = _items[_index];   // a lazy page parses the record here, once
                         _owner.Status.Delivered++;
                         return true;
                     }
@@ -98,6 +104,7 @@ namespace CommCare.Client.Paging
 
             private bool LoadNext()
             {
+                ReleasePage();
                 if (_pending == null)
                 {
                     if (_next == null) { _items = null; return false; }
@@ -105,22 +112,39 @@ namespace CommCare.Client.Paging
                 }
                 var task = _pending;
                 _pending = null;
-                var (items, next) = task.GetAwaiter().GetResult();
+                var (items, next, release) = task.GetAwaiter().GetResult();
                 _items = items;
+                _release = release;
                 _next = next;
                 _index = -1;
                 return true;
             }
 
-            private async Task<(IReadOnlyList<T>, Uri?)> FetchAsync(Uri uri)
+            private void ReleasePage()
             {
-                var page = await PageFetcher.FetchAsync(_owner._engine, uri, _owner._reader, _owner._sink, _cts.Token, _owner._shape).ConfigureAwait(false);
-                var status = _owner.Status;
-                status.Requests++;
-                if (status.TotalCount == null && page.TotalCount != null) status.TotalCount = page.TotalCount;
-                var (deliver, next) = _walker.Accept(page);
-                status.DuplicatesDropped += page.Items.Count - deliver.Count;
-                return (deliver, next);
+                _current = default!;
+                var r = _release;
+                _release = null;
+                r?.Invoke();
+            }
+
+            private async Task<(IReadOnlyList<T>, Uri?, Action?)> FetchAsync(Uri uri)
+            {
+                var page = await PageFetcher.FetchAsync(_owner._engine, uri, _owner._reader, _owner._sink, _cts.Token, _owner._shape, _owner._lazy).ConfigureAwait(false);
+                try
+                {
+                    var status = _owner.Status;
+                    status.Requests++;
+                    if (status.TotalCount == null && page.TotalCount != null) status.TotalCount = page.TotalCount;
+                    var (deliver, next) = _walker.Accept(page);
+                    status.DuplicatesDropped += page.Count - deliver.Count;
+                    return (deliver, next, page.Lazy == null ? null : (Action)page.Lazy.Release);
+                }
+                catch
+                {
+                    page.Lazy?.Release();
+                    throw;
+                }
             }
 
             public void Reset() => throw new NotSupportedException();
@@ -129,9 +153,10 @@ namespace CommCare.Client.Paging
             {
                 // Stop a background fetch the consumer no longer wants (Select-Object -First, Ctrl+C) and observe its outcome.
                 _cts.Cancel();
+                ReleasePage();
                 var p = _pending;
                 _pending = null;
-                if (p != null) _ = p.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                if (p != null) _ = p.ContinueWith(t => { if (t.Status == TaskStatus.RanToCompletion) t.Result.Item3?.Invoke(); else _ = t.Exception; }, TaskScheduler.Default);
                 _cts.Dispose();
             }
         }

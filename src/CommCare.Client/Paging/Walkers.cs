@@ -105,62 +105,75 @@ namespace CommCare.Client.Paging
 
         public (IReadOnlyList<T> Deliver, Uri? Next) Accept(Page<T> page)
         {
+            // Ids and timestamps come from the skimmed bytes on a lazy page, from the records otherwise.
+            var lazy = page.Lazy;
             var items = page.Items;
+            int count = page.Count;
+            string Id(int i) => lazy != null ? lazy.Id(i) : _id(items[i]);
+            DateTime? IndexedOn(int i) => lazy != null ? lazy.IndexedOn(i) : _indexedOn(items[i]);
+            var kept = new List<int>(count);
+            IReadOnlyList<T> Deliver()
+            {
+                if (lazy != null) return lazy.View(kept);
+                if (kept.Count == count) return items;
+                var list = new List<T>(kept.Count);
+                foreach (int i in kept) list.Add(items[i]);
+                return list;
+            }
+
             int effectiveLimit = page.Limit ?? _limit;     // the server may clamp the page size
-            bool lastPage = items.Count == 0 || items.Count < effectiveLimit || page.Next == null;
+            bool lastPage = count == 0 || count < effectiveLimit || page.Next == null;
 
             if (_stuckAt.HasValue)
             {
-                var deliver = new List<T>(items.Count);
-                foreach (var item in items)
-                    if (_seenAtBoundary.Add(_id(item))) deliver.Add(item);
+                for (int i = 0; i < count; i++)
+                    if (_seenAtBoundary.Add(Id(i))) kept.Add(i);
                 if (!lastPage)
                 {
-                    _stuckOffset += items.Count;
-                    return (deliver, StuckUri());
+                    _stuckOffset += count;
+                    return (Deliver(), StuckUri());
                 }
                 // That timestamp is exhausted: continue strictly after it.
                 _start = _stuckAt.Value.AddTicks(10);   // +1 µs, the server's precision
                 _stuckAt = null;
                 _boundary = null;
                 _seenAtBoundary = new HashSet<string>(StringComparer.Ordinal);
-                if (_end.HasValue && _start > _end) return (deliver, null);
-                return (deliver, WindowUri());
+                if (_end.HasValue && _start > _end) return (Deliver(), null);
+                return (Deliver(), WindowUri());
             }
 
-            var fresh = new List<T>(items.Count);
-            foreach (var item in items)
+            for (int i = 0; i < count; i++)
             {
-                if (_boundary.HasValue && _indexedOn(item) == _boundary && _seenAtBoundary.Contains(_id(item))) continue;
-                fresh.Add(item);
+                if (_boundary.HasValue && IndexedOn(i) == _boundary && _seenAtBoundary.Contains(Id(i))) continue;
+                kept.Add(i);
             }
-            if (lastPage) return (fresh, null);
+            if (lastPage) return (Deliver(), null);
 
-            DateTime? lastTs = _indexedOn(items[items.Count - 1]);
+            DateTime? lastTs = IndexedOn(count - 1);
             if (lastTs == null)
                 throw new CCApiException(CCErrorKind.BadResponse, "A record without indexed_on came back from an indexed_on-ordered list; cannot page safely.");
 
-            bool wholePageOneTimestamp = _indexedOn(items[0]) == lastTs;
+            bool wholePageOneTimestamp = IndexedOn(0) == lastTs;
             if (wholePageOneTimestamp)
             {
                 // More records share lastTs than fit in a page: read that instant by offset.
                 _stuckAt = lastTs;
                 _stuckOffset = 0;
                 if (_boundary != lastTs) _seenAtBoundary = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var item in items) _seenAtBoundary.Add(_id(item));
+                for (int i = 0; i < count; i++) _seenAtBoundary.Add(Id(i));
                 _boundary = lastTs;
-                return (fresh, StuckUri());
+                return (Deliver(), StuckUri());
             }
 
             if (_start.HasValue && lastTs <= _start)
                 throw new CCApiException(CCErrorKind.BadResponse, "The server's indexed_on order did not advance; stopping instead of looping.");
 
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            for (int i = items.Count - 1; i >= 0 && _indexedOn(items[i]) == lastTs; i--) seen.Add(_id(items[i]));
+            for (int i = count - 1; i >= 0 && IndexedOn(i) == lastTs; i--) seen.Add(Id(i));
             _seenAtBoundary = seen;
             _boundary = lastTs;
             _start = lastTs;
-            return (fresh, WindowUri());
+            return (Deliver(), WindowUri());
         }
     }
 }
