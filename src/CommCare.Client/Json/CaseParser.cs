@@ -55,7 +55,8 @@ namespace CommCare.Client.Json
         private static void ReadProperties(ref Utf8JsonReader r, CCCase c)
         {
             if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); return; }
-            var props = new Dictionary<string, object?>(StringComparer.Ordinal);
+            // Sized like the previous case's (cases of a list share their properties): no rehash garbage.
+            var props = new Dictionary<string, object?>(_lastPropertyCount, StringComparer.Ordinal);
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
                 string name = JsonValue.Name(ref r);
@@ -80,7 +81,10 @@ namespace CommCare.Client.Json
                 }
             }
             c.Properties = props;
+            _lastPropertyCount = props.Count;
         }
+
+        [ThreadStatic] private static int _lastPropertyCount;
 
         internal static IDictionary<string, CCCaseIndex> ReadIndices(ref Utf8JsonReader r)
         {
