@@ -33,8 +33,39 @@ namespace CommCare.Models
         public DateTime? IndexedOn { get; internal set; }
         /// <summary>Ids of the forms that touched the case.</summary>
         public IReadOnlyList<string> XFormIds { get; internal set; } = Array.Empty<string>();
-        /// <summary>Every other case property (values as the server sent them).</summary>
-        public IDictionary<string, object?> Properties { get; internal set; } = new Dictionary<string, object?>(StringComparer.Ordinal);
+        private IDictionary<string, object?>? _properties;
+        private byte[]? _propertiesJson;
+
+        /// <summary>Turns a list record's raw "properties" JSON into the dictionary; set by the client library.</summary>
+        internal static Func<byte[], IDictionary<string, object?>>? PropertiesParser;
+
+        /// <summary>Every other case property (values as the server sent them). From a list, parsed on first
+        /// use: pipelines that filter on the typed fields never pay for it.</summary>
+        public IDictionary<string, object?> Properties
+        {
+            get
+            {
+                var p = System.Threading.Volatile.Read(ref _properties);
+                if (p != null) return p;
+                var raw = System.Threading.Volatile.Read(ref _propertiesJson);
+                // Null raw: another thread has just published the dictionary (it is set before raw is cleared).
+                if (raw == null) return System.Threading.Volatile.Read(ref _properties) ?? Empty();
+                var parsed = PropertiesParser != null ? PropertiesParser(raw) : Empty();
+                System.Threading.Interlocked.CompareExchange(ref _properties, parsed, null);
+                System.Threading.Volatile.Write(ref _propertiesJson, null);
+                return _properties!;
+            }
+            internal set { _properties = value; _propertiesJson = null; }
+        }
+
+        private IDictionary<string, object?> Empty()
+        {
+            System.Threading.Interlocked.CompareExchange(ref _properties, new Dictionary<string, object?>(StringComparer.Ordinal), null);
+            return _properties!;
+        }
+
+        /// <summary>Keeps the properties' JSON for parsing on first use.</summary>
+        internal void SetPropertiesJson(byte[] json) { _properties = null; _propertiesJson = json; }
         /// <summary>Indices by identifier (for example "parent").</summary>
         public IDictionary<string, CCCaseIndex> Indices { get; internal set; } = new Dictionary<string, CCCaseIndex>(StringComparer.Ordinal);
         public string? ResourceUri { get; internal set; }

@@ -42,12 +42,15 @@ namespace CommCare.Models
         {
             get
             {
-                if (_form != null) return _form;
-                var raw = _formJson;
-                var parsed = raw != null && BodyParser != null ? BodyParser(raw) : new Dictionary<string, object?>(StringComparer.Ordinal);
-                _form = parsed;      // a race only parses twice; both results are equal
-                _formJson = null;
-                return parsed;
+                var f = System.Threading.Volatile.Read(ref _form);
+                if (f != null) return f;
+                var raw = System.Threading.Volatile.Read(ref _formJson);
+                // Null raw: another thread has just published the body (it is set before raw is cleared).
+                var parsed = raw != null && BodyParser != null ? BodyParser(raw)
+                    : System.Threading.Volatile.Read(ref _form) ?? new Dictionary<string, object?>(StringComparer.Ordinal);
+                System.Threading.Interlocked.CompareExchange(ref _form, parsed, null);   // a race parses twice; the first wins
+                System.Threading.Volatile.Write(ref _formJson, null);
+                return _form!;
             }
             internal set { _form = value; _formJson = null; }
         }

@@ -40,10 +40,12 @@ namespace CommCare.Client.Tests
             return lazy;
         }
 
-        private static List<T> Eager<T>(byte[] json, ItemReader<T> reader)
+        /// <param name="withSource">false: no page bytes to slice, so case properties and form bodies are
+        /// parsed at once (a detail read) — the reference the deferred parse must equal.</param>
+        private static List<T> Eager<T>(byte[] json, ItemReader<T> reader, bool withSource = true)
         {
             var items = new List<T>();
-            FormParser.Source = json;
+            FormParser.Source = withSource ? json : null;
             FormParser.SourceOffset = 0;
             try
             {
@@ -127,6 +129,47 @@ namespace CommCare.Client.Tests
                 Assert.Equal(eager[i].Properties, c.Properties);
             }
             lazy.Release();
+        }
+
+        [Fact]
+        public void Case_properties_kept_as_json_parse_into_the_same_dictionary_and_typed_fields()
+        {
+            var json = Encoding.UTF8.GetBytes("{\"objects\":[" +
+                "{\"id\":\"c-1\",\"properties\":{\"case_name\":\"Asha\",\"case_type\":\"mother\",\"owner_id\":\"o-1\",\"external_id\":\"X1\"," +
+                "\"date_opened\":\"2024-05-01T10:00:00Z\",\"dob\":\"1990-01-02\",\"n\":3,\"flag\":true,\"empty\":null,\"list\":[1,\"a\"],\"obj\":{\"k\":\"v\"},\"esc\":\"\\u00e9\\\"q\"}}," +
+                "{\"id\":\"c-2\",\"properties\":{\"case_name\":\"B\",\"date_opened\":\"not a date\"}}," +
+                "{\"id\":\"c-3\",\"properties\":{\"date_opened\":null}}]}");
+            var reference = Eager<CCCase>(json, CaseParser.Read, withSource: false);
+            var lazy = Skim<CCCase>(json, CaseParser.Read);
+            for (int i = 0; i < reference.Count; i++)
+            {
+                var c = lazy.Parse(i);
+                Assert.Equal(reference[i].Name, c.Name);
+                Assert.Equal(reference[i].CaseType, c.CaseType);
+                Assert.Equal(reference[i].OwnerId, c.OwnerId);
+                Assert.Equal(reference[i].ExternalId, c.ExternalId);
+                Assert.Equal(reference[i].DateOpened, c.DateOpened);
+                Assert.Equal(JsonSerializer.Serialize(reference[i].Properties), JsonSerializer.Serialize(c.Properties));
+            }
+            lazy.Release();
+            Assert.Equal("Asha", reference[0].Name);
+            Assert.False(reference[0].Properties.ContainsKey("case_name"));     // lifted, as before
+            Assert.Equal("not a date", reference[1].Properties["date_opened"]);  // kept raw when not a date
+            Assert.True(reference[2].Properties.ContainsKey("date_opened"));
+        }
+
+        [Fact]
+        public void Deferred_properties_read_from_many_threads_at_once_are_one_dictionary()
+        {
+            for (int round = 0; round < 200; round++)
+            {
+                var lazy = Skim<CCCase>(Encoding.UTF8.GetBytes("{\"objects\":[{\"id\":\"c\",\"properties\":{\"a\":\"1\",\"b\":\"2\"}}]}"), CaseParser.Read);
+                var c = lazy.Parse(0);
+                lazy.Release();
+                var seen = new IDictionary<string, object?>[4];
+                System.Threading.Tasks.Parallel.For(0, 4, t => seen[t] = c.Properties);
+                foreach (var d in seen) { Assert.Same(seen[0], d); Assert.Equal(2, d.Count); }
+            }
         }
 
         [Fact]

@@ -52,7 +52,49 @@ namespace CommCare.Client.Json
             return c;
         }
 
+        static CaseParser()
+        {
+            CCCase.PropertiesParser = ParseProperties;
+        }
+
+        /// <summary>The properties object of a case read from whole page bytes: the typed fields are lifted
+        /// now, the rest kept as JSON and parsed into the dictionary on first use (CCCase.Properties).</summary>
         private static void ReadProperties(ref Utf8JsonReader r, CCCase c)
+        {
+            var source = FormParser.Source;
+            if (source == null || r.TokenType != JsonTokenType.StartObject) { ReadPropertiesNow(ref r, c); return; }
+            long start = r.TokenStartIndex;
+            while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+            {
+                if (r.ValueTextEquals("case_name")) { r.Read(); c.Name = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("case_type")) { r.Read(); c.CaseType = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("owner_id")) { r.Read(); c.OwnerId = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("external_id")) { r.Read(); c.ExternalId = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("date_opened"))
+                {
+                    r.Read();
+                    if (r.TokenType == JsonTokenType.String && IsoDate.TryParse(r.GetString(), out var d)) c.DateOpened = d;
+                    else r.Skip();   // not a date: the dictionary keeps the raw value when it is parsed
+                }
+                else { r.Read(); r.Skip(); }
+            }
+            int length = (int)(r.BytesConsumed - start);
+            var json = new byte[length];
+            Buffer.BlockCopy(source, FormParser.SourceOffset + (int)start, json, 0, length);
+            c.SetPropertiesJson(json);
+        }
+
+        /// <summary>CCCase.PropertiesParser: the dictionary exactly as ReadPropertiesNow builds it.</summary>
+        private static IDictionary<string, object?> ParseProperties(byte[] json)
+        {
+            var r = new Utf8JsonReader(json);
+            r.Read();
+            var scratch = new CCCase();
+            ReadPropertiesNow(ref r, scratch);
+            return scratch.Properties;
+        }
+
+        private static void ReadPropertiesNow(ref Utf8JsonReader r, CCCase c)
         {
             if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); return; }
             // Sized like the previous case's (cases of a list share their properties): no rehash garbage.
