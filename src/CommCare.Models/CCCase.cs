@@ -43,26 +43,11 @@ namespace CommCare.Models
         /// use: pipelines that filter on the typed fields never pay for it.</summary>
         public IDictionary<string, object?> Properties
         {
-            get
-            {
-                var p = System.Threading.Volatile.Read(ref _properties);
-                if (p != null) return p;
-                var raw = System.Threading.Volatile.Read(ref _propertiesJson);
-                // Null raw: another thread has just published the dictionary (it is set before raw is cleared).
-                if (raw == null) return System.Threading.Volatile.Read(ref _properties) ?? Empty();
-                var parsed = PropertiesParser != null ? PropertiesParser(raw) : Empty();
-                System.Threading.Interlocked.CompareExchange(ref _properties, parsed, null);
-                System.Threading.Volatile.Write(ref _propertiesJson, null);
-                return _properties!;
-            }
+            get => LazyJson.Get(ref _properties, ref _propertiesJson, PropertiesParser, NewDictionary);
             internal set { _properties = value; _propertiesJson = null; }
         }
 
-        private IDictionary<string, object?> Empty()
-        {
-            System.Threading.Interlocked.CompareExchange(ref _properties, new Dictionary<string, object?>(StringComparer.Ordinal), null);
-            return _properties!;
-        }
+        private static IDictionary<string, object?> NewDictionary() => new Dictionary<string, object?>(StringComparer.Ordinal);
 
         /// <summary>Keeps the properties' JSON for parsing on first use.</summary>
         internal void SetPropertiesJson(byte[] json) { _properties = null; _propertiesJson = json; }

@@ -40,18 +40,7 @@ namespace CommCare.Models
         /// Parsed on first use: scripts that only read metadata never pay for it.</summary>
         public IDictionary<string, object?> Form
         {
-            get
-            {
-                var f = System.Threading.Volatile.Read(ref _form);
-                if (f != null) return f;
-                var raw = System.Threading.Volatile.Read(ref _formJson);
-                // Null raw: another thread has just published the body (it is set before raw is cleared).
-                var parsed = raw != null && BodyParser != null ? BodyParser(raw)
-                    : System.Threading.Volatile.Read(ref _form) ?? new Dictionary<string, object?>(StringComparer.Ordinal);
-                System.Threading.Interlocked.CompareExchange(ref _form, parsed, null);   // a race parses twice; the first wins
-                System.Threading.Volatile.Write(ref _formJson, null);
-                return _form!;
-            }
+            get => LazyJson.Get(ref _form, ref _formJson, BodyParser, () => new Dictionary<string, object?>(StringComparer.Ordinal));
             internal set { _form = value; _formJson = null; }
         }
 
