@@ -66,11 +66,11 @@ namespace CommCare.Client.Json
             long start = r.TokenStartIndex;
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                if (r.ValueTextEquals("case_name")) { r.Read(); c.Name = JsonValue.ReadString(ref r); }
-                else if (r.ValueTextEquals("case_type")) { r.Read(); c.CaseType = JsonValue.ReadString(ref r); }
-                else if (r.ValueTextEquals("owner_id")) { r.Read(); c.OwnerId = JsonValue.ReadString(ref r); }
-                else if (r.ValueTextEquals("external_id")) { r.Read(); c.ExternalId = JsonValue.ReadString(ref r); }
-                else if (r.ValueTextEquals("date_opened"))
+                if (r.ValueTextEquals("case_name"u8)) { r.Read(); c.Name = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("case_type"u8)) { r.Read(); c.CaseType = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("owner_id"u8)) { r.Read(); c.OwnerId = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("external_id"u8)) { r.Read(); c.ExternalId = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("date_opened"u8))
                 {
                     r.Read();
                     if (r.TokenType == JsonTokenType.String && IsoDate.TryParse(r.GetString(), out var d)) c.DateOpened = d;

@@ -208,9 +208,9 @@ namespace CommCare.Client.Paging
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
                 // Same fields and readers as CaseParser / FormParser, so the walker sees what the parser gives.
-                if (r.ValueTextEquals("id")) { r.Read(); id = JsonValue.ReadString(ref r); }
-                else if (r.ValueTextEquals("case_id")) { r.Read(); caseId = JsonValue.ReadString(ref r); }
-                else if (r.ValueTextEquals("indexed_on")) { r.Read(); indexedOn = JsonValue.ReadDate(ref r); }
+                if (r.ValueTextEquals("id"u8)) { r.Read(); id = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("case_id"u8)) { r.Read(); caseId = JsonValue.ReadString(ref r); }
+                else if (r.ValueTextEquals("indexed_on"u8)) { r.Read(); indexedOn = JsonValue.ReadDate(ref r); }
                 else { r.Read(); r.Skip(); }
             }
             _starts.Add(start);
