@@ -77,6 +77,10 @@ $notes = [Collections.Generic.List[string]]::new()
 $emu = Start-TestEmulator @('--cases', "$Cases", '--forms', "$Forms")
 try {
     $url = $emu.Url
+    # The emulator pre-serialises every record in the background after it starts: wait for that, and
+    # warm its request path, so neither competes with the first timed run.
+    Invoke-RestMethod "$url/_emulator/dataset?wait=true" | Out-Null
+    foreach ($r in 'form', 'case') { & dotnet $floor $url demo $r 1000 admin@example.com emu-admin-key-0001 bytes | Out-Null }
     foreach ($spec in @(
             @{ Resource = 'form'; Cmd = "Get-CCForm -IncludeArchived -PageSize 1000"; Limit = 1000; Query = 'include_archived=true' },
             @{ Resource = 'case'; Cmd = "Get-CCCase -PageSize 5000"; Limit = 5000; Query = '' })) {
