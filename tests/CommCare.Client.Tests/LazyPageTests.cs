@@ -22,7 +22,7 @@ namespace CommCare.Client.Tests
         /// <summary>Skims the "objects" of a page held in a pooled buffer, as PageFetcher does for a lazy page.</summary>
         private static LazyRecords<T> Skim<T>(byte[] json, ItemReader<T> reader)
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(json.Length + 64);
+            var buffer = CommCare.Client.Http.PageBuffers.Rent(json.Length + 64);
             // Bytes past the JSON are junk from an earlier use of the pooled array.
             for (int i = 0; i < buffer.Length; i++) buffer[i] = (byte)'x';
             Buffer.BlockCopy(json, 0, buffer, 0, json.Length);

@@ -50,7 +50,12 @@ namespace CommCare.Client.Http
                 if (request.Method == HttpMethod.Get && response.Content != null && !RequestInfo.For(request).Streamed)
                 {
                     // Read the whole body inside the attempt, so a cut-off or stalled body is retried like any other failure.
-                    await response.Content.LoadIntoBufferAsync().WaitAsync(cts.Token).ConfigureAwait(false);
+                    var original = response.Content;
+                    var read = ReadAllAsync(original, cts.Token);
+                    await ((Task)read).WaitAsync(cts.Token).ConfigureAwait(false);   // 5.1's streams may ignore the token
+                    var (buffer, length) = await read.ConfigureAwait(false);
+                    response.Content = new BufferedBody(buffer, length, original.Headers);
+                    original.Dispose();
                 }
                 return response;
             }
@@ -58,6 +63,12 @@ namespace CommCare.Client.Http
             {
                 throw new AttemptTimeoutException(_timeout);
             }
+        }
+
+        private static async Task<(byte[] Buffer, int Length)> ReadAllAsync(HttpContent content, CancellationToken token)
+        {
+            using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+            return await PageBuffers.ReadAllAsync(stream, content.Headers.ContentLength, token).ConfigureAwait(false);
         }
     }
 

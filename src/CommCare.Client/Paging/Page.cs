@@ -47,8 +47,8 @@ namespace CommCare.Client.Paging
     /// <summary>Fetches and parses pages. Parses straight from the response bytes with Utf8JsonReader.</summary>
     internal static class PageFetcher
     {
-        /// <param name="lazy">Keep the records as bytes (with id and indexed_on read) and parse each when the
-        /// consumer takes it: see <see cref="LazyRecords{T}"/>. The page then owns the pooled buffer.</param>
+        // lazy: keep the records as bytes (with id and indexed_on read) and parse each when the consumer
+        // takes it (LazyRecords); the page then owns the pooled buffer.
         public static async Task<Page<T>> FetchAsync<T>(CCHttpEngine engine, Uri uri, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token, PageShape? shape = null, bool lazy = false)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -65,34 +65,20 @@ namespace CommCare.Client.Paging
             }
             finally
             {
-                if (!kept) ArrayPool<byte>.Shared.Return(buffer);
+                if (!kept) PageBuffers.Return(buffer);
             }
         }
 
-        /// <summary>Copies the (already buffered) body into a pooled array; the caller returns it to the pool.</summary>
+        /// <summary>The body as a buffer from PageBuffers; the caller gives it back with PageBuffers.Return. A body
+        /// the attempt already read whole (every GET) is taken over as it is, without a copy.</summary>
         internal static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpResponseMessage response)
         {
+            if (response.Content is BufferedBody buffered) return (buffered.TakeBuffer(), buffered.Length);
             using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-            long? len = response.Content.Headers.ContentLength;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(len ?? 65536, 1024), int.MaxValue - 64) + 1);
-            int total = 0;
-            while (true)
-            {
-                if (total == buffer.Length)
-                {
-                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    Buffer.BlockCopy(buffer, 0, bigger, 0, total);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-                int n = await stream.ReadAsync(buffer, total, buffer.Length - total).ConfigureAwait(false);
-                if (n == 0) break;
-                total += n;
-            }
-            return (buffer, total);
+            return await PageBuffers.ReadAllAsync(stream, response.Content.Headers.ContentLength, CancellationToken.None).ConfigureAwait(false);
         }
 
-        /// <param name="itemReader">Null: skim the records (lazy page) instead of parsing them.</param>
+        // itemReader null: skim the records (lazy page) instead of parsing them.
         private static Page<T> Parse<T>(byte[] buffer, int length, Uri uri, ItemReader<T>? itemReader, HttpRequestMessage request, PageShape shape)
         {
             var page = new Page<T> { RequestUri = uri };
@@ -251,7 +237,7 @@ namespace CommCare.Client.Paging
         public void Release()
         {
             var b = System.Threading.Interlocked.Exchange(ref _buffer, null);
-            if (b != null) ArrayPool<byte>.Shared.Return(b);
+            if (b != null) PageBuffers.Return(b);
         }
 
         private sealed class LazyView : IReadOnlyList<T>

@@ -31,8 +31,8 @@ namespace CommCare.Client.Paging
         private readonly PageShape _shape;
         private readonly bool _lazy;
 
-        /// <param name="lazy">Parse each record when the consumer takes it (pages of cases and forms read by
-        /// indexed_on, whose walker reads ids and timestamps from the skimmed bytes): see LazyRecords.</param>
+        // lazy: Parse each record when the consumer takes it (pages of cases and forms read by
+        // indexed_on, whose walker reads ids and timestamps from the skimmed bytes): see LazyRecords.
         internal CCPagedResult(CCHttpEngine engine, Func<IPageWalker<T>> walker, ItemReader<T> reader, ICCMessageSink sink, CancellationToken token, PageShape? shape = null, bool lazy = false)
         {
             _engine = engine; _walker = walker; _reader = reader; _sink = sink; _token = token; _shape = shape ?? PageShape.Tastypie; _lazy = lazy;
