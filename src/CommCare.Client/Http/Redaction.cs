@@ -9,13 +9,15 @@ namespace CommCare.Client.Http
     public static class Redaction
     {
         // Query or form fields that may carry a secret (CommCare still accepts ?api_key= on old endpoints).
+        // Interpreted, not RegexOptions.Compiled: compiling emits and JIT-compiles code at the first request
+        // (tens of ms of start-up) to save microseconds on short strings.
         private static readonly Regex SecretField = new Regex(
             @"(?<name>(?:^|[?&;\s""'{,])(?:api_?key|apikey|password|passwd|token|access_token|refresh_token|secret|otp|key)\b[""']?\s*[=:]\s*)(?<value>""(?:[^""\\]|\\.)*""|'(?:[^'\\]|\\.)*'|[^&;\s""',}]+)",
-            RegexOptions.IgnoreCase | RegexOptions.Compiled | RegexOptions.CultureInvariant);
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
         private static readonly Regex AuthHeader = new Regex(
             @"(?<scheme>\b(?:apikey|bearer|basic|digest)\s+)(?<value>[^\s,""']+)",
-            RegexOptions.IgnoreCase | RegexOptions.Compiled | RegexOptions.CultureInvariant);
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
         /// <summary>Path and query of a URI with secret-looking query values masked.</summary>
         public static string PathAndQuery(Uri uri)
