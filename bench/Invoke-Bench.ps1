@@ -116,8 +116,10 @@ try {
 
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 Get-CCForm -IncludeArchived$first | Export-Csv '$csv' -NoTypeInformation
-`$p = [Diagnostics.Process]::GetCurrentProcess(); `$p.Refresh()
-"`$((Get-Content '$csv' | Measure-Object).Count - 1) `$(`$sw.ElapsedMilliseconds) `$(`$p.PeakWorkingSet64)"
+`$ms = `$sw.ElapsedMilliseconds
+# Read the peak before counting the CSV's lines: Get-Content over a million lines has a peak of its own.
+`$p = [Diagnostics.Process]::GetCurrentProcess(); `$p.Refresh(); `$peakBytes = `$p.PeakWorkingSet64
+"`$((Get-Content '$csv' | Measure-Object).Count - 1) `$ms `$peakBytes"
 "@)
             Remove-Item $csv -ErrorAction SilentlyContinue
             $rows, $ms, $bytes = $line -split ' '
