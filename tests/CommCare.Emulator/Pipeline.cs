@@ -209,6 +209,27 @@ public static class Pipeline
             return;
         }
 
+        await FaultThenHandleAsync(ctx, st, info, rawPath, data => handler(new ApiContext
+        {
+            Http = ctx,
+            State = st,
+            Query = query,
+            User = user,
+            Data = data,
+            Domain = domain,
+            RawPath = rawPath,
+            Body = body,
+        }), ApiResponse.ServerError);
+    }
+
+    /// <summary>
+    /// The end every route shares once the caller is let in: the next scripted fault (drop, an error answer,
+    /// a delay), the handler (an exception is logged and answered with <paramref name="onError"/>), then
+    /// commit-drop (the request took full effect; the client never hears about it) or the (truncated) answer.
+    /// </summary>
+    public static async Task FaultThenHandleAsync(HttpContext ctx, EmulatorState st, RequestInfo info, string rawPath,
+        Func<DataSet, ApiResponse> handle, Func<ApiResponse> onError)
+    {
         var fault = st.Faults.Next(rawPath);
         if (fault is not null)
         {
@@ -239,8 +260,7 @@ public static class Pipeline
             }
         }
 
-        var data = st.Data;
-        if (data is null)
+        if (st.Data is not { } data)
         {
             await WriteAsync(ctx, ApiResponse.Empty(503).Header("Retry-After", "1"));
             return;
@@ -250,27 +270,16 @@ public static class Pipeline
         var t0 = Stopwatch.GetTimestamp();
         try
         {
-            resp = handler(new ApiContext
-            {
-                Http = ctx,
-                State = st,
-                Query = query,
-                User = user,
-                Data = data,
-                Domain = domain,
-                RawPath = rawPath,
-                Body = body,
-            });
+            resp = handle(data);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Console.Error.WriteLine($"emulator: unhandled error for {ctx.Request.Method} {rawPath}: {ex}");
-            resp = ApiResponse.ServerError();
+            resp = onError();
         }
         info.HandlerMs = Ms(t0);
         if (fault?.Kind == FaultKind.CommitDrop)
         {
-            // The request took full effect; the client never hears about it.
             info.Status = 0;
             ctx.Abort();
             return;
@@ -278,7 +287,8 @@ public static class Pipeline
         await WriteAsync(ctx, resp, truncate: fault?.Kind == FaultKind.Truncate);
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpContext ctx)
+    /// <summary>The request body; a client that goes away mid-body leaves what arrived.</summary>
+    public static async Task<byte[]> ReadBodyAsync(HttpContext ctx)
     {
         using var ms = new System.IO.MemoryStream();
         try

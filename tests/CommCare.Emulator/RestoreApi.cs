@@ -82,58 +82,8 @@ public static class RestoreApi
             return;
         }
 
-        var fault = st.Faults.Next(rawPath);
-        if (fault is not null)
-        {
-            info.Fault = fault.Name;
-            if (fault.Kind == FaultKind.Drop)
-            {
-                info.Status = 0;
-                ctx.Abort();
-                return;
-            }
-            if (Faults.Response(fault) is { } fr)
-            {
-                await Pipeline.WriteAsync(ctx, fr);
-                return;
-            }
-            if (fault.Kind == FaultKind.Slow && fault.SlowMs > 0)
-            {
-                try
-                {
-                    await Task.Delay(fault.SlowMs, ctx.RequestAborted);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-        if (st.Data is not { } data)
-        {
-            await Pipeline.WriteAsync(ctx, ApiResponse.Empty(503).Header("Retry-After", "1"));
-            return;
-        }
-
-        ApiResponse resp;
-        var t0 = Stopwatch.GetTimestamp();
-        try
-        {
-            resp = Restore(ctx, st, data, query, caller, domain);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Console.Error.WriteLine($"emulator: unhandled error for {ctx.Request.Method} {rawPath}: {ex}");
-            resp = ApiResponse.HtmlServerError();
-        }
-        info.HandlerMs = Pipeline.Ms(t0);
-        if (fault?.Kind == FaultKind.CommitDrop)
-        {
-            info.Status = 0;
-            ctx.Abort();
-            return;
-        }
-        await Pipeline.WriteAsync(ctx, resp, truncate: fault?.Kind == FaultKind.Truncate);
+        await Pipeline.FaultThenHandleAsync(ctx, st, info, rawPath,
+            data => Restore(ctx, st, data, query, caller, domain), ApiResponse.HtmlServerError);
     }
 
     /// <summary>

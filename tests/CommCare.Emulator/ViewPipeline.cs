@@ -113,7 +113,7 @@ public static class ViewPipeline
         var body = Array.Empty<byte>();
         if (HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method))
         {
-            body = await ReadBodyAsync(ctx);
+            body = await Pipeline.ReadBodyAsync(ctx);
             info.Target = Pipeline.TargetOf(body);
         }
 
@@ -137,71 +137,17 @@ public static class ViewPipeline
             return;
         }
 
-        var fault = st.Faults.Next(rawPath);
-        if (fault is not null)
+        await Pipeline.FaultThenHandleAsync(ctx, st, info, rawPath, data => handler(new ApiContext
         {
-            info.Fault = fault.Name;
-            if (fault.Kind == FaultKind.Drop)
-            {
-                info.Status = 0;
-                ctx.Abort();
-                return;
-            }
-            var fr = Faults.Response(fault);
-            if (fr is not null)
-            {
-                await Pipeline.WriteAsync(ctx, fr);
-                return;
-            }
-            if (fault.Kind == FaultKind.Slow && fault.SlowMs > 0)
-            {
-                try
-                {
-                    await Task.Delay(fault.SlowMs, ctx.RequestAborted);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-
-        var data = st.Data;
-        if (data is null)
-        {
-            await Pipeline.WriteAsync(ctx, ApiResponse.Empty(503).Header("Retry-After", "1"));
-            return;
-        }
-
-        ApiResponse resp;
-        var t0 = Stopwatch.GetTimestamp();
-        try
-        {
-            resp = handler(new ApiContext
-            {
-                Http = ctx,
-                State = st,
-                Query = query,
-                User = user,
-                Data = data,
-                Domain = domain,
-                RawPath = rawPath,
-                Body = body,
-            });
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Console.Error.WriteLine($"emulator: unhandled error for {ctx.Request.Method} {rawPath}: {ex}");
-            resp = spec.Auth == ViewAuth.OData ? ApiResponse.ServerError() : HtmlServerError();
-        }
-        info.HandlerMs = Pipeline.Ms(t0);
-        if (fault?.Kind == FaultKind.CommitDrop)
-        {
-            info.Status = 0;
-            ctx.Abort();
-            return;
-        }
-        await Pipeline.WriteAsync(ctx, resp, truncate: fault?.Kind == FaultKind.Truncate);
+            Http = ctx,
+            State = st,
+            Query = query,
+            User = user,
+            Data = data,
+            Domain = domain,
+            RawPath = rawPath,
+            Body = body,
+        }), spec.Auth == ViewAuth.OData ? ApiResponse.ServerError : HtmlServerError);
     }
 
     private static (Account User, ApiResponse? Failure, string Scheme) Authenticate(
@@ -273,19 +219,5 @@ public static class ViewPipeline
         var rest = (grain - now % grain) / (double)TimeSpan.TicksPerSecond;
         rest = Math.Max(0.1, Math.Ceiling(rest * 10) / 10);
         return rest.ToString("0.0", CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpContext ctx)
-    {
-        using var ms = new System.IO.MemoryStream();
-        try
-        {
-            await ctx.Request.Body.CopyToAsync(ms, ctx.RequestAborted);
-        }
-        catch (Exception e) when (e is System.IO.IOException or BadHttpRequestException)
-        {
-            // a client that goes away mid-body: treat what arrived as the body
-        }
-        return ms.ToArray();
     }
 }
