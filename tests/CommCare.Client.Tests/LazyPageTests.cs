@@ -45,21 +45,16 @@ namespace CommCare.Client.Tests
         private static List<T> Eager<T>(byte[] json, ItemReader<T> reader, bool withSource = true)
         {
             var items = new List<T>();
-            FormParser.Source = withSource ? json : null;
-            FormParser.SourceOffset = 0;
-            try
+            using var source = withSource ? RecordSource.Use(json) : default;
+            var r = new Utf8JsonReader(json);
+            r.Read();
+            while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                var r = new Utf8JsonReader(json);
+                string name = r.GetString()!;
                 r.Read();
-                while (r.Read() && r.TokenType != JsonTokenType.EndObject)
-                {
-                    string name = r.GetString()!;
-                    r.Read();
-                    if (name == "objects") while (r.Read() && r.TokenType != JsonTokenType.EndArray) items.Add(reader(ref r));
-                    else r.Skip();
-                }
+                if (name == "objects") while (r.Read() && r.TokenType != JsonTokenType.EndArray) items.Add(reader(ref r));
+                else r.Skip();
             }
-            finally { FormParser.Source = null; }
             return items;
         }
 

@@ -57,10 +57,7 @@ namespace CommCare.Client.Api
             {
                 var r = new Utf8JsonReader(json);
                 r.Read();
-                FormParser.Source = json;
-                FormParser.SourceOffset = 0;
-                try { return FormParser.Read(ref r); }
-                finally { FormParser.Source = null; }
+                using (RecordSource.Use(json)) return FormParser.Read(ref r);
             }
             if (peek.ContainsKey("case_id") || peek.ContainsKey("properties"))
             {

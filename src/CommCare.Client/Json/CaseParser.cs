@@ -61,8 +61,7 @@ namespace CommCare.Client.Json
         /// now, the rest kept as JSON and parsed into the dictionary on first use (CCCase.Properties).</summary>
         private static void ReadProperties(ref Utf8JsonReader r, CCCase c)
         {
-            var source = FormParser.Source;
-            if (source == null || r.TokenType != JsonTokenType.StartObject) { ReadPropertiesNow(ref r, c); return; }
+            if (!RecordSource.Available || r.TokenType != JsonTokenType.StartObject) { ReadPropertiesNow(ref r, c); return; }
             long start = r.TokenStartIndex;
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
@@ -78,10 +77,7 @@ namespace CommCare.Client.Json
                 }
                 else { r.Read(); r.Skip(); }
             }
-            int length = (int)(r.BytesConsumed - start);
-            var json = new byte[length];
-            Buffer.BlockCopy(source, FormParser.SourceOffset + (int)start, json, 0, length);
-            c.SetPropertiesJson(json);
+            c.SetPropertiesJson(RecordSource.Copy(start, r.BytesConsumed));
         }
 
         /// <summary>CCCase.PropertiesParser: the dictionary exactly as ReadPropertiesNow builds it.</summary>

@@ -62,17 +62,10 @@ namespace CommCare.Client.Json
             CCForm.BodyParser = ParseBody;
         }
 
-        /// <summary>The bytes being parsed, when the caller has them whole (page and detail reads): lets
-        /// the form body be kept as JSON and parsed only when a script reads it.</summary>
-        [ThreadStatic] internal static byte[]? Source;
-        /// <summary>Where the reader's first byte sits in <see cref="Source"/> (a record parsed on its own).</summary>
-        [ThreadStatic] internal static int SourceOffset;
-
         private static void ReadBody(ref Utf8JsonReader r, CCForm f)
         {
-            var source = Source;
             long start = r.TokenStartIndex;
-            if (source == null)
+            if (!RecordSource.Available)
             {
                 var body = JsonValue.ReadObject(ref r);
                 f.Form = body;
@@ -89,10 +82,7 @@ namespace CommCare.Client.Json
                 else if (name == "@name") f.Name = JsonValue.ReadString(ref r);
                 else r.Skip();
             }
-            int length = (int)(r.BytesConsumed - start);
-            var json = new byte[length];
-            Buffer.BlockCopy(source, SourceOffset + (int)start, json, 0, length);
-            f.SetFormJson(json);
+            f.SetFormJson(RecordSource.Copy(start, r.BytesConsumed));
         }
 
         private static IDictionary<string, object?> ParseBody(byte[] json)

@@ -1,6 +1,5 @@
 using CommCare.Models;
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
@@ -83,8 +82,7 @@ namespace CommCare.Client.Paging
         {
             var page = new Page<T> { RequestUri = uri };
             if (itemReader == null) page.Lazy = new LazyRecords<T>();
-            FormParser.Source = buffer;
-            FormParser.SourceOffset = 0;
+            using var source = RecordSource.Use(buffer);
             try
             {
                 var r = new Utf8JsonReader(new ReadOnlySpan<byte>(buffer, 0, length), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
@@ -122,10 +120,6 @@ namespace CommCare.Client.Paging
                 throw new CCApiException(CCErrorKind.BadResponse,
                     $"CommCare sent a response that is not the expected JSON page ({request.Method} {Redaction.PathAndQuery(uri)}): {ex.Message}",
                     requestPath: request.Method + " " + Redaction.PathAndQuery(uri), inner: ex);
-            }
-            finally
-            {
-                FormParser.Source = null;   // the pooled buffer is reused: never keep a reference past this page
             }
         }
 
@@ -210,8 +204,7 @@ namespace CommCare.Client.Paging
         public T Parse(int i)
         {
             var buffer = _buffer ?? throw new ObjectDisposedException(nameof(LazyRecords<T>), "The page was already released.");
-            FormParser.Source = buffer;
-            FormParser.SourceOffset = _starts[i];
+            using var source = RecordSource.Use(buffer, _starts[i]);
             try
             {
                 var r = new Utf8JsonReader(new ReadOnlySpan<byte>(buffer, _starts[i], _lengths[i]));
@@ -222,11 +215,6 @@ namespace CommCare.Client.Paging
             {
                 throw new CCApiException(CCErrorKind.BadResponse,
                     $"CommCare sent a record that is not in the expected form ({_requestPath}): {ex.Message}", requestPath: _requestPath, inner: ex);
-            }
-            finally
-            {
-                FormParser.Source = null;   // the pooled buffer is reused: never keep a reference past this record
-                FormParser.SourceOffset = 0;
             }
         }
 
