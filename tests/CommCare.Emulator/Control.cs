@@ -544,7 +544,8 @@ public static class Control
         }
     }
 
-    private static Task Json(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
+    /// <summary>A control-plane JSON answer (also used by ExtrasControl).</summary>
+    internal static Task Json(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
     {
         var buf = new ArrayBufferWriter<byte>(1024);
         using (var w = new Utf8JsonWriter(buf, new JsonWriterOptions { Indented = false }))
@@ -557,7 +558,7 @@ public static class Control
         return ctx.Response.Body.WriteAsync(buf.WrittenMemory).AsTask();
     }
 
-    private static Task Error(HttpContext ctx, int status, string message) => Json(ctx, status, w =>
+    internal static Task Error(HttpContext ctx, int status, string message) => Json(ctx, status, w =>
     {
         w.WriteStartObject();
         w.WriteString("error", message);

@@ -93,23 +93,7 @@ public static class ExtrasControl
         })));
     }
 
-    private static Task Json(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
-    {
-        var buf = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buf, new JsonWriterOptions { Indented = false }))
-        {
-            write(w);
-        }
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = ApiResponse.JsonType;
-        ctx.Response.ContentLength = buf.WrittenCount;
-        return ctx.Response.Body.WriteAsync(buf.WrittenMemory).AsTask();
-    }
+    private static Task Json(HttpContext ctx, int status, Action<Utf8JsonWriter> write) => Control.Json(ctx, status, write);
 
-    private static Task Error(HttpContext ctx, int status, string message) => Json(ctx, status, w =>
-    {
-        w.WriteStartObject();
-        w.WriteString("error", message);
-        w.WriteEndObject();
-    });
+    private static Task Error(HttpContext ctx, int status, string message) => Control.Error(ctx, status, message);
 }

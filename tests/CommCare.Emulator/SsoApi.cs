@@ -143,7 +143,7 @@ public static class SsoApi
         w.Prop("is_admin", role?.IsAdmin ?? false);
         w.Prop("last_name", rec?.LastName ?? a.LastName);
         w.Key("permissions");
-        WritePermissions(w, role);
+        WebUsersApi.WritePermissions(w, role);   // the same object the web-user API shows
         w.Key("phone_numbers");
         UsersApi.StringArray(w, phones);
         w.Prop("resource_uri", "");
@@ -151,30 +151,6 @@ public static class SsoApi
         w.Prop("username", a.Username);
         w.EndObject();
         return w.ToArray();
-    }
-
-    private static readonly string[] PermissionKeys = BuildPermissionKeys();
-
-    private static string[] BuildPermissionKeys()
-    {
-        var keys = new List<string>(UserStore.AllPermissionNames) { "view_report_list" };
-        keys.Sort(StringComparer.Ordinal);
-        return keys.ToArray();
-    }
-
-    /// <summary>The role's <c>permissions.to_json()</c> (the same object the web-user API shows; <c>{}</c> without a role).</summary>
-    private static void WritePermissions(PyJsonWriter w, UserRole? role)
-    {
-        w.BeginObject();
-        if (role is not null)
-        {
-            foreach (var k in PermissionKeys)
-            {
-                if (k == "view_report_list") w.Key(k).BeginArray().EndArray();
-                else w.Prop(k, role.IsAdmin || role.Permissions.Contains(k));
-            }
-        }
-        w.EndObject();
     }
 
     private static JsonElement Str(string s)

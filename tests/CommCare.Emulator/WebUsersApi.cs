@@ -497,8 +497,8 @@ public static class WebUsersApi
         return keys.ToArray();
     }
 
-    /// <summary>The role's permission JSON (an opaque object; <c>{}</c> without a role).</summary>
-    private static void WritePermissions(PyJsonWriter w, UserRole? role)
+    /// <summary>The role's <c>permissions.to_json()</c> (an opaque object; <c>{}</c> without a role); the SSO answer shows it too.</summary>
+    internal static void WritePermissions(PyJsonWriter w, UserRole? role)
     {
         w.BeginObject();
         if (role is not null)
