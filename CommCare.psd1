@@ -9,6 +9,8 @@
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
     CompatiblePSEditions   = @('Desktop', 'Core')
+    # Loaded before the types file: it names the models and their adapter (ObjectAdapter.cs).
+    RequiredAssemblies     = @('CommCare.Models.dll', 'CommCare.PowerShell.dll')
     FormatsToProcess       = @('CommCare.format.ps1xml')
     TypesToProcess         = @('CommCare.types.ps1xml')
     CmdletsToExport        = @(

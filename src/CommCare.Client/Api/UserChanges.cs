@@ -111,3 +111,41 @@ namespace CommCare.Client.Api
         public static bool IsTypeName(string? text) => text != null && TypeName.IsMatch(text.Trim());
     }
 }
+
+namespace CommCare.Client.Api
+{
+    /// <summary>Finds the location a person means: by id, by site code, or by name, as groups are found.</summary>
+    public sealed class LocationNames
+    {
+        private readonly Dictionary<string, CCLocation> _byId = new Dictionary<string, CCLocation>(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, CCLocation> _bySiteCode = new Dictionary<string, CCLocation>(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, List<CCLocation>> _byName = new Dictionary<string, List<CCLocation>>(StringComparer.OrdinalIgnoreCase);
+
+        public LocationNames(IEnumerable<CCLocation> all)
+        {
+            foreach (var l in all)
+            {
+                _byId[l.Id] = l;
+                if (!string.IsNullOrEmpty(l.SiteCode)) _bySiteCode[l.SiteCode!] = l;
+                if (!_byName.TryGetValue(l.Name, out var list)) _byName[l.Name] = list = new List<CCLocation>();
+                list.Add(l);
+            }
+        }
+
+        /// <summary>The location id, or null with the reason (unknown, or a name several locations share).</summary>
+        public string? Resolve(string value, out string? problem)
+        {
+            problem = null;
+            string v = value.Trim();
+            if (_byId.TryGetValue(v, out var l) || _bySiteCode.TryGetValue(v, out l)) return l.Id;
+            if (_byName.TryGetValue(v, out var named))
+            {
+                if (named.Count == 1) return named[0].Id;
+                problem = $"location '{v}' is ambiguous: {named.Count} locations have that name (site codes {string.Join(", ", named.Select(n => n.SiteCode))}); give the site code or id instead.";
+                return null;
+            }
+            problem = $"there is no location '{v}' in the project (give a location id, site code or exact name; Get-CCLocation lists them).";
+            return null;
+        }
+    }
+}

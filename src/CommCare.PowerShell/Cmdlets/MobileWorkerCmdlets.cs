@@ -81,13 +81,13 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(ValueFromPipelineByPropertyName = true)] public string? Email { get; set; }
         /// <summary>Language code, e.g. en or fr.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] public string? Language { get; set; }
-        /// <summary>Phone numbers; the first is the default. Replaces the list. A CSV cell may hold several separated by ';'.</summary>
+        /// <summary>Phone numbers; the first is the default. Replaces the list. A CSV cell may hold several separated by ';'. Digits, with spaces, dashes and a leading + allowed (stored as digits, as CommCare does).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("phone_numbers", "phone_number", "PhoneNumbers")] [SplitList] public string[]? PhoneNumber { get; set; }
         /// <summary>Groups, by id or exact name. Replaces the worker's group membership. ';'-separated in a CSV cell.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("groups")] [SplitList] public string[]? Group { get; set; }
-        /// <summary>Location ids. ';'-separated in a CSV cell.</summary>
+        /// <summary>Locations, by id, site code or exact name. Replaces the worker's locations. ';'-separated in a CSV cell.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("locations")] [SplitList] public string[]? Location { get; set; }
-        /// <summary>The primary location id (one of -Location; default the first).</summary>
+        /// <summary>The primary location (id, site code or name; one of -Location; default the first).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("primary_location")] public string? PrimaryLocation { get; set; }
         /// <summary>Role, by name.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] public string? Role { get; set; }
@@ -97,6 +97,24 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(ValueFromPipeline = true, DontShow = true)] public PSObject? InputObject { get; set; }
 
         private Dictionary<string, string>? _groupIdsByName;
+        private LocationNames? _locations;
+        private HashSet<string>? _commandLine;
+        private bool _columnsChecked;
+        private protected int _rows, _failed;
+
+        protected override void BeginProcessing()
+        {
+            // Before any pipeline input is bound, BoundParameters holds only what the command line gave.
+            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            base.BeginProcessing();
+        }
+
+        /// <summary>A worker object from Get-CCMobileWorker gives only its identity: its other fields would write back
+        /// what was read, undoing any change made since. Only the command line says what to change.</summary>
+        private protected bool FromWorkerObject => InputObject?.BaseObject is CCMobileWorker;
+
+        private T? Given<T>(string parameter, T? value) where T : class
+            => FromWorkerObject && _commandLine != null && !_commandLine.Contains(parameter) ? null : value;
 
         /// <summary>Group values that are not ids are taken as names and looked up once per command.</summary>
         internal IList<string>? ResolveGroups(IList<string>? groups)
@@ -118,27 +136,117 @@ namespace CommCare.PowerShell.Cmdlets
             return result;
         }
 
-        internal CCMobileWorkerSpec Spec()
+        /// <summary>Location ids for ids, site codes or names (one list of locations per command); null with the problem.</summary>
+        private string? ResolveLocation(string value, out string? problem)
+        {
+            _locations ??= new LocationNames(new CommCareClient(ActiveSession, Sink, CancellationToken).Locations.List().ToList());
+            return _locations.Resolve(value, out problem);
+        }
+
+        private CCMobileWorkerSpec Spec()
         {
             var data = new Dictionary<string, object?>(StringComparer.Ordinal);
-            if (UserData != null) foreach (DictionaryEntry e in UserData) data[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
-            if (InputObject != null)
+            var userData = Given(nameof(UserData), UserData);
+            if (userData != null) foreach (DictionaryEntry e in userData) data[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
+            if (InputObject != null && !FromWorkerObject)
                 foreach (var prop in InputObject.Properties)
                     if (prop.Name.StartsWith("user_data.", StringComparison.OrdinalIgnoreCase) && prop.Name.Length > 10)
                         data[prop.Name.Substring(10)] = prop.Value is PSObject p ? p.BaseObject : prop.Value;
+            string[]? phones = Given(nameof(PhoneNumber), PhoneNumber), groups = Given(nameof(Group), Group), locations = Given(nameof(Location), Location);
             return new CCMobileWorkerSpec
             {
-                Password = Password?.Length > 0 ? Password : null, FirstName = Blank(FirstName), LastName = Blank(LastName), Email = Blank(Email), Language = Blank(Language),
-                PhoneNumbers = PhoneNumber?.Length > 0 ? PhoneNumber : null, Groups = Group?.Length > 0 ? Group : null,
-                Locations = Location?.Length > 0 ? Location : null, PrimaryLocation = Blank(PrimaryLocation), Role = Blank(Role),
+                Password = Password?.Length > 0 ? Password : null, FirstName = Blank(Given(nameof(FirstName), FirstName)), LastName = Blank(Given(nameof(LastName), LastName)),
+                Email = Blank(Given(nameof(Email), Email)), Language = Blank(Given(nameof(Language), Language)),
+                PhoneNumbers = phones?.Length > 0 ? phones : null, Groups = groups?.Length > 0 ? groups : null,
+                Locations = locations?.Length > 0 ? locations : null, PrimaryLocation = Blank(Given(nameof(PrimaryLocation), PrimaryLocation)), Role = Blank(Given(nameof(Role), Role)),
                 UserData = data.Count > 0 ? data : null,
             };
+        }
+
+        /// <summary>
+        /// What to write, from the parameters and the row, checked before anything is sent: no value may be a .NET
+        /// type name, phone numbers are digits (normalised as CommCare stores them), groups and locations resolve
+        /// to exactly one each. Null when the row is bad (its error written, naming the column).
+        /// </summary>
+        internal CCMobileWorkerSpec? CheckedSpec(string label)
+        {
+            if (!_columnsChecked && InputObject != null)
+            {
+                _columnsChecked = true;
+                var warning = RowColumns.Unbound(InputObject, MyInvocation.MyCommand, typeof(CCMobileWorker), "user_data.");
+                if (warning != null) WriteWarning(warning);
+            }
+            var spec = Spec();
+            string? bad = null;
+            void Check(string parameter, string? value)
+            {
+                if (bad == null && WriteValues.IsTypeName(value))
+                    bad = $"{RowColumns.Source(InputObject, MyInvocation.MyCommand, parameter)} holds '{value}', a .NET type name and not a value (a list or object exported without the module's text form); nothing was sent for this row.";
+            }
+            Check(nameof(FirstName), spec.FirstName); Check(nameof(LastName), spec.LastName); Check(nameof(Email), spec.Email);
+            Check(nameof(Language), spec.Language); Check(nameof(Role), spec.Role); Check(nameof(PrimaryLocation), spec.PrimaryLocation);
+            foreach (var v in spec.PhoneNumbers ?? Array.Empty<string>()) Check(nameof(PhoneNumber), v);
+            foreach (var v in spec.Groups ?? Array.Empty<string>()) Check(nameof(Group), v);
+            foreach (var v in spec.Locations ?? Array.Empty<string>()) Check(nameof(Location), v);
+            if (spec.UserData != null)
+                foreach (var kv in spec.UserData)
+                    if (bad == null && kv.Value is string s && WriteValues.IsTypeName(s))
+                        bad = $"user data '{kv.Key}' holds '{s}', a .NET type name and not a value; nothing was sent for this row.";
+            if (bad != null) { RowError("TypeNameValue", $"Row {_rows}: {label}: {bad}"); return null; }
+
+            if (spec.PhoneNumbers != null)
+            {
+                var numbers = new List<string>(spec.PhoneNumbers.Count);
+                foreach (var raw in spec.PhoneNumbers)
+                {
+                    var n = PhoneNumbers.Normalize(raw);
+                    if (n == null)
+                    {
+                        RowError("InvalidPhoneNumber", $"Row {_rows}: {label}: {RowColumns.Source(InputObject, MyInvocation.MyCommand, nameof(PhoneNumber))}: '{raw}' is not a phone number (digits, with spaces, dashes and a leading + allowed; ';' between numbers).");
+                        return null;
+                    }
+                    numbers.Add(n);
+                }
+                spec.PhoneNumbers = numbers;
+            }
+            try { spec.Groups = ResolveGroups(spec.Groups); }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument)
+            {
+                RowError("UnknownGroup", $"Row {_rows}: {label}: {RowColumns.Source(InputObject, MyInvocation.MyCommand, nameof(Group))}: {ex.Message}");
+                return null;
+            }
+            if (spec.Locations != null)
+            {
+                var ids = new List<string>(spec.Locations.Count);
+                foreach (var l in spec.Locations)
+                {
+                    var id = ResolveLocation(l, out var problem);
+                    if (id == null) { RowError("UnknownLocation", $"Row {_rows}: {label}: {RowColumns.Source(InputObject, MyInvocation.MyCommand, nameof(Location))}: {problem}"); return null; }
+                    ids.Add(id);
+                }
+                spec.Locations = ids;
+            }
+            if (spec.PrimaryLocation != null)
+            {
+                var id = ResolveLocation(spec.PrimaryLocation, out var problem);
+                if (id == null) { RowError("UnknownLocation", $"Row {_rows}: {label}: {RowColumns.Source(InputObject, MyInvocation.MyCommand, nameof(PrimaryLocation))}: {problem}"); return null; }
+                if (spec.Locations != null && !spec.Locations.Contains(id))
+                {
+                    RowError("InvalidPrimaryLocation", $"Row {_rows}: {label}: {RowColumns.Source(InputObject, MyInvocation.MyCommand, nameof(PrimaryLocation))}: '{spec.PrimaryLocation}' is not one of the worker's locations (-Location).");
+                    return null;
+                }
+                spec.PrimaryLocation = id;
+            }
+            return spec;
         }
 
         /// <summary>An empty CSV cell means "not given", not "set to empty".</summary>
         private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s!.Trim();
 
-        protected object Target(string? fallback) => (object?)InputObject ?? fallback ?? "";
+        /// <summary>The row (without its password) or the name, as an error's TargetObject.</summary>
+        protected object Target(string? fallback) => InputObject != null ? RowColumns.WithoutSecrets(InputObject) : (object?)fallback ?? "";
+
+        private protected void RowError(string reason, string message) { _failed++; WriteRowError(reason, message, Target(null)); }
 
         protected void WriteRowError(string reason, string message, object target, CCApiException? inner = null)
         {
@@ -149,6 +257,11 @@ namespace CommCare.PowerShell.Cmdlets
             Flush();
             WriteError(record);
         }
+
+        /// <summary>True when ShouldProcess said no because of -WhatIf (not a "no" at a -Confirm prompt).</summary>
+        private protected bool IsWhatIf
+            => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter s && s.IsPresent
+               : SessionState.PSVariable.GetValue("WhatIfPreference") is object v && LanguagePrimitives.IsTrue(v);
     }
 
     /// <summary>
@@ -188,7 +301,8 @@ namespace CommCare.PowerShell.Cmdlets
             public string? Generated; public string? Id; public bool Recovered; public CCApiException? Error;
         }
         private Dictionary<string, CCMobileWorker>? _existing;
-        private int _created, _skipped, _failed, _rows;
+        private int _created, _skipped, _wouldCreate;
+        private readonly List<string> _skippedNames = new List<string>();
         private object? _users;   // a UsersApi; typed object so the cmdlet class never names a Client type
 
         protected override void ProcessRecord()
@@ -200,7 +314,8 @@ namespace CommCare.PowerShell.Cmdlets
             string full = UsersApi.FullUserName(UserName!, ActiveSession.Domain);
             if (!_seen.Add(full)) { _failed++; WriteRowError("DuplicateInInput", $"Row {_rows}: '{full}' appears more than once in the input; only the first is created.", target); return; }
 
-            var spec = Spec();
+            var spec = CheckedSpec($"'{full}'");
+            if (spec == null) { Progress(); return; }
             spec.UserName = UserName!.Trim();
             string? generated = null;
             if (spec.Password == null && !RequireAccountConfirmation)
@@ -209,8 +324,6 @@ namespace CommCare.PowerShell.Cmdlets
                 generated = NewPassword();
                 spec.Password = ToSecure(generated);
             }
-            try { spec.Groups = ResolveGroups(spec.Groups); }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument) { _failed++; WriteRowError("UnknownGroup", $"Row {_rows}: {ex.Message}", target); return; }
             if (RequireAccountConfirmation) spec.RequireAccountConfirmation = true;
             if (SendConfirmationEmail) spec.SendConfirmationEmail = true;
 
@@ -220,9 +333,9 @@ namespace CommCare.PowerShell.Cmdlets
                 if (SkipExisting)
                 {
                     _existing ??= users.LoadAll();
-                    if (_existing.ContainsKey(full)) { _skipped++; WriteVerbose($"Row {_rows}: '{full}' already exists; skipped."); Progress(); return; }
+                    if (_existing.ContainsKey(full)) { _skipped++; _skippedNames.Add(full); WriteVerbose($"Row {_rows}: '{full}' already exists; skipped."); Progress(); return; }
                 }
-                if (!ShouldProcess(full, "Create mobile worker")) return;
+                if (!ShouldProcess(full, "Create mobile worker")) { if (IsWhatIf) _wouldCreate++; return; }
                 var done = new Done { Row = _rows, Full = full, Target = target, Spec = spec, Generated = generated };
                 if (ThrottleLimit > 1)
                 {
@@ -284,7 +397,10 @@ namespace CommCare.PowerShell.Cmdlets
                 Report();
             }
             Report();
-            if (_rows > 1 || _skipped > 0)
+            foreach (var name in _skippedNames) WriteInformation($"Skipped (already exists): {name}", new[] { "CommCare.Skipped" });
+            if (IsWhatIf)
+                WriteInformation($"New-CCMobileWorker -WhatIf: {_wouldCreate} would be created, {_skipped} skipped (already exist), {_failed} failed the checks, of {_rows} rows.", new[] { "PSHOST" });
+            else if (_rows > 1 || _skipped > 0)
                 WriteInformation($"New-CCMobileWorker: {_created} created, {_skipped} skipped (already existed), {_failed} failed, of {_rows} rows.", new[] { "PSHOST" });
             if (_rows > 1) WriteProgress(new ProgressRecord(3001, "New-CCMobileWorker", "Done") { RecordType = ProgressRecordType.Completed });
             base.EndProcessing();
@@ -328,75 +444,164 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Changes mobile workers.</para>
-    /// <para type="description">Only the fields given are changed; user data is merged (keys not given keep their values). Phone numbers, groups and locations replace the worker's lists.</para>
+    /// <para type="description">Finds each worker by -Id or -UserName (short or full) and sends only the fields that differ from what the server has, so a CSV from Get-CCMobileWorker | Export-Csv, edited and piped back, changes exactly the edited cells and nothing else (unchanged rows send nothing). User data is merged (keys not given keep their values); phone numbers, groups and locations replace the worker's lists. A worker object piped from Get-CCMobileWorker gives only its identity: the changes come from the command line. Every value is checked before anything is sent (type names, phone numbers, unknown or ambiguous groups and locations), one error per bad row.</para>
     /// </summary>
     /// <example><code>Get-CCMobileWorker -Group $g.Id | Set-CCMobileWorker -Language fr</code><para>Sets the language of a group's members.</para></example>
-    /// <example><code>Import-Csv updates.csv | Set-CCMobileWorker</code><para>Updates workers from a file: the user_id column finds each worker, the other columns are the changes.</para></example>
+    /// <example><code>Set-CCMobileWorker -UserName amina.otieno -Language sw -PhoneNumber '+254 710 023 757'</code><para>Changes one worker, found by user name.</para></example>
+    /// <example><code>Get-CCMobileWorker | Export-Csv workers.csv
+    /// # edit cells in Excel, then:
+    /// Import-Csv workers.csv | Set-CCMobileWorker -WhatIf
+    /// Import-Csv workers.csv | Set-CCMobileWorker</code><para>A round trip through a spreadsheet: only the edited cells are written.</para></example>
     [Cmdlet(VerbsCommon.Set, "CCMobileWorker", SupportsShouldProcess = true)]
     [OutputType(typeof(CCMobileWorker))]
     public sealed class SetCCMobileWorkerCommand : CCMobileWorkerWriteCmdlet
     {
-        /// <summary>The worker's id (binds from Get-CCMobileWorker output).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
-        /// <summary>Return the changed worker.</summary>
+        /// <summary>The worker's id (binds from Get-CCMobileWorker output and its CSV).</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_id")] public string? Id { get; set; }
+        /// <summary>The worker's user name, short (jdoe) or full; used when there is no -Id.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("username", "user_name")] public string? UserName { get; set; }
+        /// <summary>Return the worker (changed or not).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
+
+        private int _updated, _unchanged, _wouldUpdate;
+        private object? _finder;   // a WorkerFinder (holds Client types: kept out of the cmdlet's field types)
 
         protected override void ProcessRecord()
         {
-            var spec = Spec();
-            if (!ShouldProcess(Id, "Update mobile worker")) return;
+            _rows++;
+            string label = !string.IsNullOrWhiteSpace(UserName) ? UserName!.Trim() : Id ?? "";
+            if (string.IsNullOrWhiteSpace(Id) && string.IsNullOrWhiteSpace(UserName))
+            {
+                RowError("IdentityRequired", $"Row {_rows}: give -Id or -UserName (an Id, user_id or UserName column) to say which worker to change.");
+                return;
+            }
+            var spec = CheckedSpec(label);
+            if (spec == null) return;
             try
             {
-                spec.Groups = ResolveGroups(spec.Groups);
-                var u = new CommCareClient(ActiveSession, Sink, CancellationToken).Users.Update(Id, spec);
+                var finder = (WorkerFinder)(_finder ??= new WorkerFinder(new CommCareClient(ActiveSession, Sink, CancellationToken).Users, ActiveSession.Domain));
+                var current = finder.Find(Id, UserName);
+                if (current == null)
+                {
+                    RowError("NotFound", $"Row {_rows}: mobile worker '{label}' was not found in project space '{ActiveSession.Domain}'.");
+                    return;
+                }
+                label = $"{current.UserName} ({current.Id})";
+                var (changes, fields) = UserChanges.Diff(current, spec);
+                if (changes == null)
+                {
+                    _unchanged++;
+                    WriteVerbose($"{label}: nothing to change.");
+                    if (PassThru) WriteObject(current);
+                    return;
+                }
+                if (!ShouldProcess(label, "Update mobile worker (" + string.Join(", ", fields) + ")")) { if (IsWhatIf) _wouldUpdate++; return; }
+                var u = finder.Users.Update(current.Id, changes);
+                _updated++;
                 Flush();
                 if (PassThru) WriteObject(u);
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, Target(Id)); }
-            catch (CCApiException ex) { WriteRowError(ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString(), $"Mobile worker '{Id}' was not updated: {ex.ServerMessage ?? ex.Message}", Target(Id), ex); }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) { Terminate(ex, Target(Id)); }
+            catch (CCApiException ex) { _failed++; WriteRowError(ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString(), $"Row {_rows}: mobile worker {label} was not updated: {ex.ServerMessage ?? ex.Message}", Target(Id), ex); }
+        }
+
+        protected override void EndProcessing()
+        {
+            if (IsWhatIf)
+                WriteInformation($"Set-CCMobileWorker -WhatIf: {_wouldUpdate} would be updated, {_unchanged} unchanged, {_failed} failed the checks, of {_rows} rows.", new[] { "PSHOST" });
+            else if (_rows > 1)
+                WriteInformation($"Set-CCMobileWorker: {_updated} updated, {_unchanged} unchanged, {_failed} failed, of {_rows} rows.", new[] { "PSHOST" });
+            base.EndProcessing();
+        }
+    }
+
+    /// <summary>Finds workers by id or user name: one request for the first, then every worker loaded once for the rest.</summary>
+    internal sealed class WorkerFinder
+    {
+        public readonly UsersApi Users;
+        private readonly string _domain;
+        private Dictionary<string, CCMobileWorker>? _byName, _byId;
+        private int _calls;
+
+        public WorkerFinder(UsersApi users, string domain) { Users = users; _domain = domain; }
+
+        public CCMobileWorker? Find(string? id, string? userName)
+        {
+            if (++_calls > 1 && _byName == null)
+            {
+                _byName = Users.LoadAll();
+                _byId = new Dictionary<string, CCMobileWorker>(StringComparer.OrdinalIgnoreCase);
+                foreach (var w in _byName.Values) _byId[w.Id] = w;
+            }
+            if (!string.IsNullOrWhiteSpace(id))
+            {
+                id = id!.Trim();
+                return _byId != null && _byId.TryGetValue(id, out var w) ? w : Users.Get(id);
+            }
+            string full = UsersApi.FullUserName(userName!, _domain);
+            if (_byName != null) return _byName.TryGetValue(full, out var n) ? n : null;
+            return Users.FindByUserName(full);
         }
     }
 
     internal enum WorkerAction { Retire, Activate, Deactivate, PasswordReset }
 
-    /// <summary>Shared by Remove-, Enable- and Disable-CCMobileWorker: one action per worker id.</summary>
+    /// <summary>Shared by Remove-, Enable-, Disable-CCMobileWorker and Send-CCMobileWorkerPasswordReset: one action per worker.</summary>
     public abstract class CCMobileWorkerActionCmdlet : CCSessionCmdlet
     {
-        /// <summary>The worker's id (binds from Get-CCMobileWorker output).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
-        /// <summary>The user name, for messages (binds from Get-CCMobileWorker output).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)] public string? UserName { get; set; }
+        /// <summary>The worker's id (binds from Get-CCMobileWorker output and its CSV).</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_id")] public string? Id { get; set; }
+        /// <summary>The worker's user name, short (jdoe) or full; used when there is no -Id.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("username", "user_name")] public string? UserName { get; set; }
 
         internal abstract string ActionText { get; }
         // An enum, not a UsersApi parameter: Client types stay out of cmdlet signatures so importing never loads them.
         internal abstract WorkerAction Action { get; }
+        /// <summary>What ShouldProcess tells the user beyond the action itself.</summary>
+        internal virtual string Warning => "";
+
+        private object? _finder;   // a WorkerFinder
 
         protected override void ProcessRecord()
         {
-            string label = string.IsNullOrEmpty(UserName) ? Id : $"{UserName} ({Id})";
-            if (!ShouldProcess(label, ActionText)) return;
+            if (string.IsNullOrWhiteSpace(Id) && string.IsNullOrWhiteSpace(UserName))
+            {
+                WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"{ActionText}: give -Id or -UserName to say which worker."), "");
+                return;
+            }
+            string label = string.IsNullOrEmpty(UserName) ? Id! : string.IsNullOrEmpty(Id) ? UserName! : $"{UserName} ({Id})";
             try
             {
-                var users = new CommCareClient(ActiveSession, Sink, CancellationToken).Users;
+                var finder = (WorkerFinder)(_finder ??= new WorkerFinder(new CommCareClient(ActiveSession, Sink, CancellationToken).Users, ActiveSession.Domain));
+                string? id = Id?.Trim();
+                if (string.IsNullOrEmpty(id))
+                {
+                    var w = finder.Find(null, UserName);
+                    if (w == null) { WriteItemError(new CCApiException(CCErrorKind.NotFound, $"{ActionText}: mobile worker '{UserName}' was not found in project space '{ActiveSession.Domain}'."), UserName); return; }
+                    id = w.Id;
+                    label = $"{w.UserName} ({w.Id})";
+                }
+                if (!ShouldProcess(label + Warning, ActionText)) return;
+                var users = finder.Users;
                 switch (Action)
                 {
-                    case WorkerAction.Retire: users.Delete(Id); break;
-                    case WorkerAction.Activate: users.Activate(Id); break;
-                    case WorkerAction.PasswordReset: users.SendPasswordReset(Id); break;
-                    default: users.Deactivate(Id); break;
+                    case WorkerAction.Retire: users.Delete(id!); break;
+                    case WorkerAction.Activate: users.Activate(id!); break;
+                    case WorkerAction.PasswordReset: users.SendPasswordReset(id!); break;
+                    default: users.Deactivate(id!); break;
                 }
                 Flush();
                 WriteVerbose($"{ActionText}: {label}.");
             }
-            catch (CCApiException ex) { FailItem(ex, $"{ActionText} failed for {label}", Id); }
+            catch (CCApiException ex) { FailItem(ex, $"{ActionText} failed for {label}", Id ?? UserName); }
         }
     }
 
     /// <summary>
     /// <para type="synopsis">Deletes (retires) mobile workers.</para>
-    /// <para type="description">The worker's login is removed and the user name stays reserved: it cannot be created again, and there is no undelete. Asks for confirmation unless -Confirm:$false.</para>
+    /// <para type="description">The worker's login is removed and the user name stays reserved: it cannot be created again, and there is no undelete. CommCare HQ may also mark the forms and cases the worker submitted as deleted, so they leave reports and exports (whether the current HQ still does so is not confirmed: see docs/commcare-api.md). To keep a worker's data in reports, use Disable-CCMobileWorker instead. Asks for confirmation unless -Confirm:$false.</para>
     /// </summary>
-    /// <example><code>Get-CCMobileWorker -UserName old.worker | Remove-CCMobileWorker -Confirm:$false</code><para>Retires one worker without asking.</para></example>
+    /// <example><code>Remove-CCMobileWorker -UserName old.worker -Confirm:$false</code><para>Retires one worker, found by user name, without asking.</para></example>
     /// <example><code>Get-CCMobileWorker -Archived | Where-Object { $_.UserData.left -eq 'yes' } | Remove-CCMobileWorker</code><para>Retires deactivated workers marked as left, asking for each.</para></example>
     [Cmdlet(VerbsCommon.Remove, "CCMobileWorker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
@@ -404,6 +609,8 @@ namespace CommCare.PowerShell.Cmdlets
     {
         internal override string ActionText => "Retire mobile worker";
         internal override WorkerAction Action => WorkerAction.Retire;
+        // Retiring may take the worker's forms and cases out of reports too (unconfirmed for current HQ): say so at the prompt.
+        internal override string Warning => " (the login is removed for good; CommCare may also mark this worker's forms and cases as deleted; Disable-CCMobileWorker keeps them)";
     }
 
     /// <summary>
