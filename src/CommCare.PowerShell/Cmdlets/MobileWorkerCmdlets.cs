@@ -459,7 +459,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The worker's id (binds from Get-CCMobileWorker output and its CSV).</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_id")] public string? Id { get; set; }
         /// <summary>The worker's user name, short (jdoe) or full; used when there is no -Id.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("username", "user_name")] public string? UserName { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("user_name")] public string? UserName { get; set; }
         /// <summary>Return the worker (changed or not).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
@@ -552,7 +552,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The worker's id (binds from Get-CCMobileWorker output and its CSV).</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("user_id")] public string? Id { get; set; }
         /// <summary>The worker's user name, short (jdoe) or full; used when there is no -Id.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("username", "user_name")] public string? UserName { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("user_name")] public string? UserName { get; set; }
 
         internal abstract string ActionText { get; }
         // An enum, not a UsersApi parameter: Client types stay out of cmdlet signatures so importing never loads them.
