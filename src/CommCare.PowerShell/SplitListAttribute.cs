@@ -36,3 +36,53 @@ namespace CommCare.PowerShell
         }
     }
 }
+
+namespace CommCare.PowerShell
+{
+    /// <summary>Lets -Index take the text Get-CCCase prints for Indices ("parent:household:CASE_ID;…"), as a CSV cell
+    /// holds it; hashtables pass through. An empty cell is no index change.</summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    public sealed class CaseIndexTransformationAttribute : ArgumentTransformationAttribute
+    {
+        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+        {
+            object? value = inputData is PSObject pso ? pso.BaseObject : inputData;
+            if (value is string text)
+            {
+                if (string.IsNullOrWhiteSpace(text)) return null;
+                try { return CaseIndexText.Parse(text); }
+                catch (ArgumentException ex) { throw new ArgumentTransformationMetadataException("-Index: " + ex.Message, ex); }
+            }
+            return inputData;
+        }
+    }
+}
+
+namespace CommCare.PowerShell
+{
+    /// <summary>A CSV cell for a switch or bool: "True"/"False" as Export-Csv writes them (PowerShell alone would take
+    /// any non-empty text, "False" included, as true). An empty cell is false.</summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    public sealed class BoolTextAttribute : ArgumentTransformationAttribute
+    {
+        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+        {
+            object? value = inputData is PSObject pso ? pso.BaseObject : inputData;
+            if (!(value is string text)) return inputData;
+            switch (text.Trim().ToLowerInvariant())
+            {
+                case "true": case "yes": case "y": case "1": return new SwitchParameter(true);
+                case "false": case "no": case "n": case "0": case "": return new SwitchParameter(false);
+                default: throw new ArgumentTransformationMetadataException($"'{text}' is not True or False.");
+            }
+        }
+    }
+
+    /// <summary>An empty CSV cell is "not given" for a number, not 0.</summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    public sealed class EmptyAsNullAttribute : ArgumentTransformationAttribute
+    {
+        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+            => (inputData is PSObject pso ? pso.BaseObject : inputData) is string s && string.IsNullOrWhiteSpace(s) ? null : inputData;
+    }
+}

@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using CommCare.Client.Api;
 using CommCare.Models;
@@ -20,8 +21,8 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Case properties to set, e.g. @{ age = '43'; district = 'north' }. Values are sent as text: dates as yyyy-MM-dd (or UTC ISO 8601 with a time), several values joined by spaces (a multi-select answer). '' empties a property.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("properties")] public Hashtable? Property { get; set; }
 
-        /// <summary>Indices to set, by identifier: @{ parent = $householdCase } (a case from Get-CCCase), or @{ parent = @{ case_id = $id; case_type = 'household'; relationship = 'child' } }; external_id or temporary_id can name the case instead of case_id. A value of $null or '' removes the index.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("indices")] public Hashtable? Index { get; set; }
+        /// <summary>Indices to set, by identifier: @{ parent = $householdCase } (a case from Get-CCCase), or @{ parent = @{ case_id = $id; case_type = 'household'; relationship = 'child' } }; external_id or temporary_id can name the case instead of case_id. A value of $null or '' removes the index. As text (a CSV cell, as Get-CCCase prints Indices): 'parent:household:CASE_ID', several separated by ';', ':extension' at the end for an extension index.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("indices")] [CaseIndexTransformation] public Hashtable? Index { get; set; }
 
         private HashSet<string>? _commandLine;
 
@@ -32,9 +33,11 @@ namespace CommCare.PowerShell.Cmdlets
             base.BeginProcessing();
         }
 
-        /// <summary>For a case object from Get-CCCase only its id is taken from the pipeline; its other fields would rewrite the case with itself.</summary>
-        protected string? FromInput(string parameter, string? value)
-            => InputObject?.BaseObject is CCCase && _commandLine != null && !_commandLine.Contains(parameter) ? null : value;
+        /// <summary>For a case object from Get-CCCase only its id is taken from the pipeline; its other fields would
+        /// write back what was read, undoing any change another writer made since.</summary>
+        protected string? FromInput(string parameter, string? value) => Given(parameter) ? value : null;
+
+        private bool Given(string parameter) => !(InputObject?.BaseObject is CCCase) || (_commandLine != null && _commandLine.Contains(parameter));
 
         protected abstract string Done { get; }
 
@@ -57,10 +60,16 @@ namespace CommCare.PowerShell.Cmdlets
                     string? text = ToCaseValue(v);
                     // An empty cell leaves the property alone; -Property @{ x = '' } empties it on purpose.
                     if (string.IsNullOrEmpty(text)) continue;
+                    if (WriteValues.IsTypeName(text))
+                    {
+                        WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Case {change.Label} was not {Done}: column '{p.Name}' holds '{text}', a .NET type name and not a value (a list or object exported without the module's text form); nothing was sent for this row."), InputObject);
+                        _failed++;
+                        return false;
+                    }
                     change.Properties[p.Name] = text!;
                 }
             }
-            if (Property != null)
+            if (Property != null && Given(nameof(Property)))
                 foreach (DictionaryEntry e in Property)
                 {
                     string key = e.Key?.ToString() ?? "";
@@ -78,7 +87,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         private bool AddIndices(CCCaseChange change)
         {
-            if (Index == null) return true;
+            if (Index == null || !Given(nameof(Index))) return true;
             foreach (DictionaryEntry e in Index)
             {
                 string key = e.Key?.ToString() ?? "";
@@ -172,6 +181,10 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected abstract string Action { get; }
         protected virtual bool WriteResults => true;
+        /// <summary>Compare each change with the case on the server first and send only what differs (Set-CCCase):
+        /// a CSV from Get-CCCase piped back unchanged writes nothing, an edited cell writes that one property.</summary>
+        protected virtual bool SendsOnlyChanges => false;
+        private int _unchanged, _would, _rows;
 
         /// <summary>Checks one change, asks ShouldProcess, and queues it; a full batch is sent at once.</summary>
         protected void Queue(CCCaseChange change, object? target)
@@ -184,7 +197,8 @@ namespace CommCare.PowerShell.Cmdlets
                 _failed++;
                 return;
             }
-            if (!ShouldProcess(change.Label, Action)) return;
+            _rows++;
+            if (!SendsOnlyChanges && !ShouldProcess(change.Label, Action)) return;
             _batch.Add(change);
             _targets.Add(target);
             if (_batch.Count >= Batch) Send();
@@ -193,6 +207,10 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void EndProcessing()
         {
             Send();
+            if (SendsOnlyChanges && (WhatIfOn || _rows > 1))
+                WriteInformation(WhatIfOn
+                    ? $"{MyInvocation.MyCommand.Name} -WhatIf: {_would} would be {Done}, {_unchanged} unchanged, {_failed} failed the checks, of {_rows} rows."
+                    : $"{MyInvocation.MyCommand.Name}: {_written} {Done}, {_unchanged} unchanged, {_failed} failed, of {_rows} rows.", new[] { "PSHOST" });
             if (_written + _failed > Batch)
                 WriteProgress(new ProgressRecord(_activityId, Action, "Done") { RecordType = ProgressRecordType.Completed });
             base.EndProcessing();
@@ -206,6 +224,16 @@ namespace CommCare.PowerShell.Cmdlets
             _batch.Clear();
             _targets.Clear();
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
+            if (SendsOnlyChanges)
+            {
+                try { (batch, targets) = OnlyChanges(client, batch, targets); }
+                catch (CCApiException ex)
+                {
+                    for (int i = 0; i < batch.Length; i++) { _failed++; FailItem(ex, $"Case {batch[i].Label} was not {Done}", targets[i]); }
+                    return;
+                }
+                if (batch.Length == 0) return;
+            }
             IReadOnlyList<CCCaseWriteResult> results;
             try { results = client.CasesV2.Write(batch, _temporaryIds); }
             catch (CCApiException ex)
@@ -231,6 +259,58 @@ namespace CommCare.PowerShell.Cmdlets
             if (_written + _failed >= Batch)
                 WriteProgress(new ProgressRecord(_activityId, Action, $"{_written} {Done}, {_failed} failed"));
         }
+
+        /// <summary>The changes of a batch with what the server already has removed (one bulk fetch), each then
+        /// confirmed with ShouldProcess naming exactly what it would change.</summary>
+        private (CCCaseChange[], object?[]) OnlyChanges(CommCareClient client, CCCaseChange[] batch, object?[] targets)
+        {
+            var ids = batch.Where(c => c.CaseId != null).Select(c => c.CaseId!).Distinct().ToList();
+            var externalIds = batch.Where(c => c.CaseId == null && c.ExternalId != null).Select(c => c.ExternalId!).Distinct().ToList();
+            var byId = new Dictionary<string, CCCase>(StringComparer.Ordinal);
+            var byExternalId = new Dictionary<string, CCCase>(StringComparer.Ordinal);
+            foreach (var r in client.CasesV2.Fetch(ids, externalIds))
+                if (r.Case != null)
+                {
+                    if (r.ByExternalId) byExternalId[r.Case.ExternalId ?? ""] = r.Case;
+                    else byId[r.Case.Id] = r.Case;
+                }
+            var keep = new List<CCCaseChange>();
+            var keepTargets = new List<object?>();
+            for (int i = 0; i < batch.Length; i++)
+            {
+                var c = batch[i];
+                CCCase? current = null;
+                if (c.CaseId != null) byId.TryGetValue(c.CaseId, out current);
+                else if (c.ExternalId != null) byExternalId.TryGetValue(c.ExternalId, out current);
+                if (current != null && !CaseChanges.Trim(c, current))
+                {
+                    _unchanged++;
+                    WriteVerbose($"Case {c.Label}: nothing to change.");
+                    continue;
+                }
+                if (!ShouldProcess(c.Label, $"{Action} ({Describe(c)})")) { if (WhatIfOn) _would++; continue; }
+                keep.Add(c);
+                keepTargets.Add(targets[i]);
+            }
+            return (keep.ToArray(), keepTargets.ToArray());
+        }
+
+        private static string Describe(CCCaseChange c)
+        {
+            var parts = new List<string>();
+            if (c.CaseName != null) parts.Add("case_name");
+            if (c.OwnerId != null) parts.Add("owner_id");
+            if (c.CaseType != null) parts.Add("case_type");
+            if (c.CaseId != null && c.ExternalId != null) parts.Add("external_id");
+            parts.AddRange(c.Properties.Keys);
+            parts.AddRange(c.Indices.Keys.Select(k => "index " + k));
+            if (c.Close) parts.Add("close");
+            return parts.Count == 0 ? "new case" : string.Join(", ", parts);
+        }
+
+        private bool WhatIfOn
+            => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter s && s.IsPresent
+               : SessionState.PSVariable.GetValue("WhatIfPreference") is object v && LanguagePrimitives.IsTrue(v);
 
     }
 
@@ -287,7 +367,7 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_id", "Id")] [AllowEmptyString] public string CaseId { get; set; } = "";
         /// <summary>With -CaseId: a new external id. Alone: the external id that finds the case.</summary>
         [Parameter(ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)]
-        [Parameter(Mandatory = true, ParameterSetName = "ExternalId", ValueFromPipelineByPropertyName = true)] [Alias("external_id")] [AllowEmptyString] public string? ExternalId { get; set; }
+        [Parameter(Mandatory = true, ParameterSetName = "ExternalId", ValueFromPipelineByPropertyName = true)] [Alias("external_id")] [AllowEmptyString] [AllowNull] public string? ExternalId { get; set; }
         /// <summary>Create the case when no case has the external id (otherwise that is an error).</summary>
         [Parameter(ParameterSetName = "ExternalId")] public SwitchParameter Upsert { get; set; }
         /// <summary>A new case type (or the type for a case -Upsert creates).</summary>
@@ -304,6 +384,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override string Action => Upsert ? "Create or update case" : "Update case";
         protected override string Done => Upsert ? "written" : "updated";
         protected override bool WriteResults => PassThru;
+        protected override bool SendsOnlyChanges => true;
 
         protected override void ProcessRecord()
         {

@@ -61,13 +61,15 @@ namespace CommCare.PowerShell.Cmdlets
     public abstract class CCGroupWriteCmdlet : CCSessionCmdlet
     {
         /// <summary>The group can own cases (case sharing).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_sharing")] public SwitchParameter CaseSharing { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_sharing")] [BoolText] public SwitchParameter CaseSharing { get; set; }
         /// <summary>The group can be used as a report filter (default on for new groups).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] public SwitchParameter Reporting { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [BoolText] public SwitchParameter Reporting { get; set; }
         /// <summary>Ids of the members; replaces the membership. ';'-separated in a CSV cell.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("users", "UserIds")] [SplitList] public string[]? UserId { get; set; }
-        /// <summary>Free key/value data kept with the group.</summary>
+        /// <summary>Free key/value data kept with the group. CSV columns named metadata.KEY are added too.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] public Hashtable? Metadata { get; set; }
+        /// <summary>The pipeline row itself (a CSV row): read for metadata.* columns.</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)] public PSObject? InputObject { get; set; }
 
         internal CCGroupSpec Spec(string? name, bool reportingDefault)
         {
@@ -77,6 +79,10 @@ namespace CommCare.PowerShell.Cmdlets
                 meta = new Dictionary<string, object?>(StringComparer.Ordinal);
                 foreach (DictionaryEntry e in Metadata) meta[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
             }
+            if (InputObject?.BaseObject is PSCustomObject)
+                foreach (var prop in InputObject.Properties)
+                    if (prop is PSNoteProperty && prop.Name.StartsWith("metadata.", StringComparison.OrdinalIgnoreCase) && prop.Name.Length > 9)
+                        (meta ??= new Dictionary<string, object?>(StringComparer.Ordinal))[prop.Name.Substring(9)] = prop.Value is PSObject p ? p.BaseObject : prop.Value;
             return new CCGroupSpec
             {
                 Name = name,
@@ -143,7 +149,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Changes groups.</para>
-    /// <para type="description">Only the fields given change. -UserId replaces the membership (members not listed are removed from this group only).</para>
+    /// <para type="description">Only the fields that differ from the server are sent, so a CSV from Get-CCGroup | Export-Csv piped back changes exactly the edited cells. -UserId replaces the membership (members not listed are removed from this group only); metadata is merged (metadata.KEY columns). A group object piped from Get-CCGroup gives only its id: the changes come from the command line.</para>
     /// </summary>
     /// <example><code>Get-CCGroup -Name 'District 4' | Set-CCGroup -UserId $ids</code><para>Sets the members of a group.</para></example>
     /// <example><code>Set-CCGroup -Id $id -NewName 'District 4 (north)' -CaseSharing</code><para>Renames a group and lets it own cases.</para></example>
@@ -153,17 +159,41 @@ namespace CommCare.PowerShell.Cmdlets
     {
         /// <summary>The group's id (binds from Get-CCGroup output).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("group_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
-        /// <summary>A new name.</summary>
-        [Parameter] [ValidateNotNullOrEmpty] public string? NewName { get; set; }
-        /// <summary>Return the changed group.</summary>
+        /// <summary>A new name (the Name column of a CSV from Get-CCGroup binds here).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("Name")] public string? NewName { get; set; }
+        /// <summary>Return the group (changed or not).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
+
+        private HashSet<string>? _commandLine;
+
+        protected override void BeginProcessing()
+        {
+            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            base.BeginProcessing();
+        }
 
         protected override void ProcessRecord()
         {
-            if (!ShouldProcess(Id, "Update group")) return;
+            var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups;
             try
             {
-                var g = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups.Update(Id, Spec(NewName, reportingDefault: false));
+                var current = api.Get(Id) ?? throw new CCApiException(CCErrorKind.NotFound, $"Group '{Id}' was not found in project space '{ActiveSession.Domain}'.");
+                var wanted = Spec(string.IsNullOrWhiteSpace(NewName) ? null : NewName!.Trim(), reportingDefault: false);
+                // A group object from Get-CCGroup gives only its id: its other fields would write back what was read.
+                if (InputObject?.BaseObject is CCGroup)
+                {
+                    bool given(string p) => _commandLine!.Contains(p);
+                    wanted = new CCGroupSpec
+                    {
+                        Name = given(nameof(NewName)) ? wanted.Name : null, CaseSharing = given(nameof(CaseSharing)) ? wanted.CaseSharing : null,
+                        Reporting = given(nameof(Reporting)) ? wanted.Reporting : null, Users = given(nameof(UserId)) ? wanted.Users : null,
+                        Metadata = given(nameof(Metadata)) ? wanted.Metadata : null,
+                    };
+                }
+                var (changes, fields) = RecordChanges.Diff(current, wanted);
+                if (changes == null) { WriteVerbose($"Group '{current.Name}' ({Id}): nothing to change."); if (PassThru) WriteObject(current); return; }
+                if (!ShouldProcess($"{current.Name} ({Id})", "Update group (" + string.Join(", ", fields) + ")")) return;
+                var g = api.Update(Id, changes);
                 Flush();
                 if (PassThru) WriteObject(g);
             }

@@ -86,17 +86,27 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The parent location's id.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("parent_location_id", "parent_id")] public string? ParentId { get; set; }
         /// <summary>Latitude in decimal degrees.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [ValidateRange(-90.0, 90.0)] public decimal? Latitude { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [EmptyAsNull] [ValidateRange(-90.0, 90.0)] public decimal? Latitude { get; set; }
         /// <summary>Longitude in decimal degrees.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [ValidateRange(-180.0, 180.0)] public decimal? Longitude { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [EmptyAsNull] [ValidateRange(-180.0, 180.0)] public decimal? Longitude { get; set; }
         /// <summary>Custom location fields. Set-CCLocation merges them into the location's current fields.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("location_data")] public Hashtable? Property { get; set; }
 
+        /// <summary>The pipeline row itself (a CSV row): read for location_data.* columns.</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)] public PSObject? InputObject { get; set; }
+
         internal Dictionary<string, object?>? PropertyMap()
         {
-            if (Property == null) return null;
-            var map = new Dictionary<string, object?>(StringComparer.Ordinal);
-            foreach (DictionaryEntry e in Property) map[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
+            Dictionary<string, object?>? map = null;
+            if (Property != null)
+            {
+                map = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (DictionaryEntry e in Property) map[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
+            }
+            if (InputObject?.BaseObject is PSCustomObject)
+                foreach (var prop in InputObject.Properties)
+                    if (prop is PSNoteProperty && prop.Name.StartsWith("location_data.", StringComparison.OrdinalIgnoreCase) && prop.Name.Length > 14)
+                        (map ??= new Dictionary<string, object?>(StringComparer.Ordinal))[prop.Name.Substring(14)] = prop.Value is PSObject p ? p.BaseObject : prop.Value;
             return map;
         }
 
@@ -180,7 +190,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Changes locations.</para>
-    /// <para type="description">Only the fields given change. -Property merges into the location's custom fields (other fields keep their values). Renaming keeps the site code unless -SiteCode is given.</para>
+    /// <para type="description">Only the fields that differ from the server are sent, so a CSV from Get-CCLocation | Export-Csv piped back changes exactly the edited cells. -Property (and location_data.KEY columns) merges into the location's custom fields (other fields keep their values). Renaming keeps the site code unless -SiteCode is given. A location object piped from Get-CCLocation gives only its id: the changes come from the command line.</para>
     /// </summary>
     /// <example><code>Get-CCLocation -LocationType district | Set-CCLocation -Property @{ region = 'north' }</code><para>Adds a custom field to every district.</para></example>
     /// <example><code>Set-CCLocation -Id $id -NewName 'Kisumu Central'</code><para>Renames one location (its site code is kept).</para></example>
@@ -190,35 +200,41 @@ namespace CommCare.PowerShell.Cmdlets
     {
         /// <summary>The location's id (binds from Get-CCLocation output).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("location_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
-        /// <summary>A new name.</summary>
-        [Parameter] [ValidateNotNullOrEmpty] public string? NewName { get; set; }
-        /// <summary>A new location type code.</summary>
-        [Parameter] [ValidateNotNullOrEmpty] public string? NewLocationType { get; set; }
-        /// <summary>Return the changed location.</summary>
+        /// <summary>A new name (the Name column of a CSV from Get-CCLocation binds here).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("Name")] public string? NewName { get; set; }
+        /// <summary>A new location type code (the LocationType column binds here).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("LocationType", "location_type_code")] public string? NewLocationType { get; set; }
+        /// <summary>Return the location (changed or not).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
+
+        private HashSet<string>? _commandLine;
+
+        protected override void BeginProcessing()
+        {
+            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            base.BeginProcessing();
+        }
 
         protected override void ProcessRecord()
         {
-            if (!ShouldProcess(Id, "Update location")) return;
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Locations;
             try
             {
-                Dictionary<string, object?>? data = null;
-                var props = PropertyMap();
-                if (props != null)
+                var current = api.Get(Id) ?? throw new CCApiException(CCErrorKind.NotFound, $"Location '{Id}' was not found in project space '{ActiveSession.Domain}'.");
+                // A location object from Get-CCLocation gives only its id: its other fields would write back what was read.
+                bool fromObject = InputObject?.BaseObject is CCLocation;
+                bool given(string p) => !fromObject || _commandLine!.Contains(p);
+                var wanted = new CCLocationSpec
                 {
-                    // Merge: the server replaces location_data with what it is sent.
-                    var current = api.Get(Id) ?? throw new CCApiException(CCErrorKind.NotFound, $"Location '{Id}' was not found in project space '{ActiveSession.Domain}'.");
-                    data = new Dictionary<string, object?>(current.LocationData, StringComparer.Ordinal);
-                    foreach (var kv in props) data[kv.Key] = kv.Value;
-                }
-                var spec = new CCLocationSpec
-                {
-                    Name = Blank(NewName), LocationType = Blank(NewLocationType), SiteCode = Blank(SiteCode), ParentId = Blank(ParentId),
-                    Latitude = ParameterSpecified(nameof(Latitude)) ? Latitude : null, Longitude = ParameterSpecified(nameof(Longitude)) ? Longitude : null,
-                    LocationData = data,
+                    Name = given(nameof(NewName)) ? Blank(NewName) : null, LocationType = given(nameof(NewLocationType)) ? Blank(NewLocationType) : null,
+                    SiteCode = given(nameof(SiteCode)) ? Blank(SiteCode) : null, ParentId = given(nameof(ParentId)) ? Blank(ParentId) : null,
+                    Latitude = given(nameof(Latitude)) ? Latitude : null, Longitude = given(nameof(Longitude)) ? Longitude : null,
+                    LocationData = given(nameof(Property)) ? PropertyMap() : null,
                 };
-                var l = api.Update(Id, spec);
+                var (changes, fields) = RecordChanges.Diff(current, wanted);
+                if (changes == null) { WriteVerbose($"Location '{current.Name}' ({Id}): nothing to change."); if (PassThru) WriteObject(current); return; }
+                if (!ShouldProcess($"{current.Name} ({Id})", "Update location (" + string.Join(", ", fields) + ")")) return;
+                var l = api.Update(Id, changes);
                 Flush();
                 if (PassThru) WriteObject(l);
             }
