@@ -69,6 +69,8 @@ namespace CommCare.Models
         /// <summary>Fields the server sent that this version of the module does not know.</summary>
         public IDictionary<string, object?>? AdditionalFields { get; internal set; }
 
+        /// <summary>Keys of the open-ended field across this record's page (for tables); set by the client library.</summary>
+        internal CCColumnKeys? ColumnKeys;
         public override string ToString() => Id;
     }
 

@@ -22,6 +22,8 @@ namespace CommCare.Models
         public IDictionary<string, object?> LocationData { get; internal set; } = new Dictionary<string, object?>(StringComparer.Ordinal);
         public DateTime? LastModified { get; internal set; }
         public IDictionary<string, object?>? AdditionalFields { get; internal set; }
+        /// <summary>Keys of the open-ended field across this record's page (for tables); set by the client library.</summary>
+        internal CCColumnKeys? ColumnKeys;
         public override string ToString() => Name;
     }
 

@@ -37,6 +37,8 @@ namespace CommCare.Models
         /// <summary>The part before '@'.</summary>
         public string ShortUserName => UserName.IndexOf('@') is int at && at > 0 ? UserName.Substring(0, at) : UserName;
 
+        /// <summary>Keys of the open-ended field across this record's page (for tables); set by the client library.</summary>
+        internal CCColumnKeys? ColumnKeys;
         public override string ToString() => UserName;
     }
 }

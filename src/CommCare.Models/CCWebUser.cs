@@ -28,6 +28,8 @@ namespace CommCare.Models
         public bool? IsActive { get; internal set; }
         public string? ResourceUri { get; internal set; }
         public IDictionary<string, object?>? AdditionalFields { get; internal set; }
+        /// <summary>Keys of the open-ended field across this record's page (for tables); set by the client library.</summary>
+        internal CCColumnKeys? ColumnKeys;
         public override string ToString() => UserName;
     }
 

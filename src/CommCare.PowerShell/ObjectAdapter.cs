@@ -87,17 +87,29 @@ namespace CommCare.PowerShell
             var shape = ShapeOf(baseObject.GetType());
             var list = new Collection<PSAdaptedProperty>();
             foreach (var m in shape.Listed) list.Add(new PSAdaptedProperty(m.Name, m));
-            if (shape.Expand?.Invoke(baseObject) is IDictionary d)
-                foreach (DictionaryEntry e in d)
-                {
-                    string key = e.Key?.ToString() ?? "";
-                    string name = shape.Prefix + key;
-                    // A case property named like a field of the case (e.g. "name") stays in Properties only.
-                    if (key.Length == 0 || shape.ByName.ContainsKey(name)) continue;
-                    list.Add(new PSAdaptedProperty(name, new Key { Name = name, DictionaryKey = key }));
-                }
+            if (shape.Expand == null) return list;
+            // Every key the record's page has, so that a table made from the first record has them all.
+            IEnumerable<string>? keys = ColumnKeysOf(baseObject)?.Keys;
+            if (keys == null && shape.Expand(baseObject) is IDictionary d) keys = d.Keys.Cast<object>().Select(k => k?.ToString() ?? "");
+            foreach (var key in keys ?? Enumerable.Empty<string>())
+            {
+                string name = shape.Prefix + key;
+                // A case property named like a field of the case (e.g. "name") stays in Properties only.
+                if (key.Length == 0 || shape.ByName.ContainsKey(name)) continue;
+                list.Add(new PSAdaptedProperty(name, new Key { Name = name, DictionaryKey = key }));
+            }
             return list;
         }
+
+        private static CCColumnKeys? ColumnKeysOf(object o) => o switch
+        {
+            CCCase c => c.ColumnKeys,
+            CCMobileWorker w => w.ColumnKeys,
+            CCWebUser u => u.ColumnKeys,
+            CCGroup g => g.ColumnKeys,
+            CCLocation l => l.ColumnKeys,
+            _ => null,
+        };
 
         public override PSAdaptedProperty? GetProperty(object baseObject, string propertyName)
         {

@@ -86,3 +86,22 @@ namespace CommCare.PowerShell
             => (inputData is PSObject pso ? pso.BaseObject : inputData) is string s && string.IsNullOrWhiteSpace(s) ? null : inputData;
     }
 }
+
+namespace CommCare.PowerShell
+{
+    /// <summary>A range check that lets "not given" (null, an empty CSV cell) through.</summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    public sealed class ValidateRangeOrNullAttribute : ValidateArgumentsAttribute
+    {
+        private readonly double _min, _max;
+        public ValidateRangeOrNullAttribute(double min, double max) { _min = min; _max = max; }
+
+        protected override void Validate(object? arguments, EngineIntrinsics engineIntrinsics)
+        {
+            object? v = arguments is PSObject p ? p.BaseObject : arguments;
+            if (v == null) return;
+            double d = Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture);
+            if (d < _min || d > _max) throw new ValidationMetadataException($"{v} is outside {_min} to {_max}.");
+        }
+    }
+}

@@ -90,6 +90,8 @@ public sealed class RequestInfo
     public bool Throttled;
     /// <summary>POST/PUT/PATCH: the JSON body's <c>username</c> (or the area's other naming member; never the password), for the request log.</summary>
     public string? Target;
+    /// <summary>A JSON write's body, passwords masked, so tests can see what a client sent (not only that it sent).</summary>
+    public string? Body;
     /// <summary>Time spent producing the response (query + page assembly), excluding network writes.</summary>
     public double HandlerMs;
 }
@@ -164,6 +166,7 @@ public static class Pipeline
         if (HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method))
         {
             body = await ReadBodyAsync(ctx);
+            info.Body = BodyForLog(body, ctx.Request.ContentType);
             try
             {
                 info.Target = spec.TargetOf is { } targetOf ? targetOf(ctx, body) : TargetOf(body, spec.TargetKeys);
@@ -288,6 +291,16 @@ public static class Pipeline
     }
 
     /// <summary>The request body; a client that goes away mid-body leaves what arrived.</summary>
+    private static readonly System.Text.RegularExpressions.Regex PasswordMember =
+        new(@"(""password""\s*:\s*)""(?:[^""\\]|\\.)*""", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>The body as text for the request log: JSON only, up to 256 KB, every "password" value masked.</summary>
+    public static string? BodyForLog(byte[] body, string? contentType)
+    {
+        if (body.Length == 0 || body.Length > 256 * 1024 || contentType is null || !contentType.Contains("json", StringComparison.OrdinalIgnoreCase)) return null;
+        return PasswordMember.Replace(System.Text.Encoding.UTF8.GetString(body), "$1\"***\"");
+    }
+
     public static async Task<byte[]> ReadBodyAsync(HttpContext ctx)
     {
         using var ms = new System.IO.MemoryStream();

@@ -144,7 +144,7 @@ public static class Program
             }
             var (path, query) = Pipeline.RawTarget(ctx);
             st.Log.Add(new LogEntry(ctx.Request.Method, path, query, info.Status ?? ctx.Response.StatusCode,
-                info.Auth, info.Fault, info.User, Pipeline.Ms(start), info.HandlerMs, info.Target), info.Throttled);
+                info.Auth, info.Fault, info.User, Pipeline.Ms(start), info.HandlerMs, info.Target, info.Body), info.Throttled);
         });
 
         Control.Map(app, st);

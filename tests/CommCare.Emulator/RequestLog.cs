@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace CommCare.Emulator;
 
 public sealed record LogEntry(string Method, string Path, string Query, int Status, string Auth, string? Fault,
-    string? User, double ElapsedMs, double HandlerMs, string? Target = null);
+    string? User, double ElapsedMs, double HandlerMs, string? Target = null, string? Body = null);
 
 /// <summary>Thread-safe, bounded (ring buffer) log of API requests plus running counters.</summary>
 public sealed class RequestLog(int capacity)
@@ -78,6 +78,8 @@ public sealed class RequestLog(int capacity)
             w.WriteNumber("handlerMs", Math.Round(e.HandlerMs, 3));
             if (e.Target is null) w.WriteNull("target");
             else w.WriteString("target", e.Target);
+            if (e.Body is null) w.WriteNull("body");
+            else w.WriteString("body", e.Body);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -138,7 +138,7 @@ namespace CommCare.Client.Paging
                     if (status.TotalCount == null && page.TotalCount != null) status.TotalCount = page.TotalCount;
                     var (deliver, next) = _walker.Accept(page);
                     status.DuplicatesDropped += page.Count - deliver.Count;
-                    return (deliver, next, page.Lazy == null ? null : (Action)page.Lazy.Release);
+                    return (ColumnKeyPages.Wrap(deliver), next, page.Lazy == null ? null : (Action)page.Lazy.Release);
                 }
                 catch
                 {

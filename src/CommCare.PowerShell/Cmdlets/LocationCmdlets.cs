@@ -86,9 +86,9 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The parent location's id.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("parent_location_id", "parent_id")] public string? ParentId { get; set; }
         /// <summary>Latitude in decimal degrees.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [EmptyAsNull] [ValidateRange(-90.0, 90.0)] public decimal? Latitude { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [EmptyAsNull] [ValidateRangeOrNull(-90.0, 90.0)] public decimal? Latitude { get; set; }
         /// <summary>Longitude in decimal degrees.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [EmptyAsNull] [ValidateRange(-180.0, 180.0)] public decimal? Longitude { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [EmptyAsNull] [ValidateRangeOrNull(-180.0, 180.0)] public decimal? Longitude { get; set; }
         /// <summary>Custom location fields. Set-CCLocation merges them into the location's current fields.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("location_data")] public Hashtable? Property { get; set; }
 
