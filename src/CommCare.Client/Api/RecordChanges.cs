@@ -40,6 +40,36 @@ namespace CommCare.Client.Api
             return (fields.Count == 0 ? null : d, fields);
         }
 
+        /// <summary>The same for a web user; user data is merged by the server, so only the changed keys are sent.</summary>
+        public static (CCWebUserSpec? Changes, IReadOnlyList<string> Fields) Diff(CCWebUser current, CCWebUserSpec wanted)
+        {
+            var d = new CCWebUserSpec();
+            var fields = new List<string>();
+            if (wanted.Role != null && !string.Equals(wanted.Role, current.Role, StringComparison.Ordinal)) { d.Role = wanted.Role; fields.Add("Role"); }
+            bool locations = wanted.AssignedLocationIds != null && !new HashSet<string>(current.AssignedLocationIds, StringComparer.Ordinal).SetEquals(wanted.AssignedLocationIds);
+            bool primary = wanted.PrimaryLocationId != null && !string.Equals(wanted.PrimaryLocationId, current.PrimaryLocationId, StringComparison.Ordinal);
+            if (locations || primary)
+            {
+                // Sent together, as the server wants them.
+                d.AssignedLocationIds = wanted.AssignedLocationIds ?? current.AssignedLocationIds.ToList();
+                d.PrimaryLocationId = wanted.PrimaryLocationId ?? current.PrimaryLocationId;
+                if (locations) fields.Add("Location");
+                if (primary) fields.Add("PrimaryLocation");
+            }
+            if (wanted.Profile != null && !string.Equals(wanted.Profile, current.Profile ?? "", StringComparison.Ordinal)) { d.Profile = wanted.Profile; fields.Add("Profile"); }
+            if (wanted.TableauRole != null && !string.Equals(wanted.TableauRole, current.TableauRole, StringComparison.Ordinal)) { d.TableauRole = wanted.TableauRole; fields.Add("TableauRole"); }
+            if (wanted.TableauGroups != null && !current.TableauGroups.SequenceEqual(wanted.TableauGroups, StringComparer.Ordinal)) { d.TableauGroups = wanted.TableauGroups; fields.Add("TableauGroup"); }
+            if (wanted.UserData != null)
+                foreach (var kv in wanted.UserData)
+                {
+                    current.UserData.TryGetValue(kv.Key, out var now);
+                    if (UserChanges.SameValue(now, kv.Value)) continue;
+                    (d.UserData ??= new Dictionary<string, object?>(StringComparer.Ordinal))[kv.Key] = kv.Value;
+                    fields.Add("user_data." + kv.Key);
+                }
+            return (fields.Count == 0 ? null : d, fields);
+        }
+
         /// <summary>The current dictionary with the wanted keys merged in, or null when no key changes.</summary>
         private static Dictionary<string, object?>? Merge(IDictionary<string, object?> current, IDictionary<string, object?>? wanted, string prefix, List<string> fields)
         {

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using CommCare.Client.Api;
 using CommCare.Models;
@@ -128,10 +129,13 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Changes lookup table rows.</para>
-    /// <para type="description">Replaces the fields of each row given by id (rows from Get-CCLookupTableItem bind by Id and Table). Fields not given are emptied, as the API replaces the row: start from the row's Fields to change one value.</para>
+    /// <para type="description">Changes each row given by id (rows from Get-CCLookupTableItem bind by Id and Table). With -Fields the row's fields are replaced: fields not given are emptied, as the API replaces the row. From a CSV made by Get-CCLookupTableItem | Export-Csv, the field.NAME columns are merged into the row's current fields instead, and a row whose fields already hold those values is not written at all, so a round trip changes nothing and an edited cell changes that field. Rows with translated values (several values of one field, see FieldValues) are refused from a CSV, since the API would drop the translations: use Export-CCLookupTable and Import-CCLookupTable for those.</para>
     /// </summary>
     /// <example><code>$r = Get-CCLookupTableItem -Table facilities | Where-Object { $_.Fields.code -eq 'FAC-001' }; $f = @{} + $r.Fields; $f.level = '4'; $r | Set-CCLookupTableItem -Fields $f</code><para>Changes one value of one row.</para></example>
     /// <example><code>Set-CCLookupTableItem -Table facilities -Id $rowId -Fields @{ name = 'Kisumu HC'; level = '3'; district = 'West'; code = 'FAC-100' }</code><para>Replaces one row's fields.</para></example>
+    /// <example><code>Get-CCLookupTableItem -Table facilities | Export-Csv facilities.csv
+    /// # edit the field.level cells, then:
+    /// Import-Csv facilities.csv | Set-CCLookupTableItem</code><para>Edits rows in a spreadsheet; only the changed rows are written.</para></example>
     [Cmdlet(VerbsCommon.Set, "CCLookupTableItem", SupportsShouldProcess = true)]
     [OutputType(typeof(CCLookupTableItem))]
     public sealed class SetCCLookupTableItemCommand : CCLookupCmdlet
@@ -140,15 +144,59 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
         /// <summary>The table's tag or id.</summary>
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Table { get; set; } = "";
-        /// <summary>The row's field values by field name.</summary>
-        [Parameter(Mandatory = true)] [ValidateNotNull] public Hashtable Fields { get; set; } = new Hashtable();
+        /// <summary>The row's field values by field name (replaces the row's fields). Without it, field.NAME columns of a piped row are merged into the row.</summary>
+        [Parameter] [ValidateNotNull] public Hashtable? Fields { get; set; }
+        /// <summary>The pipeline row itself (a CSV row): read for field.NAME columns.</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)] public PSObject? InputObject { get; set; }
+
+        private readonly Dictionary<string, Dictionary<string, CCLookupTableItem>> _rows = new Dictionary<string, Dictionary<string, CCLookupTableItem>>(StringComparer.Ordinal);
 
         protected override void ProcessRecord()
         {
             var t = FindTable(Table, nameof(Table));
-            if (t == null || !ShouldProcess(Id, "Change lookup table row")) return;
-            try { var item = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.SetItem(t, Id, FieldMap(Fields)); Flush(); WriteObject(item); }
+            if (t == null) return;
+            var api = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables;
+            try
+            {
+                Dictionary<string, string?> wanted;
+                if (Fields != null) wanted = FieldMap(Fields);
+                else
+                {
+                    var given = new Dictionary<string, string?>(StringComparer.Ordinal);
+                    if (InputObject?.BaseObject is PSCustomObject)
+                        foreach (var p in InputObject.Properties)
+                            if (p is PSNoteProperty && p.Name.StartsWith("field.", StringComparison.OrdinalIgnoreCase) && p.Name.Length > 6)
+                                given[p.Name.Substring(6)] = p.Value?.ToString();
+                    if (given.Count == 0) { ThrowParameterError(nameof(Fields), "nothing to change: give -Fields @{ name = 'value' }, or pipe rows with field.NAME columns (a CSV from Get-CCLookupTableItem)."); return; }
+                    var current = Row(api, t, Id) ?? throw new CCApiException(CCErrorKind.NotFound, $"Lookup table row {Id} was not found in table '{t.Tag}'.");
+                    if (current.FieldValues.Values.Any(v => v.Count > 1 || v.Any(x => x.Properties.Count > 0)))
+                        throw new CCApiException(CCErrorKind.InvalidArgument, $"Lookup table row {Id} has translated values (see its FieldValues); writing it from field.NAME columns would drop them. Change it with Export-CCLookupTable and Import-CCLookupTable.");
+                    wanted = new Dictionary<string, string?>(current.Fields, StringComparer.Ordinal);
+                    foreach (var kv in given) wanted[kv.Key] = kv.Value;
+                    if (wanted.Count == current.Fields.Count && wanted.All(kv => current.Fields.TryGetValue(kv.Key, out var now) && (now ?? "") == (kv.Value ?? "")))
+                    {
+                        WriteVerbose($"Lookup table row {Id}: nothing to change.");
+                        return;
+                    }
+                }
+                if (!ShouldProcess(Id, "Change lookup table row")) return;
+                var item = api.SetItem(t, Id, wanted);
+                Flush();
+                WriteObject(item);
+            }
             catch (CCApiException ex) { FailItem(ex, $"Lookup table row {Id} was not changed", Id); }
+        }
+
+        /// <summary>The row as the server has it (the table's rows are read once per command).</summary>
+        private CCLookupTableItem? Row(LookupTablesApi api, CCLookupTable t, string id)
+        {
+            if (!_rows.TryGetValue(t.Id, out var rows))
+            {
+                rows = new Dictionary<string, CCLookupTableItem>(StringComparer.Ordinal);
+                foreach (var item in api.Items(new[] { t }, all: false)) rows[item.Id] = item;
+                _rows[t.Id] = rows;
+            }
+            return rows.TryGetValue(id, out var r) ? r : null;
         }
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using CommCare.Client.Api;
 using CommCare.Models;
@@ -51,17 +52,19 @@ namespace CommCare.PowerShell.Cmdlets
     public abstract class CCWebUserWriteCmdlet : CCSessionCmdlet
     {
         /// <summary>Location ids the user is assigned to. ';'-separated in a CSV cell.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("assigned_location_ids", "locations")] [SplitList] public string[]? Location { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("assigned_location_ids", "locations", "AssignedLocationIds")] [SplitList] public string[]? Location { get; set; }
         /// <summary>The primary location (one of -Location; default the first).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("primary_location_id")] public string? PrimaryLocation { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("primary_location_id", "PrimaryLocationId")] public string? PrimaryLocation { get; set; }
         /// <summary>User-data profile name ('' clears it).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] public string? Profile { get; set; }
-        /// <summary>Custom user data; merged with what the user has.</summary>
+        /// <summary>Custom user data; merged with what the user has. CSV columns named user_data.KEY are added too.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("user_data")] public Hashtable? UserData { get; set; }
+        /// <summary>The pipeline row itself (a CSV row): read for user_data.* columns.</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)] public PSObject? InputObject { get; set; }
         /// <summary>Tableau role (Tableau integration).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("tableau_role")] public string? TableauRole { get; set; }
         /// <summary>Tableau group names.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("tableau_groups")] [SplitList] public string[]? TableauGroup { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("tableau_groups", "TableauGroups")] [SplitList] public string[]? TableauGroup { get; set; }
 
         internal CCWebUserSpec Spec(string? email, string? role)
         {
@@ -71,6 +74,10 @@ namespace CommCare.PowerShell.Cmdlets
                 data = new Dictionary<string, object?>(StringComparer.Ordinal);
                 foreach (DictionaryEntry e in UserData) data[e.Key.ToString()!] = e.Value is PSObject p ? p.BaseObject : e.Value;
             }
+            if (InputObject?.BaseObject is PSCustomObject)
+                foreach (var prop in InputObject.Properties)
+                    if (prop is PSNoteProperty && prop.Name.StartsWith("user_data.", StringComparison.OrdinalIgnoreCase) && prop.Name.Length > 10)
+                        (data ??= new Dictionary<string, object?>(StringComparer.Ordinal))[prop.Name.Substring(10)] = prop.Value is PSObject p ? p.BaseObject : prop.Value;
             return new CCWebUserSpec
             {
                 Email = email, Role = string.IsNullOrWhiteSpace(role) ? null : role,
@@ -83,7 +90,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Changes web users: role, locations, profile, user data, active or not.</para>
-    /// <para type="description">Only the fields given change; user data is merged. -Active $false deactivates the user's membership in this project only; -Active $true reactivates it.</para>
+    /// <para type="description">Only the fields that differ from the server are sent, so a CSV from Get-CCWebUser | Export-Csv piped back changes exactly the edited cells; user data is merged (user_data.KEY columns). -Active $false deactivates the user's membership in this project only; -Active $true reactivates it. A web user object piped from Get-CCWebUser gives only its id: the changes come from the command line.</para>
     /// </summary>
     /// <example><code>Get-CCWebUser -Email viewer@example.com | Set-CCWebUser -Role 'Supervisor'</code><para>Changes a web user's role.</para></example>
     /// <example><code>Set-CCWebUser -Id $u.Id -Active $false</code><para>Deactivates a web user in this project.</para></example>
@@ -100,21 +107,57 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Return the changed user.</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
+        private HashSet<string>? _commandLine;
+
+        protected override void BeginProcessing()
+        {
+            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            base.BeginProcessing();
+        }
+
         protected override void ProcessRecord()
         {
             var spec = Spec(null, Role);
+            // A web user object from Get-CCWebUser gives only its id: its other fields would write back what was read.
+            if (InputObject?.BaseObject is CCWebUser)
+            {
+                bool given(string p) => _commandLine!.Contains(p);
+                spec = new CCWebUserSpec
+                {
+                    Role = given(nameof(Role)) ? spec.Role : null, AssignedLocationIds = given(nameof(Location)) ? spec.AssignedLocationIds : null,
+                    PrimaryLocationId = given(nameof(PrimaryLocation)) ? spec.PrimaryLocationId : null, Profile = given(nameof(Profile)) ? spec.Profile : null,
+                    UserData = given(nameof(UserData)) ? spec.UserData : null, TableauRole = given(nameof(TableauRole)) ? spec.TableauRole : null,
+                    TableauGroups = given(nameof(TableauGroup)) ? spec.TableauGroups : null,
+                };
+            }
             bool anyField = spec.Role != null || spec.AssignedLocationIds != null || spec.Profile != null || spec.UserData != null || spec.TableauRole != null || spec.TableauGroups != null;
             if (!anyField && !ParameterSpecified(nameof(Active)))
                 ThrowParameterError(nameof(Role), "nothing to change: give -Role, -Location, -Profile, -UserData, -TableauRole, -TableauGroup or -Active.");
-            if (!ShouldProcess(Id, "Update web user")) return;
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).WebUsers;
             try
             {
                 CCWebUser? u = null;
-                if (anyField) u = api.Update(Id, spec);
+                IReadOnlyList<string> fields = Array.Empty<string>();
+                CCWebUserSpec? changes = null;
+                if (anyField)
+                {
+                    var current = api.Get(Id) ?? throw new CCApiException(CCErrorKind.NotFound, $"Web user '{Id}' was not found in project space '{ActiveSession.Domain}'.");
+                    var diff = RecordChanges.Diff(current, spec);
+                    changes = diff.Changes; fields = diff.Fields;
+                    u = current;
+                }
+                if (changes == null && !ParameterSpecified(nameof(Active)))
+                {
+                    WriteVerbose($"Web user '{u?.UserName ?? Id}': nothing to change.");
+                    if (PassThru) WriteObject(u);
+                    return;
+                }
+                var what = string.Join(", ", fields.Concat(ParameterSpecified(nameof(Active)) ? new[] { "Active" } : Array.Empty<string>()));
+                if (!ShouldProcess(u?.UserName ?? Id, $"Update web user ({what})")) return;
+                if (changes != null) u = api.Update(Id, changes);
                 if (ParameterSpecified(nameof(Active))) api.SetActive(Id, Active);
                 Flush();
-                if (PassThru) WriteObject(u ?? api.Get(Id));
+                if (PassThru) WriteObject(ParameterSpecified(nameof(Active)) || u == null ? api.Get(Id) : u);
             }
             catch (CCApiException ex) { FailItem(ex, $"Web user '{Id}' was not updated", Id); }
         }
