@@ -258,7 +258,7 @@ namespace CommCare.Client.Api
             {
                 plan.Action = UserRowAction.Failed;
                 plan.Columns = p.Columns.Distinct().ToList();
-                plan.Error = $"Row {row.Number}{(full != null ? " (" + full + ")" : "")}: " + string.Join("; ", p.Messages) + ". Nothing was sent for this row.";
+                plan.Error = $"Row {row.Number}{(full != null ? " (" + full + ")" : "")}: " + string.Join("; ", p.Messages.Select(m => m.TrimEnd('.'))) + ". Nothing was sent for this row.";
                 return plan;
             }
             if (current == null)
