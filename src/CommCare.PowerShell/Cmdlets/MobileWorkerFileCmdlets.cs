@@ -30,7 +30,7 @@ namespace CommCare.PowerShell.Cmdlets
             if (ext != ".xlsx" && ext != ".csv") ThrowParameterError(nameof(Path), $"'{Path}' must be a .xlsx or .csv file in HQ's mobile worker layout.", Path);
             try { Run(file); }
             catch (CCApiException ex) { Terminate(ex, Path); }
-            catch (IOException ex) { Terminate(new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{Path}' could not be read: {ex.Message}"), Path); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { Terminate(new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{Path}' could not be read: {ex.Message}"), Path); }
         }
 
         private void Run(string file)
@@ -164,7 +164,7 @@ namespace CommCare.PowerShell.Cmdlets
                 WriteObject(new FileInfo(file));
             }
             catch (CCApiException ex) { Terminate(ex, Path); }
-            catch (IOException ex) { Terminate(new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{file}' was not written: {ex.Message}{(File.Exists(file) && !Force ? " Use -Force to replace it." : "")}"), Path); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { Terminate(new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{file}' was not written: {ex.Message}{(File.Exists(file) && !Force ? " Use -Force to replace it." : "")}"), Path); }
         }
     }
 }
