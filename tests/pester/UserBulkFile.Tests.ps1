@@ -156,6 +156,30 @@ Describe 'Import-CCMobileWorker' {
         @($writes | Where-Object method -eq 'PUT').Count | Should -Be 2
     }
 
+    It 'is_active activates and deactivates workers whose status differs; columns the file lacks are left alone' {
+        $archived = @(Get-CCMobileWorker -Archived)[0]
+        $w1 = Get-CCMobileWorker -UserName worker1
+        $file = New-TempPath '.csv'
+        @(
+            [pscustomobject]@{ username = $archived.ShortUserName; is_active = 'True' }
+            [pscustomobject]@{ username = 'worker1'; is_active = 'False' }
+            [pscustomobject]@{ username = 'worker2'; is_active = 'yes' }
+        ) | Export-Csv $file -NoTypeInformation
+
+        $out = @(Import-CCMobileWorker -Path $file -InformationVariable info)
+        $out.Changes | Should -Be @('Activate', 'Deactivate')
+        ($info | Out-String) | Should -BeLike '*0 created, 2 updated, 1 unchanged, 0 failed*'
+        (Get-CCMobileWorker).UserName | Should -Contain $archived.UserName
+        (Get-CCMobileWorker -Archived).UserName | Should -Contain 'worker1@demo.commcarehq.org'
+        $after = Get-CCMobileWorker -UserName worker1
+        $after.PhoneNumbers | Should -Be $w1.PhoneNumbers
+        @($after.Groups | Sort-Object) | Should -Be @($w1.Groups | Sort-Object)
+        $writes = Get-Writes
+        @($writes | Where-Object method -eq 'PUT').Count | Should -Be 0
+        @($writes | Where-Object path -like '*/activate/').Count | Should -Be 1
+        @($writes | Where-Object path -like '*/deactivate/').Count | Should -Be 1
+    }
+
     It 'reports each bad row once, naming the row and the column, and sends nothing for it' {
         $file = New-TempPath '.csv'
         @(
