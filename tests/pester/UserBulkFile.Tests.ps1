@@ -208,6 +208,21 @@ Describe 'Import-CCMobileWorker' {
         (Get-CCMobileWorker -UserName goodrow).PhoneNumbers | Should -Be @('254711000004')
     }
 
+    It 'a create the server applies only in part (an unknown role) is an error saying what was not set, not a success' {
+        $file = New-TempPath '.csv'
+        @(
+            [pscustomobject]@{ username = 'norole1'; password = 'Pw-norole-1!'; role = 'No Such Role'; language = 'en' }
+            [pscustomobject]@{ username = 'okrole1'; password = 'Pw-okrole-1!'; role = 'Supervisor'; language = 'en' }
+        ) | Export-Csv $file -NoTypeInformation
+        $out = @(Import-CCMobileWorker -Path $file -ErrorVariable ev -ErrorAction SilentlyContinue -InformationVariable info)
+        $out.UserName | Should -Be @('okrole1@demo.commcarehq.org')
+        $ev.Count | Should -Be 1
+        $ev[0].Exception.Message | Should -BeLike "Row 2 (norole1@*)*was created*did not set Role*"
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.MobileWorker.NotApplied*'
+        ($info | Out-String) | Should -BeLike '*1 created, 0 updated, 0 unchanged, 1 failed*'
+        (Get-CCMobileWorker -UserName okrole1).Role | Should -Be 'Supervisor'
+    }
+
     It 'refuses a file with a column HQ''s upload does not have, naming it, before anything is sent' {
         $file = New-TempPath '.csv'
         [pscustomobject]@{ username = 'x1'; password = 'Pw-x-1!'; phone_numbers = '1234567' } | Export-Csv $file -NoTypeInformation

@@ -278,6 +278,24 @@ namespace CommCare.Client.Api
             return plan;
         }
 
+        /// <summary>
+        /// The fields of a create that the server did not apply. HQ ignores a create's field errors (an unknown
+        /// role, a location that cannot have users) and makes the worker without them, so a create that sets
+        /// these is read back and compared. Empty when everything was applied.
+        /// </summary>
+        public static IReadOnlyList<string> NotApplied(CCMobileWorker created, CCMobileWorkerSpec spec)
+        {
+            var wanted = new CCMobileWorkerSpec
+            {
+                FirstName = spec.FirstName, LastName = spec.LastName, Email = spec.Email, Language = spec.Language, Role = spec.Role,
+                PhoneNumbers = spec.PhoneNumbers, Groups = spec.Groups, Locations = spec.Locations, PrimaryLocation = spec.PrimaryLocation, UserData = spec.UserData,
+            };
+            return UserChanges.Diff(created, wanted).Fields;
+        }
+
+        /// <summary>Whether a create sets fields whose errors the server ignores on create (see NotApplied).</summary>
+        public static bool NeedsReadBack(CCMobileWorkerSpec spec) => spec.Role != null || spec.Locations?.Count > 0;
+
         private string? GroupId(string name, out string? problem)
         {
             problem = null;

@@ -10,7 +10,7 @@ namespace CommCare.PowerShell.Cmdlets
 {
     /// <summary>
     /// <para type="synopsis">Creates and updates mobile workers from CommCare HQ's bulk-upload file (.xlsx or .csv).</para>
-    /// <para type="description">Reads the layout that HQ's "Download Mobile Workers" page writes and its bulk upload reads (sheet "users", else the first sheet): username, password, name, email, language, role, user_id, is_active, phone-number N, data: KEY, group N (group names) and location_code N (site codes); see docs/user-bulk-upload.md. A row with a user_id updates that worker, a row whose username exists updates it, any other row creates a worker. Updates send only the fields that differ from the server, so a file downloaded and imported again sends nothing. Every row is checked before anything is sent for it: phone numbers, group names, site codes, .NET type names in cells, user names and duplicates; a bad row is one non-terminating error naming the row and the column, and the rest carry on. A password cell of asterisks means "no change". The summary (created, updated, unchanged, failed) goes to the information stream; with -WhatIf it says what would happen and nothing is sent.</para>
+    /// <para type="description">Reads the layout that HQ's "Download Mobile Workers" page writes and its bulk upload reads (sheet "users", else the first sheet): username, password, name, email, language, role, user_id, is_active, phone-number N, data: KEY, group N (group names) and location_code N (site codes); see docs/user-bulk-upload.md. A row with a user_id updates that worker, a row whose username exists updates it, any other row creates a worker. Updates send only the fields that differ from the server, so a file downloaded and imported again sends nothing. Every row is checked before anything is sent for it: phone numbers, group names, site codes, .NET type names in cells, user names and duplicates; a bad row is one non-terminating error naming the row and the column, and the rest carry on. A password cell of asterisks means "no change". The server ignores a bad role or location when it creates a worker, so such creates are read back and what was not set is an error for that row. The summary (created, updated, unchanged, failed) goes to the information stream; with -WhatIf it says what would happen and nothing is sent.</para>
     /// </summary>
     /// <example><code>Import-CCMobileWorker -Path .\workers-from-hq.xlsx -WhatIf</code><para>Checks a file downloaded from HQ and says how many workers would be created and updated; sends nothing.</para></example>
     /// <example><code>Import-CCMobileWorker -Path .\workers.csv -ErrorVariable bad
@@ -80,6 +80,15 @@ namespace CommCare.PowerShell.Cmdlets
                     if (plan.SetActive == true) client.Users.Activate(id);
                     else if (plan.SetActive == false) client.Users.Deactivate(id);
                     Flush();
+                    if (create && UserBulkImport.NeedsReadBack(plan.Spec!) && client.Users.Get(id) is CCMobileWorker made
+                        && UserBulkImport.NotApplied(made, plan.Spec!) is var missed && missed.Count > 0)
+                    {
+                        failed++;
+                        WriteRowError("NotApplied", new CCApiException(CCErrorKind.BadRequest,
+                            $"Row {plan.Row} ({plan.UserName}): the worker was created (id {id}), but the server did not set {string.Join(", ", missed)} " +
+                            "(a role that does not exist, or a location whose level cannot have users?). Fix the row and import the file again: the row will then update this worker."), plan.Target);
+                        continue;
+                    }
                     if (create) created++; else updated++;
                     WriteObject(Result(plan.Row, create ? "Created" : "Updated", plan.UserName, id, plan.Changes));
                 }
