@@ -48,9 +48,13 @@ namespace CommCare.PowerShell.Cmdlets
             WriteVerbose($"{sheet.Rows.Count} rows in {(sheet.SheetName != null ? "sheet '" + sheet.SheetName + "' of " : "")}{file}.");
 
             int created = 0, updated = 0, unchanged = 0, failed = 0, declined = 0;
-            bool whatIf = ParameterSpecified("WhatIf");
+            bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? LanguagePrimitives.IsTrue(w) : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+            int done = 0;
             foreach (var row in sheet.Rows)
             {
+                if (++done % 10 == 0)
+                    WriteProgress(new ProgressRecord(3003, "Import-CCMobileWorker", $"Row {done} of {sheet.Rows.Count}: {created} created, {updated} updated, {unchanged} unchanged, {failed} failed")
+                    { PercentComplete = (int)(100L * done / sheet.Rows.Count) });
                 var plan = import.Plan(row);
                 switch (plan.Action)
                 {
@@ -101,6 +105,7 @@ namespace CommCare.PowerShell.Cmdlets
                         plan.Target);
                 }
             }
+            if (done >= 10) WriteProgress(new ProgressRecord(3003, "Import-CCMobileWorker", "Done") { RecordType = ProgressRecordType.Completed });
             if (import.IgnoredColumns.Count > 0)
                 WriteWarning($"The column(s) {string.Join(", ", import.IgnoredColumns.Select(c => "'" + c + "'"))} have values that CommCare's API cannot set; they were not applied. Set them on HQ's web page, or remove the column(s).");
             string summary = whatIf
