@@ -25,6 +25,7 @@
         'Send-CCRegistrationInvitation', 'Send-CCInstallInfo', 'Get-CCExport', 'Save-CCExport', 'Get-CCDataForwarder',
         'Get-CCMobileWorker', 'New-CCMobileWorker', 'Set-CCMobileWorker', 'Remove-CCMobileWorker',
         'Enable-CCMobileWorker', 'Disable-CCMobileWorker', 'Send-CCMobileWorkerPasswordReset',
+        'Import-CCMobileWorker', 'Export-CCMobileWorker',
         'Get-CCGroup', 'New-CCGroup', 'Set-CCGroup', 'Remove-CCGroup',
         'Get-CCLocation', 'Get-CCLocationType', 'New-CCLocation', 'Set-CCLocation',
         'Get-CCWebUser', 'Set-CCWebUser', 'New-CCWebUserInvitation',

@@ -31,23 +31,34 @@ namespace CommCare.Client.Excel
             IEnumerable<IReadOnlyDictionary<string, object?>> rows, string sheetName, Action<long>? progress = null)
         {
             string format = FormatOf(path) ?? throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' must end in .csv, .xlsx or .json.");
-            string full = Path.GetFullPath(path);
-            string tmp = Path.Combine(Path.GetDirectoryName(full) ?? ".", "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
             long n = 0;
+            WriteAtomically(path, overwrite: true, fs =>
+            {
+                switch (format)
+                {
+                    case "csv": n = Csv(fs, headers, keys, rows, progress); break;
+                    case "json": n = Json(fs, headers, keys, rows, progress); break;
+                    default: n = Xlsx(fs, headers, keys, rows, sheetName, progress); break;
+                }
+            });
+            return n;
+        }
+
+        /// <summary>
+        /// Writes through a temporary file beside <paramref name="path"/> and moves it into place only when
+        /// <paramref name="write"/> has finished. Without <paramref name="overwrite"/> an existing file is an
+        /// IOException (also one that appeared while writing), and the temporary file is removed.
+        /// </summary>
+        public static void WriteAtomically(string path, bool overwrite, Action<Stream> write)
+        {
+            string full = Path.GetFullPath(path);
+            if (!overwrite && File.Exists(full)) throw new IOException($"'{full}' already exists.");
+            string tmp = Path.Combine(Path.GetDirectoryName(full) ?? ".", "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
             try
             {
-                using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-                {
-                    switch (format)
-                    {
-                        case "csv": n = Csv(fs, headers, keys, rows, progress); break;
-                        case "json": n = Json(fs, headers, keys, rows, progress); break;
-                        default: n = Xlsx(fs, headers, keys, rows, sheetName, progress); break;
-                    }
-                }
-                if (File.Exists(full)) File.Delete(full);
+                using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16)) write(fs);
+                if (overwrite && File.Exists(full)) File.Delete(full);
                 File.Move(tmp, full);
-                return n;
             }
             catch
             {
