@@ -364,3 +364,55 @@ Describe 'Groups and locations: Export-Csv, Import-Csv, Set-X' {
         (Get-CCLocation -SiteCode north).LocationData['region'] | Should -Be 'rift'
     }
 }
+
+Describe 'Web users and lookup table rows: Export-Csv, Import-Csv, Set-X' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'a web user round trip changes nothing; one edited cell changes that field' {
+        $u = @(Get-CCWebUser)[0]
+        Set-CCWebUser -Id $u.Id -UserData @{ team = 'alpha'; desk = '4' }
+        $path = Join-Path $work 'webusers.csv'
+        Get-CCWebUser | Export-Csv $path -NoTypeInformation
+        (Import-Csv $path | Where-Object Id -eq $u.Id).'user_data.team' | Should -Be 'alpha'
+        Clear-EmuLog
+        Import-Csv $path | Set-CCWebUser
+        @(Get-Writes).Count | Should -Be 0
+        $rows = Import-Csv $path
+        ($rows | Where-Object Id -eq $u.Id).'user_data.team' = 'beta'
+        $rows | Export-Csv $path -NoTypeInformation
+        Clear-EmuLog
+        Import-Csv $path | Set-CCWebUser
+        $writes = @(Get-Writes)
+        $writes.Count | Should -Be 1
+        $body = $writes[0].body | ConvertFrom-Json -AsHashtable
+        $body.Keys | Should -Be @('user_data')
+        $body.user_data.Keys | Should -Be @('team')
+        $after = Get-CCWebUser | Where-Object Id -eq $u.Id
+        $after.UserData['team'] | Should -Be 'beta'
+        $after.UserData['desk'] | Should -Be '4'
+    }
+
+    It 'a lookup table round trip changes nothing; one edited cell changes that row only' {
+        $table = @(Get-CCLookupTable)[0].Tag
+        $path = Join-Path $work 'lookup.csv'
+        $before = @(Get-CCLookupTableItem -Table $table)
+        $before | Export-Csv $path -NoTypeInformation
+        $field = @($before[0].Fields.Keys)[0]
+        (Import-Csv $path)[0]."field.$field" | Should -Be $before[0].Fields[$field]
+        Clear-EmuLog
+        Import-Csv $path | Set-CCLookupTableItem
+        @(Get-Writes).Count | Should -Be 0
+        $rows = Import-Csv $path
+        $plain = $rows | Where-Object { $id = $_.Id; -not ($before | Where-Object { $_.Id -eq $id -and ($_.FieldValues.Values | Where-Object { $_.Count -gt 1 -or ($_ | Where-Object { $_.Properties.Count }) }) }) } | Select-Object -First 1
+        $plain."field.$field" = 'edited value'
+        $rows | Export-Csv $path -NoTypeInformation
+        Clear-EmuLog
+        Import-Csv $path | Set-CCLookupTableItem | Out-Null
+        @(Get-Writes).Count | Should -Be 1
+        $after = @(Get-CCLookupTableItem -Table $table)
+        ($after | Where-Object Id -eq $plain.Id).Fields[$field] | Should -Be 'edited value'
+        foreach ($b in $before | Where-Object Id -ne $plain.Id) {
+            (($after | Where-Object Id -eq $b.Id).Fields | ConvertTo-Json -Compress) | Should -Be ($b.Fields | ConvertTo-Json -Compress)
+        }
+    }
+}

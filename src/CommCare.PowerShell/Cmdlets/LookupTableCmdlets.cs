@@ -169,8 +169,6 @@ namespace CommCare.PowerShell.Cmdlets
                                 given[p.Name.Substring(6)] = p.Value?.ToString();
                     if (given.Count == 0) { ThrowParameterError(nameof(Fields), "nothing to change: give -Fields @{ name = 'value' }, or pipe rows with field.NAME columns (a CSV from Get-CCLookupTableItem)."); return; }
                     var current = Row(api, t, Id) ?? throw new CCApiException(CCErrorKind.NotFound, $"Lookup table row {Id} was not found in table '{t.Tag}'.");
-                    if (current.FieldValues.Values.Any(v => v.Count > 1 || v.Any(x => x.Properties.Count > 0)))
-                        throw new CCApiException(CCErrorKind.InvalidArgument, $"Lookup table row {Id} has translated values (see its FieldValues); writing it from field.NAME columns would drop them. Change it with Export-CCLookupTable and Import-CCLookupTable.");
                     wanted = new Dictionary<string, string?>(current.Fields, StringComparer.Ordinal);
                     foreach (var kv in given) wanted[kv.Key] = kv.Value;
                     if (wanted.Count == current.Fields.Count && wanted.All(kv => current.Fields.TryGetValue(kv.Key, out var now) && (now ?? "") == (kv.Value ?? "")))
@@ -178,6 +176,8 @@ namespace CommCare.PowerShell.Cmdlets
                         WriteVerbose($"Lookup table row {Id}: nothing to change.");
                         return;
                     }
+                    if (current.FieldValues.Values.Any(v => v.Count > 1 || v.Any(x => x.Properties.Count > 0)))
+                        throw new CCApiException(CCErrorKind.InvalidArgument, $"Lookup table row {Id} has translated values (see its FieldValues); writing it from field.NAME columns would drop them. Change it with Export-CCLookupTable and Import-CCLookupTable.");
                 }
                 if (!ShouldProcess(Id, "Change lookup table row")) return;
                 var item = api.SetItem(t, Id, wanted);
