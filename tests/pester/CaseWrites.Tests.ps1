@@ -448,12 +448,17 @@ Describe 'Round trip through CSV' {
         $made = New-CCCase -CaseType patient -Name 'Round Trip' -OwnerId $owner -ExternalId RT-1 -Property @{ village = 'Kisumu' }
         $csv = Join-Path ([IO.Path]::GetTempPath()) ("cc-rt-" + [guid]::NewGuid() + '.csv')
         Get-CCCase -ApiVersion 2 -Id $made.Id | Export-Csv $csv -NoTypeInformation
-        (Get-Content $csv -First 1) | Should -BeLike '"case_id","case_type","case_name","owner_id","external_id",*'   # snake_case aliases, as CommCare names them
-        $after = Import-Csv $csv | Set-CCCase -PassThru
+        # One name per column: the fields under their own names, then the case's properties under theirs.
+        (Get-Content $csv -First 1) | Should -BeLike '"Id","Domain","CaseType","Name","OwnerId","ExternalId",*"village"'
+        (Get-Content $csv -First 1) | Should -Not -Match '"Properties"|"case_id"'
+        $rows = Import-Csv $csv
+        $rows[0].village = 'Kakamega'
+        $after = $rows | Set-CCCase -PassThru
         $after.Properties.Keys | Should -Not -Contain 'Closed'
         $after.Properties.Keys | Should -Not -Contain 'IndexedOn'
         $after.Properties.Keys | Should -Not -Contain 'Properties'
-        $after.Properties.village | Should -Be 'Kisumu'
+        $after.Properties.Keys | Should -Not -Contain 'Id'
+        $after.village | Should -Be 'Kakamega'
         $after.Name | Should -Be 'Round Trip'
     }
 }
