@@ -26,9 +26,10 @@ namespace CommCare.Models
                 {
                     if (_compute != null)
                     {
-                        try { _keys = _compute(); }
-                        catch (ObjectDisposedException) { _keys = null; }   // asked after the page's bytes were released
-                        _compute = null;
+                        var compute = _compute;
+                        _compute = null;   // once, whatever happens: a failure must not be paid again per record
+                        try { _keys = compute(); }
+                        catch (Exception) { _keys = null; }   // e.g. asked after the page's bytes were released
                     }
                     return _keys;
                 }

@@ -105,3 +105,25 @@ namespace CommCare.PowerShell
         }
     }
 }
+
+namespace CommCare.PowerShell
+{
+    /// <summary>Refuses a .NET type name where a value should be ("System.Object[]": what Export-Csv wrote for a list
+    /// before the module printed lists as text), so it is never sent as data. Per row, before any request.</summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    public sealed class RefuseTypeNameAttribute : ValidateArgumentsAttribute
+    {
+        protected override void Validate(object? arguments, EngineIntrinsics engineIntrinsics)
+        {
+            object? v = arguments is PSObject p ? p.BaseObject : arguments;
+            if (v is string s) Check(s);
+            else if (v is IEnumerable items) foreach (var item in items) if ((item is PSObject ip ? ip.BaseObject : item) is string t) Check(t);
+        }
+
+        private static void Check(string s)
+        {
+            if (CommCare.Client.Api.WriteValues.IsTypeName(s))
+                throw new ValidationMetadataException($"'{s}' is a .NET type name, not a value (a list or object exported without the module's text form); nothing was sent for this row.");
+        }
+    }
+}

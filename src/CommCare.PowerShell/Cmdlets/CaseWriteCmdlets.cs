@@ -330,7 +330,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The case name.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_name")] [AllowEmptyString] public string Name { get; set; } = "";
         /// <summary>Who owns the case: a mobile worker, case-sharing group or location id.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("owner_id")] public string? OwnerId { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("owner_id")] [RefuseTypeName] public string? OwnerId { get; set; }
         /// <summary>Your own key for the case (not made unique by CommCare). With it, a create whose answer was lost is retried safely.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("external_id")] public string? ExternalId { get; set; }
         /// <summary>A name that later rows of this command can use in -Index (temporary_id) before the case has an id.</summary>
@@ -371,11 +371,11 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Create the case when no case has the external id (otherwise that is an error).</summary>
         [Parameter(ParameterSetName = "ExternalId")] public SwitchParameter Upsert { get; set; }
         /// <summary>A new case type (or the type for a case -Upsert creates).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_type", "Type")] [ArgumentCompleter(typeof(CaseTypeCompleter))] public string? CaseType { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_type", "Type")] [ArgumentCompleter(typeof(CaseTypeCompleter))] [RefuseTypeName] public string? CaseType { get; set; }
         /// <summary>A new name.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_name")] public string? Name { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_name")] [RefuseTypeName] public string? Name { get; set; }
         /// <summary>A new owner (user, case-sharing group or location id).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("owner_id")] public string? OwnerId { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("owner_id")] [RefuseTypeName] public string? OwnerId { get; set; }
         /// <summary>Also close the case.</summary>
         [Parameter] public SwitchParameter Close { get; set; }
         /// <summary>Write each changed case to the pipeline.</summary>

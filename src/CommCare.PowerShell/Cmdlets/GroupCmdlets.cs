@@ -65,7 +65,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The group can be used as a report filter (default on for new groups).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [BoolText] public SwitchParameter Reporting { get; set; }
         /// <summary>Ids of the members; replaces the membership. ';'-separated in a CSV cell.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("users", "UserIds")] [SplitList] public string[]? UserId { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("users", "UserIds")] [SplitList] [RefuseTypeName] public string[]? UserId { get; set; }
         /// <summary>Free key/value data kept with the group. CSV columns named metadata.KEY are added too.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] public Hashtable? Metadata { get; set; }
         /// <summary>The pipeline row itself (a CSV row): read for metadata.* columns.</summary>
@@ -160,7 +160,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The group's id (binds from Get-CCGroup output).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("group_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
         /// <summary>A new name (the Name column of a CSV from Get-CCGroup binds here).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("Name")] public string? NewName { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("Name")] [RefuseTypeName] public string? NewName { get; set; }
         /// <summary>Return the group (changed or not).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 

@@ -82,9 +82,9 @@ namespace CommCare.PowerShell.Cmdlets
     public abstract class CCLocationWriteCmdlet : CCSessionCmdlet
     {
         /// <summary>Unique site code; derived from the name when not given.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("site_code")] public string? SiteCode { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("site_code")] [RefuseTypeName] public string? SiteCode { get; set; }
         /// <summary>The parent location's id.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("parent_location_id", "parent_id")] public string? ParentId { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("parent_location_id", "parent_id")] [RefuseTypeName] public string? ParentId { get; set; }
         /// <summary>Latitude in decimal degrees.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [EmptyAsNull] [ValidateRangeOrNull(-90.0, 90.0)] public decimal? Latitude { get; set; }
         /// <summary>Longitude in decimal degrees.</summary>
@@ -201,9 +201,9 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The location's id (binds from Get-CCLocation output).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("location_id")] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
         /// <summary>A new name (the Name column of a CSV from Get-CCLocation binds here).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("Name")] public string? NewName { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("Name")] [RefuseTypeName] public string? NewName { get; set; }
         /// <summary>A new location type code (the LocationType column binds here).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("LocationType", "location_type_code")] public string? NewLocationType { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("LocationType", "location_type_code")] [RefuseTypeName] public string? NewLocationType { get; set; }
         /// <summary>Return the location (changed or not).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 

@@ -52,19 +52,19 @@ namespace CommCare.PowerShell.Cmdlets
     public abstract class CCWebUserWriteCmdlet : CCSessionCmdlet
     {
         /// <summary>Location ids the user is assigned to. ';'-separated in a CSV cell.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("assigned_location_ids", "locations", "AssignedLocationIds")] [SplitList] public string[]? Location { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("assigned_location_ids", "locations", "AssignedLocationIds")] [SplitList] [RefuseTypeName] public string[]? Location { get; set; }
         /// <summary>The primary location (one of -Location; default the first).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("primary_location_id", "PrimaryLocationId")] public string? PrimaryLocation { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("primary_location_id", "PrimaryLocationId")] [RefuseTypeName] public string? PrimaryLocation { get; set; }
         /// <summary>User-data profile name ('' clears it).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] public string? Profile { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [RefuseTypeName] public string? Profile { get; set; }
         /// <summary>Custom user data; merged with what the user has. CSV columns named user_data.KEY are added too.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("user_data")] public Hashtable? UserData { get; set; }
         /// <summary>The pipeline row itself (a CSV row): read for user_data.* columns.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)] public PSObject? InputObject { get; set; }
         /// <summary>Tableau role (Tableau integration).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("tableau_role")] public string? TableauRole { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("tableau_role")] [RefuseTypeName] public string? TableauRole { get; set; }
         /// <summary>Tableau group names.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("tableau_groups", "TableauGroups")] [SplitList] public string[]? TableauGroup { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("tableau_groups", "TableauGroups")] [SplitList] [RefuseTypeName] public string[]? TableauGroup { get; set; }
 
         internal CCWebUserSpec Spec(string? email, string? role)
         {
@@ -101,7 +101,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The web user's id (binds from Get-CCWebUser output).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string Id { get; set; } = "";
         /// <summary>Role, by name.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)] public string? Role { get; set; }
+        [Parameter(ValueFromPipelineByPropertyName = true)] [RefuseTypeName] public string? Role { get; set; }
         /// <summary>$true activates, $false deactivates the membership in this project.</summary>
         [Parameter] public bool Active { get; set; }
         /// <summary>Return the changed user.</summary>
