@@ -75,3 +75,58 @@ Describe 'Import-CCCaseData: blank external ids (a blank id creates a case: <Cre
         }
     }
 }
+
+Describe 'Lookup-table workbooks (CommCare''s download spells the row id <UidHeader>)' -ForEach @(@{ UidHeader = 'UID' }, @{ UidHeader = 'uid' }) {
+    BeforeEach {
+        Reset-Emu $url
+        Invoke-Emu $url 'config' -Body @{ lookupUidHeader = $UidHeader } | Out-Null
+        $script:before = @(Get-CCLookupTableItem -Table facilities)
+        $script:file = Join-Path ([IO.Path]::GetTempPath()) ("cc-lookup-" + [guid]::NewGuid() + '.xlsx')
+    }
+    AfterEach { Remove-Item $file -ErrorAction SilentlyContinue }
+
+    It 'a workbook from CommCare''s own download re-uploads without -Replace adding no row, or is refused naming the column' {
+        $t = Get-CCLookupTable facilities
+        Invoke-WebRequest "$url/a/demo/fixtures/edit_lookup_tables/download/?table_id=$($t.Id)" -Headers @{ Authorization = "ApiKey ${AdminUser}:$AdminKey" } -OutFile $file
+        $result = Import-CCLookupTable -Path $file -ErrorVariable ev -ErrorAction SilentlyContinue
+        $after = @(Get-CCLookupTableItem -Table facilities)
+        (($after.Id | Sort-Object) -join ',') | Should -Be (($before.Id | Sort-Object) -join ',')
+        $posts = @(Get-EmuRequests $url | Where-Object { $_.path -like '*fixapi/*' -and $_.method -eq 'POST' })
+        if ($UidHeader -ceq 'UID') {
+            $ev.Count | Should -Be 0
+            $result.Complete | Should -BeTrue
+            $posts.Count | Should -Be 1
+        }
+        else {
+            $result | Should -BeNullOrEmpty
+            $ev.Count | Should -Be 1
+            $ev[0].Exception.Message | Should -BeLike "*-Path*sheet 'facilities'*'uid'*row id*named exactly 'UID'*Nothing was uploaded*"
+            $posts.Count | Should -Be 0
+        }
+    }
+
+    It 'Export-CCLookupTable writes the headers CommCare reads, and its workbook re-uploads without -Replace adding no row' {
+        Export-CCLookupTable -Table facilities -Path $file | Out-Null
+        $result = Import-CCLookupTable -Path $file -WarningVariable warn -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev.Count | Should -Be 0
+        $warn.Count | Should -Be 0
+        $result.Complete | Should -BeTrue
+        $after = @(Get-CCLookupTableItem -Table facilities)
+        (($after.Id | Sort-Object) -join ',') | Should -Be (($before.Id | Sort-Object) -join ',')
+    }
+}
+
+Describe 'Lookup-table workbooks checked before upload' {
+    BeforeEach { Reset-Emu $url; $script:file = Join-Path ([IO.Path]::GetTempPath()) ("cc-lookup-" + [guid]::NewGuid() + '.xlsx') }
+    AfterEach { Remove-Item $file -ErrorAction SilentlyContinue }
+
+    It 'a delete column spelled otherwise is refused, naming it; a sheet without UID is warned about (rows would be added)' {
+        New-TestXlsx $file @(@('UID', 'field: name', 'Delete (y/n)'), @('', 'Clinic', 'Y')) -Sheet 'extra'
+        Import-CCLookupTable -Path $file -ErrorVariable ev -ErrorAction SilentlyContinue | Out-Null
+        $ev[0].Exception.Message | Should -BeLike "*sheet 'extra'*'Delete (y/n)'*delete flag*'Delete(Y/N)'*Nothing was uploaded*"
+        @(Get-EmuRequests $url | Where-Object { $_.path -like '*fixapi/*' -and $_.method -eq 'POST' }).Count | Should -Be 0
+        New-TestXlsx $file @(@('field: name'), @('Clinic')) -Sheet 'extra'
+        Import-CCLookupTable -Path $file -WarningVariable warn -WarningAction SilentlyContinue -ErrorAction SilentlyContinue | Out-Null
+        ($warn -join "`n") | Should -BeLike "*sheet 'extra' has no 'UID' column*added as a new row*-Replace*"
+    }
+}
