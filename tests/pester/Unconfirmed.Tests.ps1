@@ -130,3 +130,22 @@ Describe 'Lookup-table workbooks checked before upload' {
         ($warn -join "`n") | Should -BeLike "*sheet 'extra' has no 'UID' column*added as a new row*-Replace*"
     }
 }
+
+Describe 'ConvertFrom-CCForwardedPayload (case forwards carry only the changed properties: <ChangesOnly>)' -ForEach @(@{ ChangesOnly = $false }, @{ ChangesOnly = $true }) {
+    BeforeEach {
+        Reset-Emu $url
+        Invoke-Emu $url 'config' -Body @{ caseForwardChangesOnly = $ChangesOnly } | Out-Null
+        $script:case = Get-CCCase -Closed:$false -First 1
+    }
+
+    It 'a <Format> forward is marked IsPartial exactly when it may lack properties, and never invents a value' -ForEach @(@{ Format = 'case-json' }, @{ Format = 'case-xml' }) {
+        $body = (Invoke-WebRequest "$url/_emulator/forwarding-payload?format=$Format&id=$($case.Id)").Content
+        $c = ConvertFrom-CCForwardedPayload -Body $body
+        $c.Id | Should -Be $case.Id
+        $c.IsPartial | Should -Be $ChangesOnly
+        foreach ($k in $c.Properties.Keys) { [string]$c.Properties[$k] | Should -Be ([string]$case.Properties[$k]) -Because "property $k" }
+        $missing = @($case.Properties.Keys | Where-Object { -not $c.Properties.ContainsKey($_) })
+        if ($ChangesOnly) { $missing.Count | Should -BeGreaterThan 0 -Because 'a partial payload lacks properties the case has: they are unknown, not blank' }
+        else { $c.CaseType | Should -Be $case.CaseType; $c.OwnerId | Should -Be $case.OwnerId }
+    }
+}

@@ -65,6 +65,11 @@ namespace CommCare.Client.Api
                 r.Read();
                 var c = CaseParser.Read(ref r);
                 if (c.ServerDateModified == null && serverModifiedOn != null && IsoDate.TryParse(serverModifiedOn, out var smo)) c.ServerDateModified = smo;
+                // A full-state forward always has the type, name, owner, closed flag and indices; a "case update" forward
+                // (unconfirmed: docs/commcare-api.md) may carry only the changed properties.
+                var props = peek.TryGetValue("properties", out var po) ? po as Dictionary<string, object?> : null;
+                c.IsPartial = props == null || !props.ContainsKey("case_type") || !props.ContainsKey("case_name") || !props.ContainsKey("owner_id")
+                              || !peek.ContainsKey("closed") || !peek.ContainsKey("indices");
                 return c;
             }
             if (peek.ContainsKey("form_id"))
@@ -190,6 +195,9 @@ namespace CommCare.Client.Api
                         indices[e.Name.LocalName] = new CCCaseIndex { Identifier = e.Name.LocalName, CaseId = e.Value, CaseType = (string?)e.Attribute("case_type"), Relationship = (string?)e.Attribute("relationship") ?? "child" };
             c.Indices = indices;
             c.Closed = block.Element(ns + "close") != null;
+            // Full state always opens with a create block naming type, name and owner; without it, only what changed.
+            var create = block.Element(ns + "create");
+            c.IsPartial = create == null || create.Element(ns + "case_type") == null || create.Element(ns + "case_name") == null || create.Element(ns + "owner_id") == null;
             return c;
         }
     }
