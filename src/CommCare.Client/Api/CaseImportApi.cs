@@ -45,7 +45,7 @@ namespace CommCare.Client.Api
 
         /// <summary>
         /// The sheet rows (1 = header) whose search column is blank. What CommCare does with a blank external id is
-        /// unconfirmed (a row error, or a new case on every run: docs/commcare-api.md), so such rows are refused
+        /// unconfirmed (a row error, or a new case on every run: docs/commcare-api.md U39), so such rows are refused
         /// unless the user asks for a case per row. A missing column makes every row blank.
         /// </summary>
         public static List<int> BlankSearchRows(XlsxSheetRows sheet, string column)
@@ -98,6 +98,7 @@ namespace CommCare.Client.Api
                 if (doc.RootElement.TryGetProperty("status_url", out var s)) statusUrl = s.GetString();
             }
             catch (JsonException) { }
+            // The status URL's path is unconfirmed: used as given (docs/commcare-api.md U35).
             if (string.IsNullOrEmpty(statusUrl))
                 throw new CCApiException(CCErrorKind.OutcomeUnknown, "CommCare accepted the upload but sent no status_url; check the import history in CommCare before uploading again.");
             return new CCCaseImport { StatusUrl = statusUrl!, State = CCCaseImportState.Queued, CaseType = o.CaseType, FileName = fileName, SearchColumn = o.SearchColumn ?? o.SearchField };
@@ -122,7 +123,7 @@ namespace CommCare.Client.Api
                 catch (Exception ex) when (ex is IOException || ex is HttpRequestException) { }
                 int code = (int)response.StatusCode;
                 if (code >= 200 && code < 300) return text;
-                // Validation failures come back as 500 with {"code": 500, "message": "..."}: the upload was refused, not a server fault.
+                // Validation failures come back as 500 with {"code": 500, "message": "..."}: the upload was refused, not a server fault. The message is shown as sent (its prefix is unconfirmed: docs/commcare-api.md U34).
                 if (code == 500 && ApiErrors.ServerMessage(text) is string said && text.TrimStart().StartsWith("{", StringComparison.Ordinal))
                     throw new CCApiException(CCErrorKind.BadRequest, "CommCare refused the case import: " + said, response.StatusCode, said, "POST " + Redaction.PathAndQuery(uri));
                 throw ApiErrors.Create(_c.Engine, request, response.StatusCode, text);
@@ -140,6 +141,7 @@ namespace CommCare.Client.Api
                 using var doc = JsonDocument.Parse(text);
                 var root = doc.RootElement;
                 if (root.TryGetProperty("state", out var st) && st.ValueKind == JsonValueKind.Number)
+                    // An unknown state is never "finished" (docs/commcare-api.md U36); the history endpoints are not used (U38).
                     next.State = (CCCaseImportState)Math.Max(0, Math.Min(3, st.GetInt32()));
                 if (root.TryGetProperty("progress", out var p) && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("percent", out var pc) && pc.ValueKind == JsonValueKind.Number)
                     next.PercentComplete = (int)pc.GetDouble();
@@ -159,8 +161,8 @@ namespace CommCare.Client.Api
                                         errors.Add(new CCCaseImportError { Title = Str(e, "title") ?? "Error", Description = Str(e, "description"), Column = Str(e, "column"), Rows = Rows(e, "rows") });
                                 break;
                             default:
-                                // The multiple-match count's name is unconfirmed, and a field we do not know may count rows
-                                // that were not imported: both are row errors, never a clean success (docs/commcare-api.md).
+                                // The multiple-match count's name is unconfirmed (docs/commcare-api.md U37), and a field we do not know may count rows
+                                // that were not imported: both are row errors, never a clean success.
                                 if (IsTooManyMatches(field.Name)) next.TooManyMatches = Count(field.Value);
                                 else if (!IsEmpty(field.Value))
                                     errors.Add(new CCCaseImportError { Title = "Unrecognised result field", Column = field.Name, Rows = Rows(r, field.Name),

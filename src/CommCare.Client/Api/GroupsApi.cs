@@ -39,7 +39,7 @@ namespace CommCare.Client.Api
         /// <summary>
         /// After a create whose answer was lost: the id of the one live group of each name, null when no group has the
         /// name, or an OutcomeUnknown error when every listed group of that name is deleted, or more than one is live.
-        /// Whether the list holds soft-deleted groups is unconfirmed (docs/commcare-api.md, "Unconfirmed behaviour"),
+        /// Whether the list holds soft-deleted groups is unconfirmed (docs/commcare-api.md U18),
         /// so each match is confirmed by its detail, which answers 404 for a deleted group.
         /// </summary>
         private Dictionary<string, (string? Id, CCApiException? Unknown)> RecoverByName(ICollection<string> names)
@@ -196,6 +196,7 @@ namespace CommCare.Client.Api
             return g;
         }
 
+        // Known fields only: whether HQ stores unknown keys on the group is unconfirmed (docs/commcare-api.md U19).
         internal static byte[] Body(CCGroupSpec s)
         {
             using var ms = new MemoryStream();

@@ -52,6 +52,7 @@ namespace CommCare.Client.Api
         /// <summary>Adds a row (v2 answers with it). Not repeated after a lost answer: a second POST would be a second row.</summary>
         public CCLookupTableItem AddItem(CCLookupTable table, IDictionary<string, string?> fields)
         {
+            // v2, whose answer is the row (whether v1 answers with data is unconfirmed: docs/commcare-api.md U45).
             string text = Writes.Send(_c, HttpMethod.Post, _c.DomainApiPath("lookup_table_item/v2/"), ItemBody(table, fields));
             return ParseItem(text, table);
         }
@@ -120,6 +121,7 @@ namespace CommCare.Client.Api
         /// </summary>
         public long Export(IReadOnlyList<CCLookupTable> tables, Stream output)
         {
+            // Built from the API: a download endpoint in the API is unconfirmed (docs/commcare-api.md U45).
             var rows = new Dictionary<string, List<CCLookupTableItem>>(StringComparer.Ordinal);
             foreach (var t in tables) rows[t.Id] = new List<CCLookupTableItem>();
             foreach (var item in Items(tables, all: false)) rows[item.TableId].Add(item);
@@ -205,7 +207,7 @@ namespace CommCare.Client.Api
         /// <summary>
         /// Checks a workbook before upload: a table sheet whose row-id or delete column is spelled otherwise than HQ
         /// reads it would have every row added again (or a deleted row kept), so it is refused, naming the column
-        /// (docs/commcare-api.md, "Unconfirmed behaviour"). Warnings: sheets with no row-id column at all, whose rows
+        /// (docs/commcare-api.md U44). Warnings: sheets with no row-id column at all, whose rows
         /// are all added as new rows unless replace. Null when the workbook cannot be read (the server judges it).
         /// </summary>
         public static (string? Problem, List<string> Warnings)? CheckWorkbook(byte[] workbook, bool replace)
@@ -249,6 +251,7 @@ namespace CommCare.Client.Api
         {
             var body = new MultipartBody()
                 .File("file-to-upload", fileName, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook)
+                // Exactly true/false: how HQ reads other values is unconfirmed (docs/commcare-api.md U42).
                 .Field("replace", replace ? "true" : "false")
                 .Field("async", "true");
             var uri = new Uri(_c.Session.Server, "a/" + QueryString.Segment(_c.Session.Domain) + "/fixtures/fixapi/");
@@ -279,6 +282,7 @@ namespace CommCare.Client.Api
                     result.Complete = true;
                     result.Message = msg;
                     var warnings = new List<string>();
+                    // Whether the message holds the row warnings is unconfirmed: they are read from errors (docs/commcare-api.md U43).
                     if (st.TryGetValue("errors", out var errs) && errs is List<object?> el) foreach (var x in el) if (x is string xs) warnings.Add(xs);
                     result.Warnings = warnings;
                     return result;

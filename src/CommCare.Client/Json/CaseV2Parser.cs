@@ -36,6 +36,7 @@ namespace CommCare.Client.Json
                     case "date_closed": c.DateClosed = JsonValue.ReadDate(ref r); break;
                     case "is_deprecated": c.IsDeprecated = JsonValue.ReadNullableBool(ref r); break;
                     case "user_id": c.UserId = JsonValue.ReadString(ref r); break;
+                    // Which system keys sit in properties is unconfirmed (docs/commcare-api.md U13): kept as sent, never written back unless changed.
                     case "properties": c.Properties = r.TokenType == JsonTokenType.StartObject ? JsonValue.ReadObject(ref r) : Skip(ref r); break;
                     case "indices": c.Indices = CaseParser.ReadIndices(ref r); break;
                     case "error": error = JsonValue.ReadString(ref r); break;

@@ -94,6 +94,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             if (ParameterSetName != "Rows" || InputObject == null || _tooMany) return;
+            // Whether the API path enforces 100,000 rows and 300 columns is unconfirmed: the module does (docs/commcare-api.md U33).
             if (_rows.Count >= 100000)
             {
                 _tooMany = true;
@@ -184,6 +185,7 @@ namespace CommCare.PowerShell.Cmdlets
             base.EndProcessing();
         }
 
+        // A blank external id may make a new case on every run, or be skipped (docs/commcare-api.md U39).
         private void CheckBlankExternalIds(string parameter, List<int> blankRows)
         {
             if (CreateCaseForBlankExternalId && !CreateNewCases)
