@@ -18,6 +18,7 @@ public sealed class Alternatives
     private bool _blankExternalIdCreates;
     private string _lookupUidHeader = DefaultLookupUidHeader;
     private bool _caseForwardChangesOnly;
+    private bool _caseV2SystemProperties;
 
     /// <summary>The group list also holds soft-deleted groups (detail still answers 404 for them).</summary>
     public bool ListDeletedGroups { get { lock (_lock) return _listDeletedGroups; } }
@@ -35,6 +36,9 @@ public sealed class Alternatives
     /// <summary>Case forwarding payloads carry only the changed properties (a "case update" repeater).</summary>
     public bool CaseForwardChangesOnly { get { lock (_lock) return _caseForwardChangesOnly; } }
 
+    /// <summary>Case API v2 answers repeat case_name, case_type, owner_id, external_id and date_opened inside properties.</summary>
+    public bool CaseV2SystemProperties { get { lock (_lock) return _caseV2SystemProperties; } }
+
     public void Reset()
     {
         lock (_lock)
@@ -44,13 +48,14 @@ public sealed class Alternatives
             _blankExternalIdCreates = false;
             _lookupUidHeader = DefaultLookupUidHeader;
             _caseForwardChangesOnly = false;
+            _caseV2SystemProperties = false;
         }
     }
 
     /// <summary>Applies (or with <paramref name="apply"/> false only checks) this area's members; an error message or null.</summary>
     public string? Configure(JsonElement root, bool apply = true)
     {
-        bool? deleted = null, blank = null, changes = null;
+        bool? deleted = null, blank = null, changes = null, system = null;
         var setField = false;
         string? field = null, uid = null;
         if (root.TryGetProperty("listDeletedGroups", out var d))
@@ -81,6 +86,11 @@ public sealed class Alternatives
             if (c.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return "caseForwardChangesOnly must be a boolean";
             changes = c.GetBoolean();
         }
+        if (root.TryGetProperty("caseV2SystemProperties", out var sp))
+        {
+            if (sp.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return "caseV2SystemProperties must be a boolean";
+            system = sp.GetBoolean();
+        }
         if (!apply) return null;
         lock (_lock)
         {
@@ -89,6 +99,7 @@ public sealed class Alternatives
             if (blank is not null) _blankExternalIdCreates = blank.Value;
             if (uid is not null) _lookupUidHeader = uid;
             if (changes is not null) _caseForwardChangesOnly = changes.Value;
+            if (system is not null) _caseV2SystemProperties = system.Value;
         }
         return null;
     }
@@ -103,6 +114,7 @@ public sealed class Alternatives
             w.WriteBoolean("blankExternalIdCreates", _blankExternalIdCreates);
             w.WriteString("lookupUidHeader", _lookupUidHeader);
             w.WriteBoolean("caseForwardChangesOnly", _caseForwardChangesOnly);
+            w.WriteBoolean("caseV2SystemProperties", _caseV2SystemProperties);
         }
     }
 }

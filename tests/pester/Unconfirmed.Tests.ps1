@@ -149,3 +149,24 @@ Describe 'ConvertFrom-CCForwardedPayload (case forwards carry only the changed p
         else { $c.CaseType | Should -Be $case.CaseType; $c.OwnerId | Should -Be $case.OwnerId }
     }
 }
+
+Describe 'Case API v2 reads (system fields repeated inside properties: <SystemKeys>)' -ForEach @(@{ SystemKeys = $false }, @{ SystemKeys = $true }) {
+    BeforeEach {
+        Reset-Emu $url
+        Invoke-Emu $url 'config' -Body @{ caseV2SystemProperties = $SystemKeys } | Out-Null
+        $script:v1 = Get-CCCase -Closed:$false -First 1
+    }
+
+    It 'a case reads the same either way, and its Properties can be written to another case without a system field' {
+        $raw = Invoke-RestMethod "$url/a/demo/api/case/v2/$($v1.Id)" -Headers @{ Authorization = "ApiKey ${AdminUser}:$AdminKey" }
+        $raw.properties.PSObject.Properties.Name -contains 'owner_id' | Should -Be $SystemKeys
+        $c = Get-CCCase -ApiVersion 2 -Id $v1.Id
+        $c.Name | Should -Be $v1.Name
+        $c.OwnerId | Should -Be $v1.OwnerId
+        $c.CaseType | Should -Be $v1.CaseType
+        foreach ($k in 'case_name', 'case_type', 'owner_id', 'external_id', 'date_opened') { $c.Properties.Keys | Should -Not -Contain $k }
+        foreach ($k in $v1.Properties.Keys) { [string]$c.Properties[$k] | Should -Be ([string]$v1.Properties[$k]) -Because "property $k" }
+        $copy = New-CCCase -CaseType $c.CaseType -Name 'Copy' -OwnerId $c.OwnerId -Property ([hashtable]$c.Properties) -ErrorAction Stop
+        $copy.OwnerId | Should -Be $c.OwnerId
+    }
+}
