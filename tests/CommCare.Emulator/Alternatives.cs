@@ -19,6 +19,7 @@ public sealed class Alternatives
     private string _lookupUidHeader = DefaultLookupUidHeader;
     private bool _caseForwardChangesOnly;
     private bool _caseV2SystemProperties;
+    private bool _ssoDeactivatedNoUser;
 
     /// <summary>The group list also holds soft-deleted groups (detail still answers 404 for them).</summary>
     public bool ListDeletedGroups { get { lock (_lock) return _listDeletedGroups; } }
@@ -39,6 +40,10 @@ public sealed class Alternatives
     /// <summary>Case API v2 answers repeat case_name, case_type, owner_id, external_id and date_opened inside properties.</summary>
     public bool CaseV2SystemProperties { get { lock (_lock) return _caseV2SystemProperties; } }
 
+    /// <summary>The SSO check answers a deactivated worker's right password with 200 and a user without an id
+    /// (60: the lookup returns nothing, UNCONFIRMED) instead of the worker.</summary>
+    public bool SsoDeactivatedNoUser { get { lock (_lock) return _ssoDeactivatedNoUser; } }
+
     public void Reset()
     {
         lock (_lock)
@@ -49,13 +54,14 @@ public sealed class Alternatives
             _lookupUidHeader = DefaultLookupUidHeader;
             _caseForwardChangesOnly = false;
             _caseV2SystemProperties = false;
+            _ssoDeactivatedNoUser = false;
         }
     }
 
     /// <summary>Applies (or with <paramref name="apply"/> false only checks) this area's members; an error message or null.</summary>
     public string? Configure(JsonElement root, bool apply = true)
     {
-        bool? deleted = null, blank = null, changes = null, system = null;
+        bool? deleted = null, blank = null, changes = null, system = null, sso = null;
         var setField = false;
         string? field = null, uid = null;
         if (root.TryGetProperty("listDeletedGroups", out var d))
@@ -91,6 +97,11 @@ public sealed class Alternatives
             if (sp.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return "caseV2SystemProperties must be a boolean";
             system = sp.GetBoolean();
         }
+        if (root.TryGetProperty("ssoDeactivatedNoUser", out var so))
+        {
+            if (so.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return "ssoDeactivatedNoUser must be a boolean";
+            sso = so.GetBoolean();
+        }
         if (!apply) return null;
         lock (_lock)
         {
@@ -100,6 +111,7 @@ public sealed class Alternatives
             if (uid is not null) _lookupUidHeader = uid;
             if (changes is not null) _caseForwardChangesOnly = changes.Value;
             if (system is not null) _caseV2SystemProperties = system.Value;
+            if (sso is not null) _ssoDeactivatedNoUser = sso.Value;
         }
         return null;
     }
@@ -115,6 +127,7 @@ public sealed class Alternatives
             w.WriteString("lookupUidHeader", _lookupUidHeader);
             w.WriteBoolean("caseForwardChangesOnly", _caseForwardChangesOnly);
             w.WriteBoolean("caseV2SystemProperties", _caseV2SystemProperties);
+            w.WriteBoolean("ssoDeactivatedNoUser", _ssoDeactivatedNoUser);
         }
     }
 }

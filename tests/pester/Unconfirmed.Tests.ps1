@@ -170,3 +170,27 @@ Describe 'Case API v2 reads (system fields repeated inside properties: <SystemKe
         $copy.OwnerId | Should -Be $c.OwnerId
     }
 }
+
+Describe 'Test-CCCredential for a deactivated worker (CommCare''s answer names no user: <NoUser>)' -ForEach @(@{ NoUser = $false }, @{ NoUser = $true }) {
+    BeforeEach {
+        Reset-Emu $url
+        Invoke-Emu $url 'directory/reset' | Out-Null
+        Invoke-Emu $url 'config' -Body @{ ssoDeactivatedNoUser = $NoUser } | Out-Null
+        $script:w = Get-CCMobileWorker -UserName worker2
+        $w | Disable-CCMobileWorker
+    }
+    AfterEach { Invoke-Emu $url 'directory/reset' | Out-Null }
+
+    It 'the credentials count as valid only when CommCare names the user' {
+        $r = Test-CCCredential -UserName worker2 -Password 'emu-worker2-password' -ErrorVariable ev -ErrorAction SilentlyContinue
+        if ($NoUser) {
+            $r.Valid | Should -Not -BeTrue
+            $ev[0].Exception.Message | Should -BeLike '*named no user*not confirmed*'
+        }
+        else {
+            $ev.Count | Should -Be 0
+            $r.Valid | Should -BeTrue
+            $r.UserId | Should -Be $w.Id
+        }
+    }
+}
