@@ -66,6 +66,12 @@ namespace CommCare.Models
         public bool? IsDeprecated { get; internal set; }
         /// <summary>On cases returned by New-/Set-/Close-CCCase: the form the write was recorded as.</summary>
         public string? FormId { get; internal set; }
+        /// <summary>
+        /// True when the object may hold only part of the case: a forwarded case update that does not carry the case's
+        /// full state (CommCare may forward only the changed properties). Properties, indices or fields it lacks are
+        /// unknown, not blank: read the case with Get-CCCase before acting on what is missing or writing it back.
+        /// </summary>
+        public bool IsPartial { get; internal set; }
         /// <summary>Fields the server sent that this version of the module does not know.</summary>
         public IDictionary<string, object?>? AdditionalFields { get; internal set; }
 

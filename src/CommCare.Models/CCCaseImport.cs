@@ -23,7 +23,10 @@ namespace CommCare.Models
         public IReadOnlyList<CCCaseImportError> Errors { get; internal set; } = Array.Empty<CCCaseImportError>();
         public string? CaseType { get; internal set; }
         public string? FileName { get; internal set; }
+        /// <summary>Data rows in the workbook (header not counted), when the module could count them.</summary>
         public int? RowCount { get; internal set; }
+        /// <summary>The column rows were matched by.</summary>
+        public string? SearchColumn { get; internal set; }
         public override string ToString() => $"{State} ({StatusUrl})";
     }
 

@@ -70,7 +70,7 @@ namespace CommCare.Models
         /// <summary>Workers assumed when the project's size is not given. A request is allowed when either the
         /// project's or the billing account's budget has room, and the account's n is the plan's user limit
         /// (API access needs a Pro plan or higher), so the zero-worker floor (30/hour) would be far too slow.
-        /// 100 is a conservative guess at the smallest such plan's limit (UNCONFIRMED); a 429 is still retried.</summary>
+        /// 100 is a conservative guess at the smallest such plan's limit (docs/commcare-api.md U6); a 429 is still retried.</summary>
         public const int AssumedMobileWorkerCount = 100;
 
         /// <summary>The default: CommCare's formula for <see cref="AssumedMobileWorkerCount"/> workers.</summary>

@@ -107,6 +107,7 @@ namespace CommCare.PowerShell
         /// anything else is reported for this item with what was being done, and the rest carry on.</summary>
         protected void FailItem(CCApiException ex, string what, object? target)
         {
+            // Which status a missing privilege gets is unconfirmed (docs/commcare-api.md U4): any auth failure stops.
             if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, target);
             WriteItemError(new CCApiException(ex.Kind, $"{what}: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), target);
         }

@@ -105,7 +105,7 @@ public static partial class CasesV2Api
     private static bool IsDeprecated(ApiContext ctx, string caseType) => ctx.State.Config.DeprecatedCaseTypes.Contains(caseType);
 
     private static void WriteCase(ApiContext ctx, DomainData dd, PyJsonWriter w, CaseRec c, bool es = true)
-        => dd.Serializer.WriteCaseV2(w, c, es, es && IsDeprecated(ctx, c.Type));
+        => dd.Serializer.WriteCaseV2(w, c, es, es && IsDeprecated(ctx, c.Type), ctx.State.Alt.CaseV2SystemProperties);
 
     // ================================================================ reads ====
 

@@ -171,12 +171,18 @@ public static class Control
                 await Error(ctx, 400, extrasError);
                 return;
             }
+            if (st.Alt.Configure(root, apply: false) is { } altError)
+            {
+                await Error(ctx, 400, altError);
+                return;
+            }
             if (st.Features.Configure(root) is { } featureError)
             {
                 await Error(ctx, 400, featureError);
                 return;
             }
             st.Extras.Configure(root);
+            st.Alt.Configure(root);
             st.Config = cfg;
             await Json(ctx, 200, w => WriteConfig(w, cfg, st));
         }));
@@ -513,6 +519,7 @@ public static class Control
         w.WriteEndArray();
         st.Features.Write(w);
         st.Extras.Write(w);
+        st.Alt.Write(w);
         w.WriteEndObject();
     }
 

@@ -53,6 +53,9 @@ public sealed class EmulatorState
     /// <summary>Restore sync tokens, SMS outbox and the switches of the restore / SMS registration areas (ExtrasState.cs).</summary>
     public ExtrasState Extras { get; } = new();
 
+    /// <summary>The other reading of UNCONFIRMED points, switched per test (Alternatives.cs).</summary>
+    public Alternatives Alt { get; } = new();
+
     /// <summary>
     /// POST /_emulator/reset: faults, rate limits, request log and config back to defaults; cases and forms back to the
     /// generated records (every write through the Case API, the receiver or the importer is dropped, uploads too). The
@@ -67,6 +70,7 @@ public sealed class EmulatorState
         Data?.ResetRecords();
         Features.Reset();
         Extras.Reset();
+        Alt.Reset();
     }
 
     /// <summary>

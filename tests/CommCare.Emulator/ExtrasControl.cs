@@ -61,7 +61,7 @@ public static class ExtrasControl
                 await Error(ctx, 400, "give id=<form or case id> and format=" + string.Join("|", ForwardingApi.Formats));
                 return;
             }
-            var payload = ForwardingApi.Payload(data, domain, format, id, out var error, out var notFound);
+            var payload = ForwardingApi.Payload(data, domain, format, id, out var error, out var notFound, st.Alt.CaseForwardChangesOnly);
             if (payload is null)
             {
                 await Error(ctx, notFound ? 404 : 400, error!);

@@ -98,7 +98,9 @@ public static class ForwardingApi
     /// form-stub: <c>{"received_on", "form_id", "case_ids"}</c>; case-json: the v0.5 case detail bytes; case-xml: one
     /// Case XML 2.0 block with the case's full current state (as in a restore).
     /// </summary>
-    public static ForwardingPayload? Payload(DataSet data, string domain, string format, string id, out string? error, out bool notFound)
+    /// <param name="changesOnly">Alternative (caseForwardChangesOnly): a case payload carries only the changed properties
+    /// (78 §3e: a "case update" repeater, UNCONFIRMED).</param>
+    public static ForwardingPayload? Payload(DataSet data, string domain, string format, string id, out string? error, out bool notFound, bool changesOnly = false)
     {
         error = null;
         notFound = false;
@@ -151,9 +153,47 @@ public static class ForwardingApi
             return null;
         }
         headers.Add(new("Server-Modified-On", Dates.ToString(c.ServerModified, DateStyle.MicroZ)));
+        if (changesOnly) return ChangesOnly(c, format, headers);
         if (format == "case-json") return new ForwardingPayload(dd.CaseJson(c).ToArray(), "application/json", headers, null);
         var sb = new StringBuilder(1024);
         RestoreApi.WriteCase(sb, dd, c, dd.BaseUrl);
+        return new ForwardingPayload(Encoding.UTF8.GetBytes(sb.ToString()), "text/xml", headers, null);
+    }
+
+    /// <summary>
+    /// A "case update" payload: the case id, who and when, and only the properties that differ from the case's
+    /// generated state (for a case never written since: its last property). No create block, no case type, no indices.
+    /// </summary>
+    private static ForwardingPayload ChangesOnly(CaseRec c, string format, List<KeyValuePair<string, string>> headers)
+    {
+        var changed = new List<KeyValuePair<string, string?>>();
+        if (c.Origin is { } o)
+        {
+            foreach (var kv in c.ApiProps)
+                if (!o.ApiProps.Any(p => p.Key == kv.Key && p.Value == kv.Value)) changed.Add(kv);
+        }
+        else if (c.ApiProps.Length > 0) changed.Add(c.ApiProps[^1]);
+        if (format == "case-json")
+        {
+            var w = new PyJsonWriter(256);
+            w.BeginObject()
+                .Prop("case_id", c.Id)
+                .PropDate("date_modified", c.DateModified, DateStyle.MicroZ)
+                .Prop("domain", c.Domain)
+                .Key("properties").BeginObject();
+            foreach (var (k, v) in changed) w.Prop(k, v);
+            w.EndObject()
+                .PropDate("server_date_modified", c.ServerModified, DateStyle.MicroZ)
+                .Prop("user_id", c.UserId)
+                .EndObject();
+            return new ForwardingPayload(w.ToArray(), "application/json", headers, null);
+        }
+        var sb = new StringBuilder(512);
+        sb.Append("<case case_id=\"").Append(RestoreApi.Attr(c.Id)).Append("\" date_modified=\"").Append(Dates.ToString(c.DateModified, DateStyle.MicroZ))
+            .Append("\" user_id=\"").Append(RestoreApi.Attr(c.UserId)).Append("\" xmlns=\"").Append(CaseXml.Ns).Append("\"><update>");
+        foreach (var (k, v) in changed)
+            sb.Append('<').Append(k).Append('>').Append(RestoreApi.Text(v ?? "")).Append("</").Append(k).Append('>');
+        sb.Append("</update></case>");
         return new ForwardingPayload(Encoding.UTF8.GetBytes(sb.ToString()), "text/xml", headers, null);
     }
 }

@@ -79,7 +79,8 @@ public static class GroupsApi
         var store = ctx.Data.Users;
         lock (store.Lock)
         {
-            var groups = new List<UserGroup>(store.Groups(domain));
+            // Alternative (listDeletedGroups): the list also holds soft-deleted groups (21: "non-deleted, UNCONFIRMED").
+            var groups = new List<UserGroup>(ctx.State.Alt.ListDeletedGroups ? store.GroupsWithDeleted(domain) : store.Groups(domain));
             groups.Sort(static (a, b) =>
             {
                 var c = string.CompareOrdinal(a.Name, b.Name);

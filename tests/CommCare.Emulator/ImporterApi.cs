@@ -33,6 +33,8 @@ public sealed class CaseUpload
     public int State;
     public int Percent;
     public ImportResult? Result;
+    /// <summary>The key the multiple-match count is written under (alternative tooManyMatchesField; null: left out).</summary>
+    public string? TooManyMatchesField = Alternatives.DefaultTooManyMatchesField;
     public List<string> FormIds { get; } = new();
     public List<string> CaseIds { get; } = new();
 }
@@ -227,7 +229,7 @@ public static partial class ImporterApi
                 w.EndArray().EndObject();
             }
             w.EndArray();
-            w.Prop("too_many_matches", r.TooManyMatches);
+            if (u.TooManyMatchesField is { } tmm) w.Prop(tmm, r.TooManyMatches);
             w.EndObject();
         }
         w.EndObject();
@@ -343,6 +345,8 @@ public static partial class ImporterApi
         var chunkRows = new List<int>();
         var modified = Dates.ToString(DateTime.UtcNow.Ticks, DateStyle.MicroZ);
         var chunks = 0;
+        var blankCreates = ctx.State.Alt.BlankExternalIdCreates;
+        u.TooManyMatchesField = ctx.State.Alt.TooManyMatchesField;
 
         void Flush()
         {
@@ -374,7 +378,8 @@ public static partial class ImporterApi
                 return null;
             }
             var search = Cell(u.SearchColumn)?.Trim() ?? "";
-            if (u.SearchField == "external_id" && search.Length == 0)
+            // Alternative (blankExternalIdCreates): a blank external id makes a new case (72 §6: UNCONFIRMED).
+            if (u.SearchField == "external_id" && search.Length == 0 && !(blankCreates && u.CreateNewCases))
             {
                 Error("Blank External Id", BlankExternalDescription, u.SearchColumn, row.Number);
                 continue;
@@ -466,7 +471,7 @@ public static partial class ImporterApi
                 b.CaseType = u.CaseType;
                 b.CaseName = Value(Cell(u.NameColumn)) ?? "";
                 b.OwnerId = owner ?? u.UserId;
-                if (u.SearchField == "external_id")
+                if (u.SearchField == "external_id" && search.Length > 0)
                 {
                     b.Updates.Add(new("external_id", search));
                     createdByExternal[search] = caseId;

@@ -273,7 +273,7 @@ public static partial class LookupUpload
             {
                 if (ids.Count == 0 || ids.Contains(t.Id)) tables.Add(t);
             }
-            bytes = XlsxBook.Write(BuildWorkbook(store, tables));
+            bytes = XlsxBook.Write(BuildWorkbook(store, tables, ctx.State.Alt.LookupUidHeader));
         }
         return new ApiResponse(200, XlsxBook.ContentType)
             .Header("Content-Disposition", $"attachment; filename=\"{ctx.Domain}_fixtures.xlsx\"")
@@ -281,7 +281,7 @@ public static partial class LookupUpload
     }
 
     /// <summary>HQ's <c>_prepare_fixture</c> layout.</summary>
-    public static List<XlsxSheet> BuildWorkbook(LookupTableStore store, List<LookupTable> tables)
+    public static List<XlsxSheet> BuildWorkbook(LookupTableStore store, List<LookupTable> tables, string uidHeader = Alternatives.DefaultLookupUidHeader)
     {
         var maxFields = 0;
         var maxAttrs = 0;
@@ -337,7 +337,7 @@ public static partial class LookupUpload
                     maxCombos[f.Name] = Math.Max(maxCombos.GetValueOrDefault(f.Name), r.Field(f.Name)?.Count ?? 0);
                 }
             }
-            var headers = new List<object?> { "UID", DeleteHeader };
+            var headers = new List<object?> { uidHeader, DeleteHeader };
             foreach (var f in t.Fields)
             {
                 if (f.Properties.Count == 0)
@@ -447,7 +447,7 @@ public static partial class LookupUpload
             {
                 return Fail($"There's no sheet for type '{td.Tag}' in 'types' sheet. There must be one sheet per row in the 'types' sheet.");
             }
-            var rows = ParseRows(td, sheet, errors);
+            var rows = ParseRows(td, sheet, errors, ctx.State.Alt.LookupUidHeader);
             if (errors.Count > 0) return new LookupUploadResult(errors, 0, new List<string>());
             rowsByTag[td.Tag] = rows;
         }
@@ -666,7 +666,7 @@ public static partial class LookupUpload
         return defs;
     }
 
-    private static List<RowDef> ParseRows(TableDef td, XlsxSheetData sheet, List<string> errors)
+    private static List<RowDef> ParseRows(TableDef td, XlsxSheetData sheet, List<string> errors, string uidHeader)
     {
         var rows = new List<RowDef>();
         var headers = Headers(sheet);
@@ -697,7 +697,8 @@ public static partial class LookupUpload
                 return rows;
             }
         }
-        var uidCol = headers.TryGetValue("UID", out var u) ? u : -1;
+        // HQ reads exactly "UID"; the alternative (lookupUidHeader) is a server that also reads its own spelling.
+        var uidCol = headers.TryGetValue("UID", out var u) ? u : headers.TryGetValue(uidHeader, out var ua) ? ua : -1;
         var delCol = headers.TryGetValue(DeleteHeader, out var d) ? d : -1;
         var owners = new List<(string Kind, int N, int Col)>();
         foreach (var (h, c) in headers)

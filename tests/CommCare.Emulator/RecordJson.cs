@@ -135,7 +135,8 @@ public sealed class RecordJson(DomainData data, string baseUrl)
     /// Case API v2's <c>serialize_es_case</c> (with <paramref name="withDeprecated"/>) / <c>serialize_case</c> (write responses):
     /// insertion-ordered keys as Django's JsonResponse writes them; the caller sets <see cref="PyJsonWriter.EnsureAscii"/>.
     /// </summary>
-    public void WriteCaseV2(PyJsonWriter w, CaseRec c, bool withDeprecated, bool deprecated)
+    /// <param name="systemKeys">Alternative (caseV2SystemProperties): properties also repeat the system fields (71: UNCONFIRMED set).</param>
+    public void WriteCaseV2(PyJsonWriter w, CaseRec c, bool withDeprecated, bool deprecated, bool systemKeys = false)
     {
         w.BeginObject();
         w.Prop("domain", c.Domain);
@@ -154,7 +155,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
         w.Key("properties").BeginObject();
         foreach (var kv in c.ApiProps)
         {
-            if (kv.Key is "case_name" or "case_type" or "date_opened" or "external_id" or "owner_id") continue;
+            if (!systemKeys && kv.Key is "case_name" or "case_type" or "date_opened" or "external_id" or "owner_id") continue;
             w.Prop(kv.Key, kv.Value);
         }
         w.EndObject();

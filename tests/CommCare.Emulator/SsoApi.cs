@@ -81,6 +81,7 @@ public static class SsoApi
                 {
                     if (u.Retired || !string.Equals(u.Username, username, StringComparison.OrdinalIgnoreCase)) continue;
                     if (u.Domain != domain || u.Password is null || password.Length == 0 || u.Password != password) return ApiResponse.Empty(403);
+                    if (!u.Active && ctx.State.Alt.SsoDeactivatedNoUser) return ApiResponse.Json(200, "{\"id\": null}"u8.ToArray());
                     return ApiResponse.Json(200, WorkerJson(store, u));
                 }
             }

@@ -223,6 +223,12 @@ public sealed class UserStore
         foreach (var g in _groups) if (g.Domain == domain && !g.Deleted) yield return g;
     }
 
+    /// <summary>The groups of the domain, soft-deleted ones included, in creation order.</summary>
+    public IEnumerable<UserGroup> GroupsWithDeleted(string domain)
+    {
+        foreach (var g in _groups) if (g.Domain == domain) yield return g;
+    }
+
     /// <summary>Group.by_name: a live group of the domain with exactly this name (case-sensitive).</summary>
     public UserGroup? GroupByName(string domain, string name)
     {

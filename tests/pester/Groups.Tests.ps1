@@ -79,4 +79,63 @@ Describe 'Groups' {
         $g.Name | Should -Be 'Dropped Group'
         @(Get-CCGroup | Where-Object Name -eq 'Dropped Group').Count | Should -Be 1
     }
+
+    # Whether CommCare's group list holds soft-deleted groups is unconfirmed: run both.
+    Context 'a lost create answer when a deleted group has the same name (deleted groups listed: <ListDeleted>)' -ForEach @(@{ ListDeleted = $false }, @{ ListDeleted = $true }) {
+        BeforeEach {
+            Invoke-Emu $url 'directory/reset' | Out-Null
+            Invoke-Emu $url 'config' -Body @{ listDeletedGroups = $ListDeleted } | Out-Null
+            $script:w = Get-CCMobileWorker -UserName worker1
+            $script:old = New-CCGroup -Name 'Reborn'
+            $old | Remove-CCGroup -Confirm:$false
+        }
+
+        It 'the group the lost create made gets the members, never the deleted one' {
+            Invoke-Emu $url 'faults' -Body @{ script = @(@{ kind = 'commit-drop' }); pathContains = '/group/' } | Out-Null
+            $g = New-CCGroup -Name 'Reborn' -UserId $w.Id
+            $g.Id | Should -Not -Be $old.Id
+            $g.Users | Should -Contain $w.Id
+            $live = @((Invoke-Emu $url 'dataset' -Method GET).domains.demo.groups | Where-Object name -eq 'Reborn')
+            $live.Count | Should -Be 1
+            $live[0].id | Should -Be $g.Id
+            @(Get-EmuRequests $url | Where-Object { $_.method -eq 'PUT' -and $_.path -like "*$($old.Id)*" }).Count | Should -Be 0
+        }
+
+        It 'when nothing was made, the deleted group is never reused: created again (not listed) or OutcomeUnknown (listed)' {
+            Invoke-Emu $url 'faults' -Body @{ script = @(@{ kind = 'drop' }); pathContains = '/group/' } | Out-Null
+            $g = New-CCGroup -Name 'Reborn' -UserId $w.Id -ErrorVariable ev -ErrorAction SilentlyContinue
+            @(Get-EmuRequests $url | Where-Object { $_.method -eq 'PUT' -and $_.path -like "*$($old.Id)*" }).Count | Should -Be 0
+            $live = @((Invoke-Emu $url 'dataset' -Method GET).domains.demo.groups | Where-Object name -eq 'Reborn')
+            if ($ListDeleted) {
+                $g | Should -BeNullOrEmpty
+                $ev.Count | Should -Be 1
+                $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.OutcomeUnknown*'
+                $ev[0].Exception.Message | Should -BeLike "*Reborn*may or may not have been created*deleted*"
+                $live.Count | Should -Be 0
+            }
+            else {
+                $ev.Count | Should -Be 0
+                $g.Id | Should -Not -Be $old.Id
+                $g.Users | Should -Contain $w.Id
+                $live.Count | Should -Be 1
+            }
+        }
+
+        It 'the bulk create resolves a lost answer the same way, item by item' {
+            Invoke-Emu $url 'faults' -Body @{ script = @(@{ kind = 'drop' }); pathContains = '/group/' } | Out-Null
+            $made = @('Reborn', 'Brand New' | ForEach-Object { [pscustomobject]@{ Name = $_ } } | New-CCGroup -ErrorVariable ev -ErrorAction SilentlyContinue)
+            $made.Name | Should -Contain 'Brand New'
+            $made.Id | Should -Not -Contain $old.Id
+            $live = @((Invoke-Emu $url 'dataset' -Method GET).domains.demo.groups | Where-Object name -in 'Reborn', 'Brand New')
+            if ($ListDeleted) {
+                $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.OutcomeUnknown*'
+                $ev[0].TargetObject | Should -Be 'Reborn'
+                $live.name | Should -Be @('Brand New')
+            }
+            else {
+                $ev.Count | Should -Be 0
+                @($live.name | Sort-Object) | Should -Be @('Brand New', 'Reborn')
+            }
+        }
+    }
 }

@@ -89,3 +89,27 @@ function Get-RawAll {
     }
     , $all.ToArray()
 }
+
+# A minimal .xlsx written here (not by the module): one sheet of inline strings.
+function New-TestXlsx([string] $Path, [object[][]] $Rows, [string] $Sheet = 'Sheet1') {
+    Add-Type -AssemblyName System.IO.Compression
+    $fs = [IO.File]::Create($Path)
+    $zip = [IO.Compression.ZipArchive]::new($fs, [IO.Compression.ZipArchiveMode]::Create)
+    function Add([string] $name, [string] $text) { $e = $zip.CreateEntry($name); $w = [IO.StreamWriter]::new($e.Open()); $w.Write($text); $w.Dispose() }
+    Add '[Content_Types].xml' '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    Add '_rels/.rels' '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    Add 'xl/workbook.xml' "<?xml version=`"1.0`" encoding=`"UTF-8`"?><workbook xmlns=`"http://schemas.openxmlformats.org/spreadsheetml/2006/main`" xmlns:r=`"http://schemas.openxmlformats.org/officeDocument/2006/relationships`"><sheets><sheet name=`"$Sheet`" sheetId=`"1`" r:id=`"rId1`"/></sheets></workbook>"
+    Add 'xl/_rels/workbook.xml.rels' '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    $sb = [Text.StringBuilder]::new('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+    for ($r = 0; $r -lt $Rows.Count; $r++) {
+        [void]$sb.Append("<row r=`"$($r + 1)`">")
+        for ($c = 0; $c -lt $Rows[$r].Count; $c++) {
+            $ref = [char](65 + $c) + ($r + 1)
+            [void]$sb.Append("<c r=`"$ref`" t=`"inlineStr`"><is><t>$([Security.SecurityElement]::Escape([string]$Rows[$r][$c]))</t></is></c>")
+        }
+        [void]$sb.Append('</row>')
+    }
+    [void]$sb.Append('</sheetData></worksheet>')
+    Add 'xl/worksheets/sheet1.xml' $sb.ToString()
+    $zip.Dispose(); $fs.Dispose()
+}

@@ -154,6 +154,7 @@ namespace CommCare.Client.Api
             if (query.Descending) q.Add("order_by", "-date_last_activity");
             q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
             var first = new Uri(_c.DomainApiPath("messaging-event/v1/"), q.ToString());
+            // Paging by date_last_activity may repeat events (docs/commcare-api.md U26): de-duplicated by id.
             return new CCPagedResult<CCMessagingEvent>(_c.Engine, () => new DedupingWalker<CCMessagingEvent>(new OffsetWalker<CCMessagingEvent>(first), e => e.Id.ToString(CultureInfo.InvariantCulture)), Read, _c.Sink, _c.Token);
         }
 

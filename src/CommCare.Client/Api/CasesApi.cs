@@ -88,6 +88,7 @@ namespace CommCare.Client.Api
         /// <summary>One case by id, or null when the server has no such case in this project.</summary>
         public CCCase? Get(string id, bool includeChildCases = false, bool includeParentCases = false, bool includeForms = false)
         {
+            // One detail call per id: the v1 multi-get is unconfirmed in practice (docs/commcare-api.md U10).
             var q = new QueryString();
             AddIncludes(q, includeChildCases, includeParentCases, includeForms);
             var uri = new Uri(_c.DomainApi("case"), QueryString.Segment(id) + "/" + q);
@@ -100,7 +101,7 @@ namespace CommCare.Client.Api
             q.Add("owner_id", query.OwnerId);
             q.Add("user_id", query.UserId);
             // The .exact keyword fields: the plain ones are analysed, so "patient-visit", "P-17" or
-            // "Mattie Ross" would never match a term filter (10-cases-v1.md, notes).
+            // "Mattie Ross" would never match a term filter (docs/commcare-api.md U9).
             q.Add("type.exact", query.CaseType);
             q.Add("name.exact", query.Name);
             q.Add("external_id.exact", query.ExternalId);

@@ -80,7 +80,7 @@ namespace CommCare.Client.Api
             var q = Filters(query);
             q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
             var first = new Uri(Root, q.ToString());
-            // The cursor is keyset paging on (indexed_on, case_id): no gaps or repeats for unchanged data.
+            // The cursor is keyset paging on (indexed_on, case_id): no gaps or repeats for unchanged data. The next URL is followed as given (docs/commcare-api.md U12).
             return new CCPagedResult<CCCase>(_c.Engine, () => new OffsetWalker<CCCase>(first), CaseV2Parser.Read, _c.Sink, _c.Token, PageShape.CaseV2);
         }
 
@@ -142,6 +142,7 @@ namespace CommCare.Client.Api
         public IReadOnlyList<CaseFetchResult> Fetch(IReadOnlyList<string> caseIds, IReadOnlyList<string> externalIds)
         {
             var results = new List<CaseFetchResult>(caseIds.Count + externalIds.Count);
+            // Not ext/{id}: unconfirmed on older servers and with duplicates; bulk fetch returns every match (docs/commcare-api.md U11).
             var uri = new Uri(Root, "bulk-fetch/");
             int i = 0, j = 0;
             while (i < caseIds.Count || j < externalIds.Count)

@@ -69,7 +69,7 @@ namespace CommCare.Client.Api
             {
                 case "www": case "global": case "commcarehq.org": case "www.commcarehq.org": return new Uri("https://www.commcarehq.org/");
                 case "india": case "india.commcarehq.org": return new Uri("https://india.commcarehq.org/");
-                // UNCONFIRMED host (00-overview §1: only in a draft plan); users on another host give its URL.
+                // eu is an unconfirmed host (docs/commcare-api.md U1): Connect-CCServer's check fails first if it is wrong; other hosts give their URL.
                 case "eu": case "eu.commcarehq.org": return new Uri("https://eu.commcarehq.org/");
             }
             if (!Uri.TryCreate(server.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
@@ -80,6 +80,7 @@ namespace CommCare.Client.Api
                 throw new ArgumentException($"'{server}' has a query or fragment; give only the server address, e.g. https://commcare.example.org.", nameof(server));
             // Keep any path prefix (a server behind a reverse proxy) and make it end with '/'.
             string s = uri.GetLeftPart(UriPartial.Path);
+            // Paths are built with their trailing slash: whether HQ redirects without it is unconfirmed (docs/commcare-api.md U2).
             if (!s.EndsWith("/", StringComparison.Ordinal)) s += "/";
             return new Uri(s);
         }

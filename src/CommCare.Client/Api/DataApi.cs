@@ -21,6 +21,7 @@ namespace CommCare.Client.Api
         public IReadOnlyList<IReadOnlyDictionary<string, object?>> DataSources()
         {
             ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader r) => JsonValue.ReadObject(ref r);
+            // Which resource name is live is unconfirmed (docs/commcare-api.md U22).
             try { return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("datasourceconfiguration"), reader, _c.Sink, _c.Token).GetAwaiter().GetResult().Items; }
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.NotFound)
             {
@@ -42,6 +43,7 @@ namespace CommCare.Client.Api
         public CCPagedResult<IReadOnlyDictionary<string, object?>> ODataFeed(string kind, string configId, int? table)
         {
             if (kind != "cases" && kind != "forms") throw new CCApiException(CCErrorKind.InvalidArgument, "-Kind: give cases or forms.");
+            // Feed URLs and query options are unconfirmed: only the feed path and @odata.nextLink, no $top/$skip (docs/commcare-api.md U25).
             string path = "odata/" + kind + "/" + QueryString.Segment(configId) + "/" + (table.HasValue ? table.Value.ToString(CultureInfo.InvariantCulture) + "/" : "") + "feed";
             var first = _c.DomainApi(path.TrimEnd('/'));
             // DomainApi adds a trailing slash; the feed has none (feed/ is a 404).
@@ -67,6 +69,7 @@ namespace CommCare.Client.Api
 
         public (IReadOnlyList<T> Deliver, Uri? Next) Accept(Page<T> page)
         {
+            // Whether the last page is empty with next null is unconfirmed: either ends the walk (docs/commcare-api.md U23).
             if (page.Items.Count == 0 || string.IsNullOrEmpty(page.Next)) return (page.Items, null);
             var resolved = OffsetWalker<T>.ResolveNext(page.RequestUri, page.Next!);
             string? cursor = null;

@@ -24,6 +24,7 @@ namespace CommCare.Client.Api
         /// </summary>
         public long? Save(Uri uri, string path)
         {
+            // Attachments and .ccz files go through the session's throttle, and the body is kept whatever the headers say (docs/commcare-api.md U15, U46).
             string dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
             string tmp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
             try

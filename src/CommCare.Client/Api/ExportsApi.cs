@@ -25,6 +25,7 @@ namespace CommCare.Client.Api
             => PageFetcher.FetchOneAsync(_c.Engine, new Uri(Root, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
 
         /// <summary>The stored file of a daily saved export (the Excel/Power Query feed).</summary>
+        // Saved exports only: starting an export through the API is unconfirmed (docs/commcare-api.md U27).
         public Uri DownloadUri(string exportId)
             => new Uri(_c.Session.Server, "a/" + QueryString.Segment(_c.Session.Domain) + "/data/export/custom/dailysaved/download/" + QueryString.Segment(exportId) + "/");
 
@@ -56,6 +57,7 @@ namespace CommCare.Client.Api
 namespace CommCare.Client.Api
 {
     /// <summary>The legacy read-only data-forwarding listing (78 §1): gone from current servers, so a 404 says so.</summary>
+    // Whether the legacy listing is still served is unconfirmed (docs/commcare-api.md U48).
     public sealed class ForwardersApi
     {
         private readonly CommCareClient _c;

@@ -68,6 +68,7 @@ namespace CommCare.Client.Api
                 FormParser.Read, _c.Sink, _c.Token, lazy: true);
         }
 
+        // Documented filters only: a filter on an arbitrary form field is unconfirmed and could match nothing (docs/commcare-api.md U14).
         private static QueryString Filters(FormQuery query)
         {
             var q = new QueryString();

@@ -38,6 +38,7 @@ namespace CommCare.Client.Api
             while (start < body.Length && (body[start] == ' ' || body[start] == '\t' || body[start] == '\r' || body[start] == '\n')) start++;
             if (start >= body.Length) throw new CCApiException(CCErrorKind.InvalidArgument, "-Body: the payload is blank.");
             var span = new ReadOnlySpan<byte>(body, start, body.Length - start);
+            // Recognised by the body, not the Content-Type, whose value for the form stub is unconfirmed (docs/commcare-api.md U49).
             if (span[0] == (byte)'{') return FromJson(span.ToArray(), Header("Server-Modified-On"));
             if (span[0] == (byte)'<') return FromXml(span.ToArray(), Header("Received-On"), Header("Server-Modified-On"), query);
             throw new CCApiException(CCErrorKind.InvalidArgument, "-Body: the payload is neither JSON nor XML (an app-change forward carries only an app id; it needs no conversion).");
@@ -65,6 +66,11 @@ namespace CommCare.Client.Api
                 r.Read();
                 var c = CaseParser.Read(ref r);
                 if (c.ServerDateModified == null && serverModifiedOn != null && IsoDate.TryParse(serverModifiedOn, out var smo)) c.ServerDateModified = smo;
+                // A full-state forward always has the type, name, owner, closed flag and indices; a "case update" forward
+                // (unconfirmed: docs/commcare-api.md U50) may carry only the changed properties.
+                var props = peek.TryGetValue("properties", out var po) ? po as Dictionary<string, object?> : null;
+                c.IsPartial = props == null || !props.ContainsKey("case_type") || !props.ContainsKey("case_name") || !props.ContainsKey("owner_id")
+                              || !peek.ContainsKey("closed") || !peek.ContainsKey("indices");
                 return c;
             }
             if (peek.ContainsKey("form_id"))
@@ -190,6 +196,9 @@ namespace CommCare.Client.Api
                         indices[e.Name.LocalName] = new CCCaseIndex { Identifier = e.Name.LocalName, CaseId = e.Value, CaseType = (string?)e.Attribute("case_type"), Relationship = (string?)e.Attribute("relationship") ?? "child" };
             c.Indices = indices;
             c.Closed = block.Element(ns + "close") != null;
+            // Full state always opens with a create block naming type, name and owner; without it, only what changed (U50).
+            var create = block.Element(ns + "create");
+            c.IsPartial = create == null || create.Element(ns + "case_type") == null || create.Element(ns + "case_name") == null || create.Element(ns + "owner_id") == null;
             return c;
         }
     }

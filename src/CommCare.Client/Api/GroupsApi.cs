@@ -37,6 +37,33 @@ namespace CommCare.Client.Api
         }
 
         /// <summary>
+        /// After a create whose answer was lost: the id of the one live group of each name, null when no group has the
+        /// name, or an OutcomeUnknown error when every listed group of that name is deleted, or more than one is live.
+        /// Whether the list holds soft-deleted groups is unconfirmed (docs/commcare-api.md U18),
+        /// so each match is confirmed by its detail, which answers 404 for a deleted group.
+        /// </summary>
+        private Dictionary<string, (string? Id, CCApiException? Unknown)> RecoverByName(ICollection<string> names)
+        {
+            var matches = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var g in List())
+                if (names.Contains(g.Name))
+                {
+                    if (!matches.TryGetValue(g.Name, out var ids)) matches[g.Name] = ids = new List<string>();
+                    ids.Add(g.Id);
+                }
+            var found = new Dictionary<string, (string? Id, CCApiException? Unknown)>(StringComparer.Ordinal);
+            foreach (var kv in matches)
+            {
+                var live = kv.Value.Where(id => Get(id) != null).ToList();
+                if (live.Count == 1) { found[kv.Key] = (live[0], null); continue; }
+                found[kv.Key] = (null, new CCApiException(CCErrorKind.OutcomeUnknown, live.Count == 0
+                    ? $"The answer to creating group '{kv.Key}' was lost, and the only group of that name CommCare lists is deleted; it was not reused and no second group was made. Check the groups in CommCare (Get-CCGroup -Name '{kv.Key}') before creating it again."
+                    : $"The answer to creating group '{kv.Key}' was lost, and CommCare lists {live.Count} live groups of that name; none was used. Check the groups in CommCare before going on."));
+            }
+            return found;
+        }
+
+        /// <summary>
         /// Creates a group. Members are added afterwards with an update, because a create that lists users
         /// replaces each listed user's other group memberships (74 §A). Like mobile workers, an unknown
         /// outcome is resolved by looking the (unique) name up, never by a blind second create.
@@ -56,8 +83,11 @@ namespace CommCare.Client.Api
                 }
                 catch (CCApiException ex) when (ex.Kind == CCErrorKind.Network || ex.Kind == CCErrorKind.Timeout || ex.Kind == CCErrorKind.Server)
                 {
-                    var existing = FindByName(spec.Name!);
-                    if (existing != null) { id = existing.Id; outcome = CreateOutcome.Recovered; }
+                    if (RecoverByName(new[] { spec.Name! }).TryGetValue(spec.Name!, out var match))
+                    {
+                        if (match.Unknown != null) throw match.Unknown;
+                        id = match.Id; outcome = CreateOutcome.Recovered;
+                    }
                     else if (attempt >= UsersApi.MaxCreateAttempts) throw;
                 }
             }
@@ -70,9 +100,9 @@ namespace CommCare.Client.Api
         /// is created or fails on its own, and the answer is an array of new ids or error messages. Members
         /// are set afterwards by update, as in Create. A lost answer is resolved by reading the names back.
         /// </summary>
-        public IReadOnlyList<(CCGroup? Group, string? Error)> CreateMany(IList<CCGroupSpec> specs)
+        public IReadOnlyList<(CCGroup? Group, CCApiException? Error)> CreateMany(IList<CCGroupSpec> specs)
         {
-            var results = new (CCGroup? Group, string? Error)[specs.Count];
+            var results = new (CCGroup? Group, CCApiException? Error)[specs.Count];
             var ids = new string?[specs.Count];
             for (int start = 0; start < specs.Count; start += 100)
             {
@@ -96,9 +126,13 @@ namespace CommCare.Client.Api
                     catch (CCApiException ex) when (ex.Kind == CCErrorKind.Network || ex.Kind == CCErrorKind.Timeout || ex.Kind == CCErrorKind.Server)
                     {
                         if (attempt >= UsersApi.MaxCreateAttempts) throw;
-                        var byName = List().ToDictionary(g => g.Name, g => g.Id, StringComparer.Ordinal);
+                        var byName = RecoverByName(new HashSet<string>(pending.Select(i => specs[i].Name!), StringComparer.Ordinal));
                         foreach (int i in pending.ToList())
-                            if (byName.TryGetValue(specs[i].Name!, out var found)) { ids[i] = found; pending.Remove(i); }
+                            if (byName.TryGetValue(specs[i].Name!, out var found))
+                            {
+                                if (found.Unknown != null) results[i] = (null, found.Unknown); else ids[i] = found.Id;
+                                pending.Remove(i);
+                            }
                         continue;
                     }
                     using var doc = JsonDocument.Parse(text!);
@@ -109,7 +143,7 @@ namespace CommCare.Client.Api
                         string v = item.ValueKind == JsonValueKind.String ? item.GetString() ?? "" : item.GetRawText();
                         // Ids are 32 hex characters; anything else is that item's error message.
                         if (System.Text.RegularExpressions.Regex.IsMatch(v, "^[0-9a-fA-F]{32}$")) ids[pending[k]] = v;
-                        else results[pending[k]] = (null, v);
+                        else results[pending[k]] = (null, new CCApiException(CCErrorKind.BadRequest, v, serverMessage: v));
                         k++;
                     }
                     pending.Clear();
@@ -117,7 +151,7 @@ namespace CommCare.Client.Api
             }
             for (int i = 0; i < specs.Count; i++)
             {
-                if (ids[i] == null) { if (results[i].Error == null) results[i] = (null, "No answer for this group."); continue; }
+                if (ids[i] == null) { if (results[i].Error == null) results[i] = (null, new CCApiException(CCErrorKind.BadResponse, "No answer for this group.")); continue; }
                 var members = specs[i].Users;
                 results[i] = (members != null && members.Count > 0
                     ? Update(ids[i]!, new CCGroupSpec { Users = members })
@@ -162,6 +196,7 @@ namespace CommCare.Client.Api
             return g;
         }
 
+        // Known fields only: whether HQ stores unknown keys on the group is unconfirmed (docs/commcare-api.md U19).
         internal static byte[] Body(CCGroupSpec s)
         {
             using var ms = new MemoryStream();

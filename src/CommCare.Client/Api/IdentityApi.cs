@@ -71,6 +71,10 @@ namespace CommCare.Client.Api
                 var r = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
                 r.Read();
                 var user = JsonValue.ReadObject(ref r);
+                // What HQ answers for an inactive or non-member user is unconfirmed (docs/commcare-api.md U52):
+                // only an answer naming a user counts as valid.
+                if (string.IsNullOrEmpty(JsonValue.Str(user, "id")))
+                    throw new CCApiException(CCErrorKind.BadResponse, "CommCare's answer to the credential check named no user, so the credentials were not confirmed.");
                 result.Valid = true;
                 result.User = user;
                 result.UserId = JsonValue.Str(user, "id");

@@ -51,6 +51,7 @@ namespace CommCare.Client.Api
         /// Creates or updates up to 100 locations in one atomic request (items with Id update). Returns the
         /// ids in order. A lost answer is resolved by reading the site codes back: the batch is all or nothing.
         /// </summary>
+        // Parents are existing locations' ids: whether an item may point at one created in the same request is unconfirmed (docs/commcare-api.md U20).
         public IReadOnlyList<string> Save(IList<CCLocationSpec> batch)
         {
             if (batch.Count == 0) return Array.Empty<string>();
@@ -79,6 +80,7 @@ namespace CommCare.Client.Api
 
         /// <summary>PUT: changes only the fields given. Keeps the site code when only the name changes
         /// (the server would otherwise regenerate it from the new name).</summary>
+        // How HQ handles a rename (root locations, site-code regeneration) is unconfirmed (docs/commcare-api.md U21).
         public CCLocation Update(string id, CCLocationSpec spec)
         {
             if (spec.Name != null && spec.SiteCode == null)

@@ -3,6 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Net.Http;
 using System.Text;
 using System.Text.Json;
@@ -51,6 +52,7 @@ namespace CommCare.Client.Api
         /// <summary>Adds a row (v2 answers with it). Not repeated after a lost answer: a second POST would be a second row.</summary>
         public CCLookupTableItem AddItem(CCLookupTable table, IDictionary<string, string?> fields)
         {
+            // v2, whose answer is the row (whether v1 answers with data is unconfirmed: docs/commcare-api.md U45).
             string text = Writes.Send(_c, HttpMethod.Post, _c.DomainApiPath("lookup_table_item/v2/"), ItemBody(table, fields));
             return ParseItem(text, table);
         }
@@ -119,16 +121,17 @@ namespace CommCare.Client.Api
         /// </summary>
         public long Export(IReadOnlyList<CCLookupTable> tables, Stream output)
         {
+            // Built from the API: a download endpoint in the API is unconfirmed (docs/commcare-api.md U45).
             var rows = new Dictionary<string, List<CCLookupTableItem>>(StringComparer.Ordinal);
             foreach (var t in tables) rows[t.Id] = new List<CCLookupTableItem>();
             foreach (var item in Items(tables, all: false)) rows[item.TableId].Add(item);
-            var names = new List<string> { "types" };
+            var names = new List<string> { TypesSheet };
             foreach (var t in tables) names.Add(t.Tag);
             long n = 0;
             using var w = new XlsxWriter(output, names);
             int maxFields = 0, maxProps = 0;
             foreach (var t in tables) { maxFields = Math.Max(maxFields, t.Fields.Count); maxProps = Math.Max(maxProps, t.ItemAttributes.Count); }
-            var head = new List<object?> { "Delete(Y/N)", "table_id", "is_global?" };
+            var head = new List<object?> { DeleteHeader, "table_id", "is_global?" };
             for (int i = 1; i <= maxFields; i++) head.Add("field " + i);
             for (int i = 1; i <= maxProps; i++) head.Add("property " + i);
             // Field properties (such as lang) are declared as "field i : property j".
@@ -163,7 +166,7 @@ namespace CommCare.Client.Api
                     if (f.Properties.Count > 0) foreach (var it in items) if (it.FieldValues.TryGetValue(f.Name, out var vs)) k = Math.Max(k, vs.Count);
                     width[f.Name] = k;
                 }
-                var header = new List<object?> { "UID", "Delete(Y/N)" };
+                var header = new List<object?> { UidHeader, DeleteHeader };
                 foreach (var f in t.Fields)
                 {
                     if (f.Properties.Count == 0) { header.Add("field: " + f.Name); continue; }
@@ -197,6 +200,49 @@ namespace CommCare.Client.Api
             return n;
         }
 
+        /// <summary>HQ's own download and upload spell these headers so (fixtures download.py and upload/workbook.py,
+        /// the same in every version read): the row id, the delete flag, and the types sheet's tag.</summary>
+        public const string UidHeader = "UID", DeleteHeader = "Delete(Y/N)", TypesSheet = "types";
+
+        /// <summary>
+        /// Checks a workbook before upload: a table sheet whose row-id or delete column is spelled otherwise than HQ
+        /// reads it would have every row added again (or a deleted row kept), so it is refused, naming the column
+        /// (docs/commcare-api.md U44). Warnings: sheets with no row-id column at all, whose rows
+        /// are all added as new rows unless replace. Null when the workbook cannot be read (the server judges it).
+        /// </summary>
+        public static (string? Problem, List<string> Warnings)? CheckWorkbook(byte[] workbook, bool replace)
+        {
+            var sheets = XlsxReader.TryRead(workbook, maxRows: 2);
+            if (sheets == null) return null;
+            var warnings = new List<string>();
+            foreach (var sheet in sheets)
+            {
+                if (sheet.Name == TypesSheet) continue;
+                var headers = sheet.Headers;
+                if (Array.IndexOf(headers, UidHeader) < 0)
+                {
+                    foreach (var h in headers)
+                        if (h != null && IdLike(h))
+                            return ($"sheet '{sheet.Name}': the column '{h}' looks like the row id, but CommCare reads the row id only from a column named exactly '{UidHeader}'; uploaded as it is, every row would be added again as a new row. Rename the column to '{UidHeader}'.", warnings);
+                    if (!replace && sheet.Rows.Count > 1)
+                        warnings.Add($"sheet '{sheet.Name}' has no '{UidHeader}' column: each of its rows is added as a new row (use -Replace to replace the table's rows instead).");
+                }
+                if (Array.IndexOf(headers, DeleteHeader) < 0)
+                    foreach (var h in headers)
+                        if (h != null && Normal(h).StartsWith("delete", StringComparison.Ordinal))
+                            return ($"sheet '{sheet.Name}': the column '{h}' looks like the delete flag, but CommCare reads only a column named exactly '{DeleteHeader}'; rows marked for deletion would be kept. Rename the column to '{DeleteHeader}'.", warnings);
+            }
+            return (null, warnings);
+        }
+
+        private static string Normal(string header) => new string(header.Where(char.IsLetterOrDigit).ToArray()).ToLowerInvariant();
+
+        private static bool IdLike(string header)
+        {
+            string n = Normal(header);
+            return n == "uid" || n == "id" || n == "rowid" || n == "uuid" || n == "itemid" || n == "rowuid";
+        }
+
         /// <summary>
         /// Uploads a workbook (async on the server) and follows it to the end. replace=true empties each listed
         /// table first, so a repeat does the same again: only then is a lost answer retried.
@@ -205,6 +251,7 @@ namespace CommCare.Client.Api
         {
             var body = new MultipartBody()
                 .File("file-to-upload", fileName, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook)
+                // Exactly true/false: how HQ reads other values is unconfirmed (docs/commcare-api.md U42).
                 .Field("replace", replace ? "true" : "false")
                 .Field("async", "true");
             var uri = new Uri(_c.Session.Server, "a/" + QueryString.Segment(_c.Session.Domain) + "/fixtures/fixapi/");
@@ -235,6 +282,7 @@ namespace CommCare.Client.Api
                     result.Complete = true;
                     result.Message = msg;
                     var warnings = new List<string>();
+                    // Whether the message holds the row warnings is unconfirmed: they are read from errors (docs/commcare-api.md U43).
                     if (st.TryGetValue("errors", out var errs) && errs is List<object?> el) foreach (var x in el) if (x is string xs) warnings.Add(xs);
                     result.Warnings = warnings;
                     return result;

@@ -52,6 +52,7 @@ namespace CommCare.Client.Api
 
         /// <summary>A user-built report's definition; null for static reports and unknown ids (the server has no detail for them).</summary>
         public CCReport? Get(string id)
+            // A 404 of any body is "no such report"; filter and column types are kept as text (docs/commcare-api.md U24).
             => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("simplereportconfiguration"), QueryString.Segment(id) + "/"), ReadReport, _c.Sink, _c.Token).GetAwaiter().GetResult();
 
         /// <summary>

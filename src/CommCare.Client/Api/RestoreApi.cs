@@ -21,6 +21,7 @@ namespace CommCare.Client.Api
 
         public Uri Uri(string? asUser, string? since, string version, bool skipFixtures, string? appId)
         {
+            // version is always sent and the body parsed whatever its charset (docs/commcare-api.md U28).
             var q = new QueryString().Add("version", version).Add("since", since).Add("as", asUser);
             if (skipFixtures) q.Add("skip_fixtures", "true");
             string path = "a/" + QueryString.Segment(_c.Session.Domain) + "/phone/restore/" + (appId == null ? "" : QueryString.Segment(appId) + "/");
@@ -105,6 +106,7 @@ namespace CommCare.Client.Api
                     case "fixture":
                         fixtures.Add(new CCRestoreFixture { Id = (string?)e.Attribute("id") ?? "", UserId = (string?)e.Attribute("user_id"), Xml = e.ToString(SaveOptions.DisableFormatting) });
                         break;
+                    // Which fixtures and close blocks a restore holds is unconfirmed: what is there is returned (docs/commcare-api.md U29).
                     case "case": cases.Add(ForwardedPayload.CaseFromXml(e, null)); break;
                 }
             }

@@ -60,6 +60,7 @@ namespace CommCare.Client.Api
             }
             string text;
             try { text = Writes.Send(_c, HttpMethod.Post, _c.DomainApi(resource), json); }
+            // Whether these resources still exist is unconfirmed (docs/commcare-api.md U47).
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.NotFound)
             {
                 throw new CCApiException(CCErrorKind.NotFound, $"SMS registration is not available on this server ({resource} answered 404): current CommCare HQ versions may have removed it.", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex);

@@ -80,6 +80,7 @@ namespace CommCare.Client.Api
                 names.Add(a.Key);
                 body.File(a.Key, a.Key, ContentTypeFor(a.Key), File.ReadAllBytes(a.Value));
             }
+            // receiver/api/, not the receiver/submission alias whose slash rule is unconfirmed (docs/commcare-api.md U32).
             var uri = new Uri(_c.Session.Server, "a/" + Paging.QueryString.Segment(_c.Session.Domain) + "/receiver/api/");
             var result = SendAsync(uri, body.ToContent(), instanceId).GetAwaiter().GetResult();
             result.Source = source;
@@ -92,6 +93,7 @@ namespace CommCare.Client.Api
             using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = body };
             var info = RequestInfo.For(request);
             info.Sink = _c.Sink;
+            // What id HQ gives a form without an instanceID is unconfirmed (docs/commcare-api.md U30).
             // Identical bytes with an instanceID: CommCare treats a repeat as a duplicate of the first.
             info.SafeToRepeat = instanceId != null;
             using var response = await CCRequest.SendAsync(_c.Engine, request, _c.Token).ConfigureAwait(false);
@@ -111,6 +113,7 @@ namespace CommCare.Client.Api
             var result = new CCFormSubmissionResult
             {
                 StatusCode = code, Nature = nature, Message = message, InstanceId = instanceId,
+                // Never the Location header, whose value is unconfirmed (docs/commcare-api.md U31).
                 FormId = Header(response, "X-CommCareHQ-FormID") ?? instanceId,
             };
             if (code >= 200 && code < 300 && nature == "submit_success") return result;

@@ -108,6 +108,7 @@ namespace CommCare.Client.Api
         /// <summary>name → name@domain.commcarehq.org, lower-cased, as the server stores it.</summary>
         public static string FullUserName(string userName, string domain)
         {
+            // HQ's exact username transformation is unconfirmed: the module makes the stored form itself (docs/commcare-api.md U40).
             string u = (userName ?? "").Trim().ToLowerInvariant();
             return u.Contains("@") ? u : u + "@" + domain.ToLowerInvariant() + ".commcarehq.org";
         }

@@ -21,6 +21,7 @@ namespace CommCare.Client.Api
         /// <summary>Every web user, or the one with this e-mail (the server's filter is web_username).</summary>
         public CCPagedResult<CCWebUser> List(string? email = null)
         {
+            // The list's order is unconfirmed (docs/commcare-api.md U17): callers match by id or e-mail, never by position.
             var q = new QueryString().Add("web_username", email).Add("limit", "1000");
             var first = new Uri(ListUri, q.ToString());
             ItemReader<CCWebUser> reader = (ref Utf8JsonReader r) => Read(ref r);

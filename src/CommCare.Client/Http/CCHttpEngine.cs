@@ -32,7 +32,7 @@ namespace CommCare.Client.Http
                 Name = "CommCare",
                 PrimaryHandler = new HttpClientHandler
                 {
-                    // HttpClient drops Authorization on redirects; we send exact URLs (trailing slash) instead.
+                    // HttpClient drops Authorization on redirects; we send exact URLs (trailing slash) instead (docs/commcare-api.md U2).
                     AllowAutoRedirect = false,
                     AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
                     UseCookies = false,

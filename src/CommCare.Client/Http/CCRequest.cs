@@ -49,6 +49,7 @@ namespace CommCare.Client.Http
         public static async Task ThrowIfFailedAsync(CCHttpEngine engine, HttpRequestMessage request, HttpResponseMessage response)
         {
             int code = (int)response.StatusCode;
+            // Any 2xx is success: e.g. a user DELETE may answer 202 or 204 (docs/commcare-api.md U41).
             if (code >= 200 && code < 300) return;
             string body = "";
             try { body = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false); }
@@ -67,6 +68,7 @@ namespace CommCare.Client.Http
             int retries = session.Policy.MaxRetryCount;
             switch (code)
             {
+                // Any 401 or 403, whatever its body or challenge, stops as an auth/permission error (docs/commcare-api.md U3, U4, U16).
                 case 401:
                     return new CCApiException(CCErrorKind.Authentication,
                         $"CommCare refused the credentials for '{user}' (401 Unauthorized) on {session.Server.GetLeftPart(UriPartial.Authority)}. " +

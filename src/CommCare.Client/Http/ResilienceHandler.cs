@@ -143,6 +143,7 @@ namespace CommCare.Client.Http
         /// .NET's typed parser rejects; an HTTP date is also allowed.</summary>
         internal static TimeSpan? RetryAfter(HttpResponseMessage response)
         {
+            // Tastypie may send no Retry-After (docs/commcare-api.md U5): then the jittered back-off decides.
             if (!response.Headers.TryGetValues("Retry-After", out var values)) return null;
             string? raw = values.FirstOrDefault()?.Trim();
             return ParseRetryAfter(raw, DateTimeOffset.UtcNow);

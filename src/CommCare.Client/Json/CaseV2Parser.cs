@@ -44,7 +44,31 @@ namespace CommCare.Client.Json
                         break;
                 }
             }
+            DropSystemCopies(c);
             return c;
+        }
+
+        /// <summary>
+        /// Whether the Case API v2 repeats system fields inside properties is unconfirmed (docs/commcare-api.md U13).
+        /// A copy equal to the top-level field is dropped, so a case reads the same either way and its Properties
+        /// never hand a system field back to a write; a copy that differs is kept (nothing the server sent is lost).
+        /// </summary>
+        private static void DropSystemCopies(CCCase c)
+        {
+            var props = c.Properties;
+            if (props.Count == 0) return;
+            Drop(props, "case_name", c.Name);
+            Drop(props, "case_type", c.CaseType);
+            Drop(props, "owner_id", c.OwnerId);
+            Drop(props, "external_id", c.ExternalId);
+            Drop(props, "user_id", c.UserId);
+            if (props.TryGetValue("date_opened", out var d) && (d == null ? c.DateOpened == null : d is string ds && IsoDate.TryParse(ds, out var dt) && dt == c.DateOpened))
+                props.Remove("date_opened");
+        }
+
+        private static void Drop(IDictionary<string, object?> props, string key, string? typed)
+        {
+            if (props.TryGetValue(key, out var v) && (v == null || v is string) && string.Equals((string?)v ?? "", typed ?? "", StringComparison.Ordinal)) props.Remove(key);
         }
 
         private static Dictionary<string, object?> Skip(ref Utf8JsonReader r)

@@ -6,7 +6,7 @@ using CommCare.Client.Json;
 namespace CommCare.Client.Paging
 {
     /// <summary>Tastypie offset paging: follows meta.next, a URI reference resolved against the
-    /// request URL (path-absolute, query-only and absolute forms all occur, 00-overview §5.1).</summary>
+    /// request URL (path-absolute, query-only and absolute forms all occur; docs/commcare-api.md U7).</summary>
     internal sealed class OffsetWalker<T> : IPageWalker<T>
     {
         private readonly Uri _first;
@@ -40,7 +40,7 @@ namespace CommCare.Client.Paging
     /// dropping boundary records already delivered. When one timestamp fills a whole page (thousands of
     /// records sharing it) the window cannot move, so that single timestamp is read with offset paging
     /// (indexed_on_start = indexed_on_end = ts) and the walk then resumes one microsecond later —
-    /// where commcare-export stops.
+    /// where commcare-export stops. Deep offsets are never used: the index's result window is unconfirmed (docs/commcare-api.md U8).
     /// </summary>
     internal sealed class IndexedOnWalker<T> : IPageWalker<T>
     {

@@ -48,13 +48,13 @@ namespace CommCare.PowerShell.Cmdlets
             WriteObject(import);
             foreach (var e in import.Errors)
                 WriteItemError(new CCApiException(CCErrorKind.BadRequest,
-                    $"Import of {import.FileName ?? "the workbook"}: {e.Title}{(e.Column == null ? "" : $" (column {e.Column})")} in rows {string.Join(", ", e.Rows)}{(e.Description == null ? "" : ": " + e.Description)}", serverMessage: e.Description), e);
+                    $"Import of {import.FileName ?? "the workbook"}: {e.Title}{(e.Column == null ? "" : $" (column {e.Column})")}{(e.Rows.Count == 0 ? "" : " in rows " + string.Join(", ", e.Rows))}{(e.Description == null ? "" : ": " + e.Description)}", serverMessage: e.Description), e);
         }
     }
 
     /// <summary>
     /// <para type="synopsis">Imports cases from an Excel workbook or from pipeline objects (Bulk Upload Case Data API).</para>
-    /// <para type="description">Uploads an .xlsx/.xls file, or builds a one-sheet workbook in memory from piped objects (one column per property, the first row the headers), then follows the import to the end with a progress bar and returns what it did. Row problems the importer reports come out as errors naming the rows; a failed import is a terminating error. Rows are matched to cases by -SearchField (case_id or external_id) in -SearchColumn; -NameColumn is the case name; every other column becomes a property. An upload is never repeated automatically: each upload is a new import, and with -CreateNewCases running an import twice creates its new cases twice (match on external_id to make re-runs update instead).</para>
+    /// <para type="description">Uploads an .xlsx/.xls file, or builds a one-sheet workbook in memory from piped objects (one column per property, the first row the headers), then follows the import to the end with a progress bar and returns what it did. Row problems the importer reports come out as errors naming the rows, and so do rows it skipped without a reason (several cases matched, or a result the module does not know, or rows neither updated, created nor reported); a failed import is a terminating error. Rows are matched to cases by -SearchField (case_id or external_id) in -SearchColumn; -NameColumn is the case name; every other column becomes a property. An upload is never repeated automatically: each upload is a new import, and with -CreateNewCases running an import twice creates its new cases twice (match on external_id to make re-runs update instead). With -SearchField external_id, rows whose external id is blank are refused before anything is sent: CommCare may create a new case for each of them on every run, or skip them. Give every row an external id, or pass -CreateCaseForBlankExternalId to have a new case made for each such row (running the import again then makes those cases again).</para>
     /// </summary>
     /// <example><code>Import-CCCaseData -Path cases.xlsx -CaseType patient -SearchField external_id -CreateNewCases</code><para>Updates patients whose external id matches, creates the others.</para></example>
     /// <example><code>Import-Csv cases.csv | Import-CCCaseData -CaseType patient -SearchField external_id -CreateNewCases</code><para>The same from a CSV file: the workbook is built in memory.</para></example>
@@ -77,6 +77,8 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter] [ValidateNotNullOrEmpty] public string? NameColumn { get; set; }
         /// <summary>Create a case for each row that matches none.</summary>
         [Parameter] public SwitchParameter CreateNewCases { get; set; }
+        /// <summary>With -SearchField external_id and -CreateNewCases: send rows whose external id is blank, so that each makes a new case (without it such rows are refused, naming them). Every run makes those cases again.</summary>
+        [Parameter] public SwitchParameter CreateCaseForBlankExternalId { get; set; }
         /// <summary>A note kept with the import in CommCare's history.</summary>
         [Parameter] public string? Comment { get; set; }
         /// <summary>Return as soon as the import is queued (follow it with Get-CCCaseImport).</summary>
@@ -92,6 +94,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             if (ParameterSetName != "Rows" || InputObject == null || _tooMany) return;
+            // Whether the API path enforces 100,000 rows and 300 columns is unconfirmed: the module does (docs/commcare-api.md U33).
             if (_rows.Count >= 100000)
             {
                 _tooMany = true;
@@ -132,6 +135,14 @@ namespace CommCare.PowerShell.Cmdlets
                 workbook = CaseImportApi.BuildWorkbook(_headers, _rows);
                 fileName = "cases.xlsx";
                 rowCount = _rows.Count;
+                if (SearchField == "external_id")
+                {
+                    int col = _column.TryGetValue(SearchColumn ?? SearchField, out int c) ? c : -1;
+                    var blank = new List<int>();
+                    for (int i = 0; i < _rows.Count; i++)
+                        if (col < 0 || col >= _rows[i].Length || string.IsNullOrWhiteSpace(_rows[i][col]?.ToString())) blank.Add(i + 2);
+                    CheckBlankExternalIds(nameof(InputObject), blank);
+                }
             }
             else
             {
@@ -142,6 +153,18 @@ namespace CommCare.PowerShell.Cmdlets
                 workbook = File.ReadAllBytes(file);
                 if (workbook.Length == 0) ThrowParameterError(nameof(Path), $"'{Path}' is empty.");
                 fileName = System.IO.Path.GetFileName(file);
+                // CommCare reads the first sheet: count its rows (to account for each in the result) and check blank ids.
+                var sheets = ext == ".xlsx" ? Client.Excel.XlsxReader.TryRead(workbook) : null;
+                if (sheets != null && sheets.Count > 0) rowCount = Math.Max(0, sheets[0].Rows.Count - 1);
+                if (SearchField == "external_id")
+                {
+                    if (sheets == null || sheets.Count == 0)
+                    {
+                        if (!CreateCaseForBlankExternalId)
+                            ThrowParameterError(nameof(Path), $"'{Path}' could not be read to check that every row has an external id (CommCare may make a new case for each blank one on every run). Save it as .xlsx, or pass -CreateCaseForBlankExternalId to accept that.");
+                    }
+                    else CheckBlankExternalIds(nameof(Path), CaseImportApi.BlankSearchRows(sheets[0], SearchColumn ?? SearchField));
+                }
             }
             string what = rowCount.HasValue ? $"{rowCount} rows" : fileName;
             if (!ShouldProcess($"{what} as '{CaseType}' cases in project space '{ActiveSession.Domain}'", "Import cases")) return;
@@ -160,6 +183,18 @@ namespace CommCare.PowerShell.Cmdlets
             if (NoWait) { WriteObject(import); base.EndProcessing(); return; }
             Follow(i => client.CaseImports.Status(i), import, TimeSpan.FromSeconds(TimeoutSeconds));
             base.EndProcessing();
+        }
+
+        // A blank external id may make a new case on every run, or be skipped (docs/commcare-api.md U39).
+        private void CheckBlankExternalIds(string parameter, List<int> blankRows)
+        {
+            if (CreateCaseForBlankExternalId && !CreateNewCases)
+                ThrowParameterError(nameof(CreateCaseForBlankExternalId), "it needs -CreateNewCases: it asks for a new case for each row whose external id is blank.");
+            if (blankRows.Count == 0) return;
+            string rows = string.Join(", ", blankRows.GetRange(0, Math.Min(10, blankRows.Count))) + (blankRows.Count > 10 ? $" and {blankRows.Count - 10} more" : "");
+            if (!CreateCaseForBlankExternalId)
+                ThrowParameterError(parameter, $"{blankRows.Count} row(s) have a blank external id in column '{SearchColumn ?? SearchField}' (sheet rows {rows}). CommCare may create a new case for each of them on every run, or skip them; nothing was sent. Give each row an external id, or pass -CreateCaseForBlankExternalId -CreateNewCases to create one new case per such row.");
+            WriteWarning($"-CreateCaseForBlankExternalId: {blankRows.Count} row(s) with a blank external id (sheet rows {rows}) each make a new case; running this import again makes them again.");
         }
 
         private void CheckColumn(string parameter, string column, bool given)

@@ -95,7 +95,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Creates groups of mobile workers.</para>
-    /// <para type="description">Several groups from the pipeline go in one bulk request per 100; each group is created or fails on its own. Members given with -UserId are added after the group exists, with an update: CommCare's create call would otherwise move each listed worker out of all their other groups. Group names are unique, so a create whose answer was lost is resolved by looking the names up, never by a second create.</para>
+    /// <para type="description">Several groups from the pipeline go in one bulk request per 100; each group is created or fails on its own. Members given with -UserId are added after the group exists, with an update: CommCare's create call would otherwise move each listed worker out of all their other groups. Group names are unique, so a create whose answer was lost is resolved by looking the names up, never by a second create. Only a live group is taken as the one created: if the only group of that name is a deleted one (or several live ones match), no group is reused or made, and the error id is CommCare.OutcomeUnknown, so that you can check in CommCare before creating it again.</para>
     /// </summary>
     /// <example><code>New-CCGroup -Name 'District 4' -CaseSharing -UserId $ids</code><para>A case-sharing group with members.</para></example>
     /// <example><code>Import-Csv groups.csv | New-CCGroup</code><para>One group per row (columns name, case_sharing, users).</para></example>
@@ -127,7 +127,7 @@ namespace CommCare.PowerShell.Cmdlets
                     Flush();
                     WriteObject(group);
                 }
-                catch (CCApiException ex) { FailItem(ex, $"Group '{_rows[0].Name}' was not created", _rows[0].Name); }
+                catch (CCApiException ex) { FailItem(ex, NotCreated(ex, _rows[0].Name), _rows[0].Name); }
             }
             else if (_rows.Count > 1)
             {
@@ -138,13 +138,16 @@ namespace CommCare.PowerShell.Cmdlets
                     for (int i = 0; i < results.Count; i++)
                     {
                         if (results[i].Group != null) WriteObject(results[i].Group);
-                        else WriteItemError(new CCApiException(CCErrorKind.BadRequest, $"Group '{_rows[i].Name}' was not created: {results[i].Error}", serverMessage: results[i].Error), _rows[i].Name);
+                        else FailItem(results[i].Error!, NotCreated(results[i].Error!, _rows[i].Name), _rows[i].Name);
                     }
                 }
-                catch (CCApiException ex) { foreach (var r in _rows) FailItem(ex, $"Group '{r.Name}' was not created", r.Name); }
+                catch (CCApiException ex) { foreach (var r in _rows) FailItem(ex, NotCreated(ex, r.Name), r.Name); }
             }
             base.EndProcessing();
         }
+
+        private static string NotCreated(CCApiException ex, string name)
+            => ex.Kind == CCErrorKind.OutcomeUnknown ? $"Group '{name}' may or may not have been created" : $"Group '{name}' was not created";
     }
 
     /// <summary>

@@ -83,7 +83,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Turns what CommCare POSTs to a data-forwarding URL into the objects Get-CCForm and Get-CCCase return.</para>
-    /// <para type="description">Accepts every forwarding format: form XML (with the Received-On header and the URL's app_id), form JSON, case JSON, case XML (with Server-Modified-On), and the form stub (form id and case ids). Made for webhook runbooks in Azure Automation: pass $WebhookData and the body and headers are taken from it. Needs no connection.</para>
+    /// <para type="description">Accepts every forwarding format: form XML (with the Received-On header and the URL's app_id), form JSON, case JSON, case XML (with Server-Modified-On), and the form stub (form id and case ids). A case payload that does not carry the case's full state (CommCare may forward only the properties that changed) gives a case with IsPartial set to $true: what it lacks is unknown, not blank, so read the case with Get-CCCase before acting on a missing property or writing the case back. Made for webhook runbooks in Azure Automation: pass $WebhookData and the body and headers are taken from it. Needs no connection.</para>
     /// </summary>
     /// <example><code>param([object] $WebhookData) ; $record = ConvertFrom-CCForwardedPayload -WebhookData $WebhookData</code><para>In an Azure Automation webhook runbook.</para></example>
     /// <example><code>ConvertFrom-CCForwardedPayload -Body (Get-Content payload.xml -Raw) -Header @{ 'Received-On' = '2026-01-01T10:00:00Z' }</code><para>A saved form XML payload.</para></example>

@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using DocumentFormat.OpenXml;
+using DocumentFormat.OpenXml.Packaging;
+using DocumentFormat.OpenXml.Spreadsheet;
+
+namespace CommCare.Client.Excel
+{
+    /// <summary>One worksheet's rows as cell texts: Number is the sheet's row number (1 = the header row).</summary>
+    public sealed class XlsxSheetRows
+    {
+        public string Name { get; internal set; } = "";
+        public List<(int Number, string?[] Cells)> Rows { get; } = new List<(int, string?[])>();
+
+        /// <summary>The header row's texts, trimmed (empty when the sheet has no rows).</summary>
+        public string?[] Headers => Rows.Count > 0 ? Rows[0].Cells.Select(h => h?.Trim()).ToArray() : new string?[0];
+    }
+
+    /// <summary>
+    /// Reads what the client must check in a workbook before uploading it (headers, a column's values): cell texts
+    /// only, no styles (a date is its serial number). Rows stream through the SDK's reader.
+    /// </summary>
+    public static class XlsxReader
+    {
+        /// <summary>Every sheet in workbook order with at most maxRows rows each; null when the bytes are not an .xlsx workbook.</summary>
+        public static IReadOnlyList<XlsxSheetRows>? TryRead(byte[] workbook, int maxRows = int.MaxValue)
+        {
+            try
+            {
+                using var doc = SpreadsheetDocument.Open(new MemoryStream(workbook, false), false);
+                var wb = doc.WorkbookPart;
+                if (wb?.Workbook?.Sheets == null) return null;
+                var shared = new List<string>();
+                if (wb.SharedStringTablePart?.SharedStringTable is SharedStringTable sst)
+                    foreach (var item in sst.Elements<SharedStringItem>()) shared.Add(Text(item));
+                var sheets = new List<XlsxSheetRows>();
+                foreach (var sheet in wb.Workbook.Sheets.Elements<Sheet>())
+                {
+                    var result = new XlsxSheetRows { Name = sheet.Name?.Value ?? "" };
+                    sheets.Add(result);
+                    if (sheet.Id?.Value == null || !(wb.GetPartById(sheet.Id.Value) is WorksheetPart part)) continue;
+                    using var reader = OpenXmlReader.Create(part);
+                    int lastRow = 0;
+                    while (result.Rows.Count < maxRows && reader.Read())
+                    {
+                        if (reader.ElementType != typeof(Row) || !reader.IsStartElement) continue;
+                        var row = (Row)reader.LoadCurrentElement()!;
+                        int number = row.RowIndex?.Value is uint ri ? (int)ri : lastRow + 1;
+                        lastRow = number;
+                        var cells = new List<string?>();
+                        int col = -1;
+                        foreach (var c in row.Elements<Cell>())
+                        {
+                            col = c.CellReference?.Value is string r ? Column(r) : col + 1;
+                            while (cells.Count <= col) cells.Add(null);
+                            cells[col] = Value(c, shared);
+                        }
+                        if (cells.Any(v => !string.IsNullOrEmpty(v))) result.Rows.Add((number, cells.ToArray()));
+                    }
+                }
+                return sheets;
+            }
+            catch (Exception ex) when (ex is OpenXmlPackageException || ex is InvalidDataException || ex is IOException || ex is FormatException || ex is System.Xml.XmlException)
+            {
+                return null;
+            }
+        }
+
+        private static string? Value(Cell c, List<string> shared)
+        {
+            if (c.DataType?.Value == CellValues.InlineString) return c.InlineString == null ? null : Text(c.InlineString);
+            string? v = c.CellValue?.Text;
+            if (c.DataType?.Value == CellValues.SharedString && int.TryParse(v, out int i)) return i >= 0 && i < shared.Count ? shared[i] : null;
+            return v;
+        }
+
+        // The text runs of a string item, without phonetic (ruby) runs.
+        private static string Text(OpenXmlElement item)
+            => string.Concat(item.Descendants<Text>().Where(t => !(t.Parent is PhoneticRun)).Select(t => t.Text));
+
+        private static int Column(string reference)
+        {
+            int n = 0;
+            foreach (char ch in reference)
+            {
+                if (ch < 'A' || ch > 'Z') break;
+                n = n * 26 + (ch - 'A' + 1);
+            }
+            return Math.Max(0, n - 1);
+        }
+    }
+}
