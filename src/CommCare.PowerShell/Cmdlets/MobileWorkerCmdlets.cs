@@ -599,7 +599,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Deletes (retires) mobile workers.</para>
-    /// <para type="description">The worker's login is removed and the user name stays reserved: it cannot be created again, and there is no undelete. CommCare HQ may also mark the forms and cases the worker submitted as deleted, so they leave reports and exports (whether the current HQ still does so is not confirmed: see docs/commcare-api.md). To keep a worker's data in reports, use Disable-CCMobileWorker instead. Asks for confirmation unless -Confirm:$false.</para>
+    /// <para type="description">The worker's login is removed and the user name stays reserved: it cannot be created again, and there is no undelete. CommCare HQ may also mark the forms and cases the worker submitted as deleted, so they can drop out of reports, exports and case lists (whether current versions do so is not confirmed: see docs/commcare-api.md). To stop someone logging in while keeping everything, use Disable-CCMobileWorker instead. Asks for confirmation unless -Confirm:$false.</para>
     /// </summary>
     /// <example><code>Remove-CCMobileWorker -UserName old.worker -Confirm:$false</code><para>Retires one worker, found by user name, without asking.</para></example>
     /// <example><code>Get-CCMobileWorker -Archived | Where-Object { $_.UserData.left -eq 'yes' } | Remove-CCMobileWorker</code><para>Retires deactivated workers marked as left, asking for each.</para></example>
@@ -609,7 +609,7 @@ namespace CommCare.PowerShell.Cmdlets
     {
         internal override string ActionText => "Retire mobile worker";
         internal override WorkerAction Action => WorkerAction.Retire;
-        // Retiring may take the worker's forms and cases out of reports too (unconfirmed for current HQ): say so at the prompt.
+        // Retiring may take the worker's forms and cases out of reports too (docs/commcare-api.md U51): say so at the prompt.
         internal override string Warning => " (the login is removed for good; CommCare may also mark this worker's forms and cases as deleted; Disable-CCMobileWorker keeps them)";
     }
 
