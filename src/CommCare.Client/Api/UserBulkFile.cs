@@ -7,8 +7,6 @@ using System.Text;
 using System.Text.RegularExpressions;
 using CommCare.Client.Excel;
 using CommCare.Models;
-using DocumentFormat.OpenXml.Packaging;
-using DocumentFormat.OpenXml.Spreadsheet;
 
 namespace CommCare.Client.Api
 {
@@ -61,65 +59,12 @@ namespace CommCare.Client.Api
 
         private static UserSheet ReadXlsx(string path)
         {
-            SpreadsheetDocument doc;
-            try { doc = SpreadsheetDocument.Open(path, false); }
-            catch (Exception ex) when (ex is OpenXmlPackageException || ex is InvalidDataException || ex is FileFormatException)
-            {
-                throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' is not an Excel workbook (.xlsx): {ex.Message}");
-            }
-            using (doc)
-            {
-                var wb = doc.WorkbookPart ?? throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' has no workbook.");
-                var sheets = wb.Workbook.Sheets?.Elements<Sheet>().ToList() ?? new List<Sheet>();
-                var sheet = sheets.FirstOrDefault(s => s.Name?.Value == UsersSheet) ?? sheets.FirstOrDefault()
-                    ?? throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' has no worksheets.");
-                var part = (WorksheetPart)wb.GetPartById(sheet.Id!.Value!);
-                var shared = wb.SharedStringTablePart?.SharedStringTable?.Elements<SharedStringItem>().Select(i => i.InnerText).ToList() ?? new List<string>();
-                var records = new List<(int, List<string>)>();
-                foreach (var row in part.Worksheet.Descendants<Row>())
-                {
-                    int number = row.RowIndex != null ? (int)row.RowIndex.Value : records.Count + 1;
-                    var cells = new List<string>();
-                    int next = 0;
-                    foreach (var cell in row.Elements<Cell>())
-                    {
-                        int col = cell.CellReference?.Value is string r ? ColumnIndex(r) : next;
-                        while (cells.Count < col) cells.Add("");
-                        cells.Add(CellText(cell, shared));
-                        next = col + 1;
-                    }
-                    records.Add((number, cells));
-                }
-                return FromRecords(records, sheet.Name?.Value);
-            }
-        }
-
-        /// <summary>"B7" → 1.</summary>
-        private static int ColumnIndex(string reference)
-        {
-            int n = 0;
-            foreach (char c in reference) { if (c < 'A' || c > 'Z') break; n = n * 26 + (c - 'A' + 1); }
-            return n - 1;
-        }
-
-        private static readonly Regex Escape = new Regex("_x([0-9A-Fa-f]{4})_", RegexOptions.CultureInvariant);
-
-        private static string CellText(Cell cell, List<string> shared)
-        {
-            string raw = cell.CellValue?.Text ?? "";
-            var type = cell.DataType?.Value;
-            string text;
-            if (type == CellValues.SharedString) text = int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out int i) && i < shared.Count ? shared[i] : "";
-            else if (type == CellValues.InlineString) text = cell.InlineString?.InnerText ?? "";
-            // Python's str(True), which is what HQ's reader makes of a boolean cell.
-            else if (type == CellValues.Boolean) text = raw == "1" ? "True" : raw == "0" ? "False" : raw;
-            else if (type == CellValues.String || type == CellValues.Error) text = raw;
-            // A number: whole numbers without ".0", as HQ's reader does (a phone number typed as a number).
-            else text = decimal.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
-                ? (d == decimal.Truncate(d) ? decimal.Truncate(d).ToString(CultureInfo.InvariantCulture) : d.ToString(CultureInfo.InvariantCulture)) : raw;
-            // ECMA-376 escapes (_x000D_ and so on) back to characters.
-            return text.IndexOf("_x", StringComparison.Ordinal) < 0 ? text
-                : Escape.Replace(text, m => ((char)int.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToString());
+            var sheets = XlsxReader.TryRead(File.ReadAllBytes(path))
+                ?? throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' is not an Excel workbook (.xlsx).");
+            // HQ's upload reads the "users" sheet, else the first one.
+            var sheet = sheets.FirstOrDefault(s => s.Name == UsersSheet) ?? sheets.FirstOrDefault()
+                ?? throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' has no worksheets.");
+            return FromRecords(sheet.Rows.Select(r => (r.Number, r.Cells.Select(c => c ?? "").ToList())), sheet.Name);
         }
 
         private static UserSheet FromRecords(IEnumerable<(int Number, List<string> Cells)> records, string? sheetName)

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Text.RegularExpressions;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
@@ -68,13 +70,27 @@ namespace CommCare.Client.Excel
             }
         }
 
+        /// <summary>A cell as text, as CommCare HQ's own reader makes it: booleans as True/False (Python's str), whole
+        /// numbers without ".0" (a phone number typed as a number), ECMA-376 escapes (_x000D_) turned back into characters.</summary>
         private static string? Value(Cell c, List<string> shared)
         {
-            if (c.DataType?.Value == CellValues.InlineString) return c.InlineString == null ? null : Text(c.InlineString);
-            string? v = c.CellValue?.Text;
-            if (c.DataType?.Value == CellValues.SharedString && int.TryParse(v, out int i)) return i >= 0 && i < shared.Count ? shared[i] : null;
-            return v;
+            var type = c.DataType?.Value;
+            string? text;
+            if (type == CellValues.InlineString) text = c.InlineString == null ? null : Text(c.InlineString);
+            else
+            {
+                string? v = c.CellValue?.Text;
+                if (type == CellValues.SharedString) text = int.TryParse(v, out int i) && i >= 0 && i < shared.Count ? shared[i] : null;
+                else if (type == CellValues.Boolean) text = v == "1" ? "True" : v == "0" ? "False" : v;
+                else if (type == CellValues.String || type == CellValues.Error || v == null) text = v;
+                else text = decimal.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                    ? (d == decimal.Truncate(d) ? decimal.Truncate(d).ToString(CultureInfo.InvariantCulture) : d.ToString(CultureInfo.InvariantCulture)) : v;
+            }
+            return text == null || text.IndexOf("_x", StringComparison.Ordinal) < 0 ? text
+                : Escape.Replace(text, m => ((char)int.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToString());
         }
+
+        private static readonly Regex Escape = new Regex("_x([0-9A-Fa-f]{4})_", RegexOptions.CultureInvariant);
 
         // The text runs of a string item, without phonetic (ruby) runs.
         private static string Text(OpenXmlElement item)
