@@ -50,6 +50,19 @@ namespace CommCare.PowerShell
 
         protected bool ParameterSpecified(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
+        private bool _columnsChecked;
+
+        /// <summary>Names, once per run, the columns of a piped row (a CSV line) that bind to nothing, each with the
+        /// nearest parameter. Fields of <paramref name="outputType"/> (a CSV from the matching Get- cmdlet) and
+        /// columns under <paramref name="prefixes"/> are taken, not reported.</summary>
+        private protected void WarnUnboundColumns(PSObject? row, Type? outputType, params string[] prefixes)
+        {
+            if (_columnsChecked || row == null) return;
+            _columnsChecked = true;
+            var warning = RowColumns.Unbound(row, MyInvocation.MyCommand, outputType, prefixes);
+            if (warning != null) WriteWarning(warning);
+        }
+
         private bool IsOn(string switchName, string preferenceVariable)
         {
             if (MyInvocation.BoundParameters.TryGetValue(switchName, out var v))

@@ -416,3 +416,19 @@ Describe 'Web users and lookup table rows: Export-Csv, Import-Csv, Set-X' {
         }
     }
 }
+
+Describe 'Columns that bind to nothing' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'are named once per run by the group, location and web user writes too' {
+        $g = Get-CCGroup -Name 'North Team'
+        $rows = 1..3 | ForEach-Object { [pscustomobject]@{ Id = $g.Id; case_sharing = 'True'; 'group-name' = 'x' } }
+        $rows | Set-CCGroup -WarningVariable warn -WarningAction SilentlyContinue
+        $warn.Count | Should -Be 1
+        "$warn" | Should -Match "'group-name'"
+        $l = Get-CCLocation -SiteCode north
+        [pscustomobject]@{ Id = $l.Id; 'site-code' = 'north'; 'location_data.region' = 'x' } | Set-CCLocation -WarningVariable warn2 -WarningAction SilentlyContinue
+        "$warn2" | Should -Match "'site-code' \(did you mean -SiteCode"
+        "$warn2" | Should -Not -Match 'location_data'
+    }
+}

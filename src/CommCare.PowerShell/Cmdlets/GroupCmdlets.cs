@@ -73,6 +73,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         internal CCGroupSpec Spec(string? name, bool reportingDefault)
         {
+            WarnUnboundColumns(InputObject, typeof(CCGroup), "metadata.");
             Dictionary<string, object?>? meta = null;
             if (Metadata != null)
             {

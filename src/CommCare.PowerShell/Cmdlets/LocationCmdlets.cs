@@ -97,6 +97,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         internal Dictionary<string, object?>? PropertyMap()
         {
+            WarnUnboundColumns(InputObject, typeof(CCLocation), "location_data.");
             Dictionary<string, object?>? map = null;
             if (Property != null)
             {

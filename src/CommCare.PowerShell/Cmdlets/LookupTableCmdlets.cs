@@ -162,6 +162,7 @@ namespace CommCare.PowerShell.Cmdlets
                 if (Fields != null) wanted = FieldMap(Fields);
                 else
                 {
+                    WarnUnboundColumns(InputObject, typeof(CCLookupTableItem), "field.");
                     var given = new Dictionary<string, string?>(StringComparer.Ordinal);
                     if (InputObject?.BaseObject is PSCustomObject)
                         foreach (var p in InputObject.Properties)

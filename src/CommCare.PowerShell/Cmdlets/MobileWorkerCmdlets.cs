@@ -99,7 +99,6 @@ namespace CommCare.PowerShell.Cmdlets
         private Dictionary<string, string>? _groupIdsByName;
         private LocationNames? _locations;
         private HashSet<string>? _commandLine;
-        private bool _columnsChecked;
         private protected int _rows, _failed;
 
         protected override void BeginProcessing()
@@ -170,12 +169,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// </summary>
         internal CCMobileWorkerSpec? CheckedSpec(string label)
         {
-            if (!_columnsChecked && InputObject != null)
-            {
-                _columnsChecked = true;
-                var warning = RowColumns.Unbound(InputObject, MyInvocation.MyCommand, typeof(CCMobileWorker), "user_data.");
-                if (warning != null) WriteWarning(warning);
-            }
+            WarnUnboundColumns(InputObject, typeof(CCMobileWorker), "user_data.");
             var spec = Spec();
             string? bad = null;
             void Check(string parameter, string? value)

@@ -68,6 +68,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         internal CCWebUserSpec Spec(string? email, string? role)
         {
+            WarnUnboundColumns(InputObject, typeof(CCWebUser), "user_data.");
             Dictionary<string, object?>? data = null;
             if (UserData != null)
             {
