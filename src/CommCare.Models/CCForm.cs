@@ -31,7 +31,6 @@ namespace CommCare.Models
         /// <summary>The device's meta block.</summary>
         public CCFormMetadata Metadata { get; internal set; } = new CCFormMetadata();
         private IDictionary<string, object?>? _form;
-        private byte[]? _formJson;
 
         /// <summary>Turns raw form-body JSON into dictionaries; set by the client library.</summary>
         internal static Func<byte[], IDictionary<string, object?>>? BodyParser;
@@ -40,12 +39,12 @@ namespace CommCare.Models
         /// Parsed on first use: scripts that only read metadata never pay for it.</summary>
         public IDictionary<string, object?> Form
         {
-            get => LazyJson.Get(ref _form, ref _formJson, BodyParser, () => new Dictionary<string, object?>(StringComparer.Ordinal));
-            internal set { _form = value; _formJson = null; }
+            get => _form ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+            internal set => _form = value;
         }
 
-        /// <summary>Keeps the body's JSON for parsing on first use.</summary>
-        internal void SetFormJson(byte[] json) { _formJson = json; _form = null; }
+        /// <summary>Keeps the body's JSON for parsing on first use (a LazyDictionary).</summary>
+        internal void SetFormJson(byte[] json) => _form = new LazyDictionary(json, () => BodyParser);
         public IDictionary<string, CCFormAttachment> Attachments { get; internal set; } = new Dictionary<string, CCFormAttachment>(StringComparer.Ordinal);
         /// <summary>With -IncludeCases: the cases the form touched.</summary>
         public IReadOnlyList<CCCase>? Cases { get; internal set; }

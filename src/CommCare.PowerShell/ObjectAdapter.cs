@@ -176,6 +176,8 @@ namespace CommCare.PowerShell
                 case bool b: return b ? "True" : "False";
                 case IFormattable f: return f.ToString(null, CultureInfo.InvariantCulture);
                 case IDictionary<string, CCCaseIndex> indices: return CaseIndexText.Format(indices.Values);
+                // A form body not parsed yet: its JSON as the server sent it, without parsing it to write it again.
+                case LazyDictionary lazy when lazy.Raw is byte[] raw: return Encoding.UTF8.GetString(raw);
                 case IDictionary _:
                     return Json(value);
                 case IEnumerable items:
