@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace CommCare.Emulator;
 
-public enum FaultKind { Status429, Status429RetryAfter, Status500, Status502, Status503, Drop, Slow, Truncate, CommitDrop }
+public enum FaultKind { Status429, Status429RetryAfter, Status500, Status502, Status503, Drop, Slow, Truncate, CommitDrop, Stall, Endless, Endless500, WrongRange }
 
 public sealed record FaultAction(FaultKind Kind, string? RetryAfter, int SlowMs)
 {
@@ -23,6 +23,10 @@ public static class Faults
         FaultKind.Drop => "drop",
         FaultKind.Slow => "slow",
         FaultKind.CommitDrop => "commit-drop",
+        FaultKind.Stall => "stall",
+        FaultKind.Endless => "endless",
+        FaultKind.Endless500 => "endless-500",
+        FaultKind.WrongRange => "wrong-range",
         _ => "truncate",
     };
 
@@ -39,6 +43,10 @@ public static class Faults
             case "slow": kind = FaultKind.Slow; return true;
             case "truncate": kind = FaultKind.Truncate; return true;
             case "commit-drop": kind = FaultKind.CommitDrop; return true;
+            case "stall": kind = FaultKind.Stall; return true;
+            case "endless": kind = FaultKind.Endless; return true;
+            case "endless-500": kind = FaultKind.Endless500; return true;
+            case "wrong-range": kind = FaultKind.WrongRange; return true;
         }
         kind = default;
         return false;

@@ -99,9 +99,8 @@ namespace CommCare.Client.Api
             }
             using (response)
             {
-                string text = "";
-                try { text = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false); }
-                catch (Exception ex) when (ex is IOException || ex is HttpRequestException) { }
+                // The attempt has read the body whole (a stalled or cut-off one is an error above).
+                string text = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
                 int code = (int)response.StatusCode;
                 if (code >= 200 && code < 300) return text;
                 // Validation failures come back as 500 with {"code": 500, "message": "..."}: the upload was refused, not a server fault.

@@ -73,13 +73,8 @@ namespace CommCare.Client.Api
                     using var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
                     while (true)
                     {
-                        int n;
-                        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(_c.Token))
-                        {
-                            // A stalled body fails after the per-request timeout instead of hanging.
-                            cts.CancelAfter(policy.RequestTimeout);
-                            n = await body.ReadAsync(buffer, 0, buffer.Length, cts.Token).ConfigureAwait(false);
-                        }
+                        // A stalled body fails after the per-request timeout (DeadlineStream) instead of hanging.
+                        int n = await body.ReadAsync(buffer, 0, buffer.Length, _c.Token).ConfigureAwait(false);
                         if (n == 0) break;
                         file.Write(buffer, 0, n);
                         written += n;
@@ -89,7 +84,7 @@ namespace CommCare.Client.Api
                     file.Flush();
                     return written;
                 }
-                catch (Exception ex) when ((ex is IOException || ex is HttpRequestException || ex is OperationCanceledException) && !_c.Token.IsCancellationRequested)
+                catch (Exception ex) when ((ex is IOException || ex is HttpRequestException || ex is TimeoutException || ex is OperationCanceledException) && !_c.Token.IsCancellationRequested)
                 {
                     if (++broken > policy.MaxRetryCount)
                         throw new CCApiException(CCErrorKind.Network, $"The download of {Redaction.PathAndQuery(uri)} broke off {broken} times (last: {ex.Message}).", requestPath: "GET " + Redaction.PathAndQuery(uri), inner: ex);

@@ -43,7 +43,7 @@ namespace CommCare.Client.Http
             builder.AdditionalHandlers.Add(new TraceHandler());
             builder.AdditionalHandlers.Add(new ThrottleHandler(Throttle));
             builder.AdditionalHandlers.Add(new AuthHandler(session));
-            builder.AdditionalHandlers.Add(new AttemptTimeoutHandler(session.Policy.RequestTimeout));
+            builder.AdditionalHandlers.Add(new AttemptTimeoutHandler(session));
             Http = new HttpClient(builder.Build(), disposeHandler: true)
             {
                 BaseAddress = session.Server,

@@ -30,16 +30,19 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>First backoff step in seconds when the server gives no Retry-After (doubles per retry).</summary>
         [Parameter] [ValidateRange(0.0, 600.0)] public double RetryBaseDelay { get; set; }
 
+        /// <summary>Largest answer read into memory, in bytes (e.g. 1GB; default 512MB, at most 2047MB). A larger answer is an error, never cut short. Files saved to disk are not capped.</summary>
+        [Parameter] [ValidateRange(1024L, CCThrottlePolicy.MaxResponseSizeLimit)] public long MaxResponseSize { get; set; }
+
         protected CCThrottlePolicy ApplyPolicy(CCThrottlePolicy current)
         {
             var p = ParameterSpecified(nameof(MobileWorkerCount))
                 ? CCThrottlePolicy.FromMobileWorkerCount(MobileWorkerCount, current.MaxConcurrency).With(
                     maxRetryCount: current.MaxRetryCount, maxRetryWait: current.MaxRetryWait, retryBudget: current.RetryBudget,
-                    requestTimeout: current.RequestTimeout, retryBaseDelay: current.RetryBaseDelay)
+                    requestTimeout: current.RequestTimeout, retryBaseDelay: current.RetryBaseDelay, maxResponseSize: current.MaxResponseSize)
                 : current;
             if (ParameterSpecified(nameof(MobileWorkerCount)) && !AnyRateGiven())
                 p = new CCThrottlePolicy(p.RequestsPerSecond, p.RequestsPerMinute, p.RequestsPerHour, p.MaxConcurrency, p.MaxRetryCount,
-                    p.MaxRetryWait, p.RetryBudget, p.RequestTimeout, MobileWorkerCount, p.RetryBaseDelay);
+                    p.MaxRetryWait, p.RetryBudget, p.RequestTimeout, MobileWorkerCount, p.RetryBaseDelay, p.MaxResponseSize);
             return p.With(
                 requestsPerSecond: Given(nameof(RequestsPerSecond), RequestsPerSecond),
                 requestsPerMinute: Given(nameof(RequestsPerMinute), RequestsPerMinute),
@@ -49,7 +52,8 @@ namespace CommCare.PowerShell.Cmdlets
                 maxRetryWait: Seconds(nameof(MaxRetryWait), MaxRetryWait),
                 retryBudget: Seconds(nameof(RetryBudget), RetryBudget),
                 requestTimeout: Seconds(nameof(RequestTimeout), RequestTimeout),
-                retryBaseDelay: Seconds(nameof(RetryBaseDelay), RetryBaseDelay));
+                retryBaseDelay: Seconds(nameof(RetryBaseDelay), RetryBaseDelay),
+                maxResponseSize: ParameterSpecified(nameof(MaxResponseSize)) ? MaxResponseSize : (long?)null);
         }
 
         private bool AnyRateGiven() => ParameterSpecified(nameof(RequestsPerSecond)) || ParameterSpecified(nameof(RequestsPerMinute)) || ParameterSpecified(nameof(RequestsPerHour));

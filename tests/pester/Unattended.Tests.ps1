@@ -1,0 +1,106 @@
+# Issue 15: an unattended run never hangs on a stalled server, never runs out of memory on an endless
+# answer, never reports wrong data as success, and never ends quietly after a failure.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModulePsd1 -Force
+    $script:emu = Start-TestEmulator
+    $script:url = $emu.Url
+    Connect-TestServer $url | Out-Null
+    # A 2 s attempt timeout and no retries: a stall must end within RequestTimeout + 2 s.
+    $script:fast = Connect-TestServer $url -Options @{ RequestTimeout = 2; MaxRetryCount = 0 }
+
+    # Runs $Call with the script's fault on the path; returns the error record and the seconds it took.
+    function Measure-Stall([hashtable] $Fault, [scriptblock] $Call) {
+        Invoke-Emu $url 'faults' -Body $Fault | Out-Null
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $err = $null
+        try { & $Call | Out-Null } catch { $err = $_ }
+        [pscustomobject]@{ Error = $err; Seconds = $sw.Elapsed.TotalSeconds }
+    }
+
+    # Starts $Script in another runspace, waits until the server has begun stalling (a stalled request is
+    # logged only when it ends, so the fault's count tells), then stops it.
+    function Measure-Stop([string] $Script) {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$ModulePsd1'`n" + $Script)
+        $null = $ps.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ([DateTime]::UtcNow -lt $deadline -and (Invoke-Emu $url 'faults' -Method GET).injected -lt 1) { Start-Sleep -Milliseconds 100 }
+        Start-Sleep -Milliseconds 300
+        $ps.InvocationStateInfo.State | Should -Be 'Running'
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $t = $sw.Elapsed.TotalSeconds
+        $state = $ps.InvocationStateInfo.State
+        $ps.Dispose()
+        [pscustomobject]@{ Seconds = $t; State = $state }
+    }
+}
+AfterAll { Stop-TestEmulator $emu }
+
+Describe 'A body that stalls after the headers' {
+    BeforeAll {
+        $script:formId = (Get-CCForm -First 1).Id
+        Invoke-Emu $url 'attachments' -Body @{ formId = $formId; name = 'clip.mp4'; size = 2MB; contentType = 'video/mp4'; seed = 5 } | Out-Null
+        $script:dir = Join-Path ([IO.Path]::GetTempPath()) ("cc-stall-" + [guid]::NewGuid())
+        New-Item -ItemType Directory $dir | Out-Null
+        $script:connect = "`$null = Connect-CCServer -Server '$url' -Domain demo -UserName $AdminUser -ApiKey '$AdminKey' -SkipValidation -RequestsPerSecond 0 -RequestsPerMinute 0 -RequestsPerHour 0 -RequestTimeout 60"
+    }
+    BeforeEach { Reset-Emu $url }
+
+    It 'a write (New-CCGroup) ends within RequestTimeout + 2 s; the group was made, so it is found by name, not made twice' {
+        $r = Measure-Stall @{ script = @('stall'); pathContains = '/group/' } { New-CCGroup -Session $fast -Name 'Stalled Group' -ErrorAction Stop }
+        $r.Seconds | Should -BeLessThan 4
+        $r.Error | Should -BeNullOrEmpty
+        @(Get-CCGroup -Name 'Stalled Group').Count | Should -Be 1
+        @(Get-EmuRequests $url | Where-Object { $_.method -eq 'POST' }).Count | Should -Be 1    # a POST is not repeated
+    }
+
+    It 'Invoke-CCRestMethod -Method Post ends with a timeout error within RequestTimeout + 2 s' {
+        $r = Measure-Stall @{ script = @('stall'); pathContains = '/group/' } {
+            Invoke-CCRestMethod -Session $fast -Method Post -Path 'v0.5/group/' -Body @{ name = 'Raw Stalled' } -ErrorAction Stop }
+        $r.Seconds | Should -BeLessThan 4
+        $r.Error.FullyQualifiedErrorId | Should -BeLike 'CommCare.Timeout*'
+    }
+
+    It 'Get-CCRestore ends with a timeout error within RequestTimeout + 2 s' {
+        $r = Measure-Stall @{ script = @('stall'); pathContains = '/phone/restore/' } { Get-CCRestore -Session $fast -AsUser worker1 -ErrorAction Stop }
+        $r.Seconds | Should -BeLessThan 4
+        $r.Error.FullyQualifiedErrorId | Should -BeLike 'CommCare.Timeout*'
+    }
+
+    It 'Get-CCRestore asks again after a stall when retries are allowed, and succeeds' {
+        $s = Connect-TestServer $url -Options @{ RequestTimeout = 2; MaxRetryCount = 2 }
+        Invoke-Emu $url 'faults' -Body @{ script = @('stall'); pathContains = '/phone/restore/' } | Out-Null
+        $r = Get-CCRestore -Session $s -AsUser worker1
+        $r.UserName | Should -Not -BeNullOrEmpty
+        @(Get-EmuRequests $url | Where-Object { $_.path -like '*/phone/restore/*' }).Count | Should -Be 2
+    }
+
+    It 'a download (Save-CCFormAttachment) ends with a timeout error within RequestTimeout + 2 s and leaves no file' {
+        $r = Measure-Stall @{ script = @('stall'); pathContains = 'clip.mp4' } { Save-CCFormAttachment -Session $fast -FormId $formId -Name clip.mp4 -Path $dir -ErrorAction Stop }
+        $r.Seconds | Should -BeLessThan 4
+        $r.Error.FullyQualifiedErrorId | Should -BeLike 'CommCare.*'
+        "$($r.Error)" | Should -BeLike '*within 2 s*'
+        @(Get-ChildItem $dir -Force).Count | Should -Be 0
+    }
+
+    It 'a failing download whose error body stalls ends within RequestTimeout + 2 s' {
+        $r = Measure-Stall @{ script = @('stall'); pathContains = 'no-such.mp4' } { Save-CCFormAttachment -Session $fast -FormId $formId -Name no-such.mp4 -Path $dir -ErrorAction Stop }
+        $r.Seconds | Should -BeLessThan 4
+        $r.Error.FullyQualifiedErrorId | Should -BeLike 'CommCare.Timeout*'
+    }
+
+    It 'Stop() (Ctrl+C) returns within 1 s from a stalled <Name>' -TestCases @(
+        @{ Name = 'write'; Path = '/group/'; Call = "New-CCGroup -Name 'Stop Me'" }
+        @{ Name = 'restore'; Path = '/phone/restore/'; Call = 'Get-CCRestore -AsUser worker1' }
+        @{ Name = 'download'; Path = 'clip.mp4'; Call = "Save-CCFormAttachment -FormId '{form}' -Name clip.mp4 -Path '{dir}' -Force" }
+        @{ Name = 'Invoke-CCRestMethod -Method Post'; Path = '/group/'; Call = "Invoke-CCRestMethod -Method Post -Path 'v0.5/group/' -Body @{ name = 'Raw Stop' }" }
+    ) {
+        param($Name, $Path, $Call)
+        Invoke-Emu $url 'faults' -Body @{ script = @('stall'); pathContains = $Path } | Out-Null
+        $r = Measure-Stop ("$connect`n" + $Call.Replace('{form}', $formId).Replace('{dir}', $dir))
+        $r.Seconds | Should -BeLessThan 1
+        $r.State | Should -Be 'Stopped'
+    }
+}
