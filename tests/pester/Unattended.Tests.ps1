@@ -104,3 +104,49 @@ Describe 'A body that stalls after the headers' {
         $r.State | Should -Be 'Stopped'
     }
 }
+
+Describe 'Size and depth caps' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'an endless 200 body on a list page is a BadResponse at the cap; the peak working set stays under twice the cap' {
+        Invoke-Emu $url 'faults' -Body @{ script = @('endless'); pathContains = '/case/' } | Out-Null
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName $AdminUser -ApiKey '$AdminKey' -SkipValidation -RequestsPerSecond 0 -RequestsPerMinute 0 -RequestsPerHour 0 -MaxRetryCount 0 -MaxResponseSize 512MB
+`$p = [Diagnostics.Process]::GetCurrentProcess()
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+try { Get-CCCase -First 1 -ErrorAction Stop | Out-Null; 'NO ERROR' } catch { "ERR `$(`$_.FullyQualifiedErrorId) `$(`$_.Exception.Message)" }
+`$p.Refresh()
+"PEAK `$(`$p.PeakWorkingSet64) SECONDS `$([int]`$sw.Elapsed.TotalSeconds)"
+"@
+        $r.ExitCode | Should -Be 0
+        $err = $r.Output | Where-Object { $_ -like 'ERR *' }
+        $err | Should -BeLike 'ERR CommCare.BadResponse*larger than the 512MB cap*-MaxResponseSize*'
+        $peak = [long](($r.Output | Where-Object { $_ -like 'PEAK *' }) -split ' ')[1]
+        Write-Host "    endless 200 body, cap 512 MB: $($r.Output | Where-Object { $_ -like 'PEAK *' }) (peak bytes)"
+        $peak | Should -BeLessThan (2 * 512MB)
+    }
+
+    It 'an endless error body on a download is a BadResponse naming the status, not a hang or a 2 GB buffer' {
+        $formId = (Get-CCForm -First 1).Id
+        Invoke-Emu $url 'faults' -Body @{ script = @('endless-500'); pathContains = '/attachment/' } | Out-Null
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $err = $null
+        try { Save-CCFormAttachment -Session $fast -FormId $formId -Name anything.jpg -Path ([IO.Path]::GetTempPath()) -ErrorAction Stop } catch { $err = $_ }
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 15
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.BadResponse*'
+        "$err" | Should -BeLike '*(500)*larger than the 16MB cap*'
+    }
+
+    It 'ConvertFrom-CCForwardedPayload refuses 100,000 nested elements with an error, and the process lives' {
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+`$xml = ('<a>' * 100000) + ('</a>' * 100000)
+try { ConvertFrom-CCForwardedPayload -Body `$xml -ErrorAction Stop | Out-Null; 'NO ERROR' } catch { "ERR `$(`$_.FullyQualifiedErrorId) `$(`$_.Exception.Message)" }
+'ALIVE'
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Contain 'ALIVE'
+        ($r.Output | Where-Object { $_ -like 'ERR *' }) | Should -BeLike '*-Body*nested more than 512 levels*'
+    }
+}
