@@ -267,6 +267,8 @@ public static class Pipeline
             return;
         }
 
+        var wrongRange = fault?.Kind == FaultKind.WrongRange && ctx.Request.Headers.Range.Count > 0;
+        if (wrongRange) ctx.Request.Headers.Remove("Range");
         ApiResponse resp;
         var t0 = Stopwatch.GetTimestamp();
         try
@@ -290,7 +292,7 @@ public static class Pipeline
             case FaultKind.Stall: await StallAsync(ctx, resp); return;
             case FaultKind.Endless: await EndlessAsync(ctx, resp.Status, resp.ContentType); return;
             case FaultKind.Endless500: await EndlessAsync(ctx, 500, ApiResponse.JsonType); return;
-            case FaultKind.WrongRange: WrongRange(resp); break;
+            case FaultKind.WrongRange when wrongRange: WrongRange(resp); break;
         }
         await WriteAsync(ctx, resp, truncate: fault?.Kind == FaultKind.Truncate);
     }
@@ -342,17 +344,13 @@ public static class Pipeline
         }
     }
 
-    /// <summary>wrong-range: a 206 whose Content-Range says the part starts at 0, whatever was asked for
-    /// (the body is the part asked for). Other answers are left alone.</summary>
+    /// <summary>wrong-range: a request with a Range gets the whole body as a 206 whose Content-Range says
+    /// it starts at byte 0 (a server or proxy that ignored the Range yet claims a partial answer).</summary>
     private static void WrongRange(ApiResponse r)
     {
-        if (r.Status != 206) return;
-        for (var i = 0; i < r.Headers.Count; i++)
-        {
-            if (!string.Equals(r.Headers[i].Key, "Content-Range", StringComparison.OrdinalIgnoreCase)) continue;
-            var total = r.Headers[i].Value[(r.Headers[i].Value.LastIndexOf('/') + 1)..];
-            r.Headers[i] = new KeyValuePair<string, string>("Content-Range", $"bytes 0-{r.Length - 1}/{total}");
-        }
+        if (r.Status != 200) return;
+        r.Status = 206;
+        r.Header("Content-Range", $"bytes 0-{r.Length - 1}/{r.Length}");
     }
 
     /// <summary>The request body; a client that goes away mid-body leaves what arrived.</summary>

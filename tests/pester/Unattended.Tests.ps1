@@ -150,3 +150,24 @@ try { ConvertFrom-CCForwardedPayload -Body `$xml -ErrorAction Stop | Out-Null; '
         ($r.Output | Where-Object { $_ -like 'ERR *' }) | Should -BeLike '*-Body*nested more than 512 levels*'
     }
 }
+
+Describe 'Resumed downloads' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'a resume answered with the wrong Content-Range starts again, and the file is exactly right' {
+        $formId = (Get-CCForm -First 1).Id
+        Invoke-Emu $url 'attachments' -Body @{ formId = $formId; name = 'small.bin'; size = 100; contentType = 'application/octet-stream'; seed = 9 } | Out-Null
+        # The first answer breaks off after 50 bytes; the resume (Range: bytes=50-) gets a 206 that claims to start at 0.
+        Invoke-Emu $url 'faults' -Body @{ script = @('truncate', 'wrong-range'); pathContains = 'small.bin' } | Out-Null
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("cc-range-" + [guid]::NewGuid())
+        New-Item -ItemType Directory $dir | Out-Null
+        $f = Save-CCFormAttachment -FormId $formId -Name small.bin -Path $dir -Verbose 4>&1 | Tee-Object -Variable all | Where-Object { $_ -is [IO.FileInfo] }
+        ($all | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and "$_" -like '*starting again*' }) | Should -Not -BeNullOrEmpty
+        $f.Length | Should -Be 100
+        $log = @(Get-EmuRequests $url | Where-Object { $_.path -like '*small.bin' })
+        ($log.fault -join ',') | Should -Be 'truncate,wrong-range,'   # then one plain request for the whole file
+        $direct = Join-Path $dir 'direct.bin'
+        Invoke-WebRequest "$url/a/demo/api/form/attachment/$formId/small.bin" -Headers @{ Authorization = "ApiKey ${AdminUser}:$AdminKey" } -OutFile $direct
+        (Get-FileHash $f.FullName).Hash | Should -Be (Get-FileHash $direct).Hash
+    }
+}

@@ -43,6 +43,11 @@ namespace CommCare.Client.Api
             }
         }
 
+        /// <summary>A 206 part is usable only as "bytes {written}-…" (in bytes, starting exactly at the end of what is saved).</summary>
+        internal static bool ContinuesAt(ContentRangeHeaderValue? range, long written)
+            => range != null && string.Equals(range.Unit, "bytes", StringComparison.OrdinalIgnoreCase) && range.From == written
+               && (range.To == null || range.To >= written) && (range.Length == null || range.To == null || range.To < range.Length);
+
         private async Task<long?> DownloadAsync(Uri uri, FileStream file)
         {
             var policy = _c.Session.Policy;
@@ -65,6 +70,18 @@ namespace CommCare.Client.Api
                     file.SetLength(0);
                     file.Position = 0;
                     written = 0;
+                }
+                else if (written > 0 && !ContinuesAt(response.Content.Headers.ContentRange, written))
+                {
+                    // A part that does not start where the file ends would be appended in the wrong place (a
+                    // wrong file reported as success): throw away what we have and ask for the whole file.
+                    _c.Sink.Verbose($"The server answered the resume of {Redaction.PathAndQuery(uri)} at byte {written} with the range '{response.Content.Headers.ContentRange}'; starting again from the beginning.");
+                    file.SetLength(0);
+                    file.Position = 0;
+                    written = 0;
+                    if (++broken > policy.MaxRetryCount)
+                        throw new CCApiException(CCErrorKind.BadResponse, $"The download of {Redaction.PathAndQuery(uri)} could not be resumed: the server's Content-Range did not match the bytes already saved.", requestPath: "GET " + Redaction.PathAndQuery(uri));
+                    continue;
                 }
                 long? expected = response.Content.Headers.ContentLength;
                 long start = written;
