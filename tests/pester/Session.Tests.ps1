@@ -9,7 +9,7 @@ AfterAll { Stop-TestEmulator $emu }
 Describe 'Connect-CCServer' {
     BeforeEach { Reset-Emu $url; Disconnect-CCServer }
 
-    It 'connects with a PSCredential (e-mail + API key), validates with the identity API and becomes the default' {
+    It 'connects with a PSCredential (e-mail + API key), validates with the identity and project-space APIs and becomes the default' {
         $s = Connect-CCServer -Server $url -Domain demo -Credential (New-AdminCredential) -PassThru
         $s.Domain | Should -Be 'demo'
         $s.UserName | Should -Be 'admin@example.com'
@@ -17,9 +17,10 @@ Describe 'Connect-CCServer' {
         $s.Server.AbsoluteUri | Should -Be "$url/"
         (Get-CCSession).Id | Should -Be $s.Id
         $req = Get-EmuRequests $url
-        $req.Count | Should -Be 1
+        $req.Count | Should -Be 2
         $req[0].path | Should -Be '/api/v0.5/identity/'
-        $req[0].auth | Should -Be 'apikey'
+        $req[1].path | Should -Be '/api/v0.5/user_domains/'    # -Domain is one of the user's project spaces
+        $req.auth | Should -Be @('apikey', 'apikey')
     }
 
     It 'accepts -UserName with -ApiKey given as plain text (converted to a SecureString)' {

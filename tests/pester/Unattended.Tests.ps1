@@ -171,3 +171,89 @@ Describe 'Resumed downloads' {
         (Get-FileHash $f.FullName).Hash | Should -Be (Get-FileHash $direct).Hash
     }
 }
+
+Describe 'The documented runbook fails loudly' {
+    BeforeAll {
+        # The runbook exactly as docs/azure-automation.md shows it (the block after the "runbook" marker).
+        $doc = Get-Content (Join-Path $PSScriptRoot '../../docs/azure-automation.md') -Raw
+        $script:runbookText = [regex]::Match($doc, '(?s)<!-- runbook[^>]*-->\s*```powershell\s*(.*?)```').Groups[1].Value
+        $script:work = Join-Path ([IO.Path]::GetTempPath()) ("cc-runbook-" + [guid]::NewGuid())
+        New-Item -ItemType Directory $work | Out-Null
+
+        # Runs the runbook in a child pwsh as Azure Automation would: a credential asset and the module; only the
+        # retry waits and the page size are shortened (through default parameter values, not the runbook).
+        function Invoke-Runbook([string] $Server, [string] $Domain = 'demo', [string] $Key = $AdminKey, [string] $Text = $runbookText) {
+            $folder = Join-Path $work ([guid]::NewGuid().ToString('N'))
+            New-Item -ItemType Directory $folder | Out-Null
+            $rb = Join-Path $folder 'runbook.ps1'
+            Set-Content -Path $rb -Value $Text -Encoding utf8
+            $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+function Get-AutomationPSCredential([string] `$Name) { [pscredential]::new('$AdminUser', (ConvertTo-SecureString '$Key' -AsPlainText -Force)) }
+`$PSDefaultParameterValues['Connect-CCServer:RetryBaseDelay'] = 0.01
+`$PSDefaultParameterValues['Connect-CCServer:MaxRetryWait'] = 0.05
+`$PSDefaultParameterValues['Get-CCForm:PageSize'] = 50
+& '$rb' -Server '$Server' -Domain '$Domain' -Folder '$folder'
+"@
+            $csv = Join-Path $folder 'forms.csv'
+            $r | Add-Member Rows $(if (Test-Path $csv) { @(Import-Csv $csv).Count } else { 0 }) -PassThru
+        }
+    }
+    BeforeEach { Reset-Emu $url }
+
+    It 'starts with $ErrorActionPreference = ''Stop'' (after its parameters) and exports every form when all is well' {
+        ($runbookText -split "`n" | Where-Object { $_ -match '\S' -and $_ -notmatch '^\s*(param\(|\[|\))' } | Select-Object -First 1) | Should -Match "^\`$ErrorActionPreference = 'Stop'"
+        $r = Invoke-Runbook $url
+        $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
+        $r.Rows | Should -Be 150
+    }
+
+    It 'exits non-zero with a wrong key' {
+        $r = Invoke-Runbook $url -Key 'wrong-key'
+        $r.ExitCode | Should -Not -Be 0
+        ($r.Output -join "`n") | Should -BeLike '*refused the credentials*'
+    }
+
+    It 'exits non-zero with a mistyped project space, naming the user''s project spaces' {
+        $r = Invoke-Runbook $url -Domain 'demoo'
+        $r.ExitCode | Should -Not -Be 0
+        ($r.Output -join "`n") | Should -BeLike "*not a member of project space 'demoo'*demo, other*"
+    }
+
+    It 'exits non-zero when the server is down' {
+        $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+        $r = Invoke-Runbook "http://127.0.0.1:$port"
+        $r.ExitCode | Should -Not -Be 0
+        ($r.Output -join "`n") | Should -BeLike '*Could not reach CommCare*'
+    }
+
+    It 'exits non-zero when the server fails in the middle of the export (after the first page was written)' {
+        Invoke-Emu $url 'faults' -Body @{ script = @('pass'); rate = 1; kinds = @('500'); pathContains = '/form/' } | Out-Null
+        $r = Invoke-Runbook $url
+        $r.ExitCode | Should -Not -Be 0
+        ($r.Output -join "`n") | Should -BeLike '*answered 500*'
+        $r.Rows | Should -Be 50
+    }
+
+    It 'would end with exit code 0 after a wrong key without that first line (why the docs require it)' {
+        $r = Invoke-Runbook $url -Key 'wrong-key' -Text ($runbookText -replace "(?m)^\`$ErrorActionPreference = 'Stop'.*$", '')
+        $r.ExitCode | Should -Be 0
+        ($r.Output -join "`n") | Should -BeLike '*refused the credentials*'
+    }
+}
+
+Describe 'Connect-CCServer checks the project space' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'a project space the user is not a member of fails the connect, listing theirs; -SkipValidation skips the check' {
+        $err = $null
+        try { Connect-CCServer -Server $url -Domain demoo -Credential (New-AdminCredential) } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.InvalidArgument.Domain*'
+        "$err" | Should -BeLike "*-Domain*not a member of project space 'demoo'*Their project spaces: demo, other*-SkipValidation*"
+        (Get-CCSession).Domain | Should -Be 'demo'        # the failed connect did not replace the session
+        $s = Connect-CCServer -Server $url -Domain demoo -Credential (New-AdminCredential) -SkipValidation -PassThru
+        $s.Domain | Should -Be 'demoo'
+        (Connect-CCServer -Server $url -Domain other -Credential (New-AdminCredential) -PassThru).Domain | Should -Be 'other'
+        Connect-TestServer $url | Out-Null
+    }
+}

@@ -63,7 +63,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Connects to a CommCare HQ project space and makes it the default for this runspace.</para>
-    /// <para type="description">Checks the credentials with one cheap call (the identity API) unless -SkipValidation is given. The API key stays in a SecureString: it never appears in output, logs, errors or ConvertTo-Json of the session. HTTPS is required except for localhost.</para>
+    /// <para type="description">Checks the credentials (the identity API) and that the project space is one of the user's (their project spaces are listed in the error when it is not) unless -SkipValidation is given. The API key stays in a SecureString: it never appears in output, logs, errors or ConvertTo-Json of the session. HTTPS is required except for localhost.</para>
     /// </summary>
     /// <example><code>$cred = Get-Credential   # web user e-mail + API key
     /// Connect-CCServer -Server www -Domain demo -Credential $cred</code><para>Connects to www.commcarehq.org, project space demo.</para></example>
@@ -85,7 +85,7 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Mandatory = true, ParameterSetName = "ApiKey")] [SecureStringTransformation] public SecureString ApiKey { get; set; } = null!;
         /// <summary>An OAuth2 bearer token with the access_apis scope.</summary>
         [Parameter(Mandatory = true, ParameterSetName = "AccessToken")] [SecureStringTransformation] public SecureString AccessToken { get; set; } = null!;
-        /// <summary>Do not check the credentials now (no request is sent).</summary>
+        /// <summary>Do not check the credentials or the project space now (no request is sent).</summary>
         [Parameter] public SwitchParameter SkipValidation { get; set; }
         /// <summary>Also return the session object (for -Session).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
@@ -121,7 +121,9 @@ namespace CommCare.PowerShell.Cmdlets
         {
             try
             {
-                var identity = new CommCareClient(session, Sink, CancellationToken).Identity.Get();
+                var client = new CommCareClient(session, Sink, CancellationToken);
+                var identity = client.Identity.Get();
+                CheckProjectSpace(client, session, identity.UserName ?? session.UserName);
                 WriteVerbose($"Connected to {session.Server.GetLeftPart(UriPartial.Authority)} as {identity.UserName ?? session.UserName}, project space '{session.Domain}'.");
                 return session.WithUserId(identity.Id);
             }
@@ -130,6 +132,33 @@ namespace CommCare.PowerShell.Cmdlets
                 Terminate(ex, null);
                 return session;
             }
+        }
+
+        /// <summary>
+        /// A mistyped -Domain connects fine (the identity check has no domain) and only the first call fails,
+        /// in a runbook possibly hours later: compare it with the user's project spaces now. The list only holds
+        /// projects whose plan allows API integrations (60-identity-sso.md in the API notes), so an empty list
+        /// proves nothing (a warning), and the error points to -SkipValidation for a project left off it.
+        /// </summary>
+        private void CheckProjectSpace(CommCareClient client, CCSession session, string? user)
+        {
+            var spaces = new System.Collections.Generic.List<string>();
+            try { foreach (var d in client.Identity.UserDomains(false, null)) spaces.Add(d.Domain); }
+            catch (CCApiException ex) when (ex.Kind != CCErrorKind.Network && ex.Kind != CCErrorKind.Timeout)
+            {
+                WriteVerbose($"Could not list the project spaces to check -Domain ({ex.Message}).");
+                return;
+            }
+            if (spaces.Contains(session.Domain)) return;
+            if (spaces.Count == 0)
+            {
+                WriteWarning($"Could not confirm that '{user}' is a member of project space '{session.Domain}': CommCare lists none of their project spaces.");
+                return;
+            }
+            Flush();
+            ThrowParameterError(nameof(Domain),
+                $"'{user}' is not a member of project space '{session.Domain}' on {session.Server.GetLeftPart(UriPartial.Authority)}. Their project spaces: {string.Join(", ", spaces)}. " +
+                "Check the spelling; if the project is right but missing from that list (CommCare lists only projects whose plan allows API integrations), connect with -SkipValidation.", session.Domain);
         }
     }
 
