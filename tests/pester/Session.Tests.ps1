@@ -96,14 +96,15 @@ Describe 'Session state' {
         $paths[1] | Should -BeLike '/a/demo/*'
     }
 
-    It 'Set-CCSessionOption replaces the default with a copy carrying the new policy' {
+    It 'Set-CCSessionOption changes the session itself: the default and every variable holding it' {
         $s = Connect-TestServer $url
-        $new = Set-CCSessionOption -MaxRetryCount 9 -RequestsPerSecond 3 -PassThru
-        $new.Policy.MaxRetryCount | Should -Be 9
-        $new.Policy.RequestsPerSecond | Should -Be 3
-        $new.Id | Should -Not -Be $s.Id
+        $same = Set-CCSessionOption -MaxRetryCount 9 -RequestsPerSecond 3 -PassThru
+        $same.Id | Should -Be $s.Id
+        $s.Policy.MaxRetryCount | Should -Be 9
+        $s.Policy.RequestsPerSecond | Should -Be 3
         (Get-CCSession).Policy.MaxRetryCount | Should -Be 9
-        $s.Policy.MaxRetryCount | Should -Not -Be 9
+        Set-CCSessionOption -Session $s -MaxRetryCount 4
+        (Get-CCSession).Policy.MaxRetryCount | Should -Be 4
     }
 
     It 'Disconnect-CCServer forgets the default session' {

@@ -257,3 +257,36 @@ Describe 'Connect-CCServer checks the project space' {
         Connect-TestServer $url | Out-Null
     }
 }
+
+Describe 'Session options apply to every holder of the session' {
+    BeforeAll { Invoke-Emu $url 'dataset' -Body @{ cases = 200; forms = 10 } | Out-Null }
+    AfterAll { Invoke-Emu $url 'ratelimit' -Body @{ perSecond = 0; perMinute = 0 } | Out-Null }
+
+    It 'Set-CCSessionOption -Session $s -RequestsPerSecond 5, then four runspaces with -Session $s against a 5/s limit: zero 429s' {
+        $s = Connect-TestServer $url -Options @{ MaxRetryCount = 0 }     # unpaced until the option is set
+        Set-CCSessionOption -Session $s -RequestsPerSecond 5
+        Reset-Emu $url
+        Invoke-Emu $url 'ratelimit' -Body @{ perSecond = 5 } | Out-Null
+        $counts = 1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:ModulePsd1
+            @(Get-CCCase -Session $using:s -OrderBy server_date_modified -PageSize 20).Count
+        }
+        $counts | Should -Be @(200, 200, 200, 200)
+        $log = @(Get-EmuRequests $url)
+        $log.Count | Should -Be 40
+        @($log | Where-Object status -eq 429).Count | Should -Be 0
+    }
+
+    It 'after a 429 the throttle widens its margin for the project and says so in -Verbose' {
+        # Paced at 8/s against a 5/s server: small pages go fast, so a burst of 8 meets the limit.
+        $s = Connect-TestServer $url -Options @{ RequestsPerSecond = 8; MaxRetryCount = 6; RetryBaseDelay = 0.2 }
+        Reset-Emu $url
+        Invoke-Emu $url 'ratelimit' -Body @{ perSecond = 5 } | Out-Null
+        $all = Get-CCCase -Session $s -OrderBy server_date_modified -PageSize 2 -First 30 -Verbose 4>&1
+        @($all | Where-Object { $_ -is [CommCare.Models.CCCase] }).Count | Should -Be 30
+        @(Get-EmuRequests $url | Where-Object status -eq 429).Count | Should -BeGreaterThan 0
+        $widened = @($all | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and "$_" -like "*429*project space 'demo' are spaced * ms further apart*" })
+        $widened.Count | Should -BeGreaterThan 0
+        "$($widened[0])" | Should -BeLike '*spaced 50 ms further apart*'
+    }
+}

@@ -81,44 +81,43 @@ namespace CommCare.Client.Http
             cap = Math.Min(cap, int.MaxValue - 64);
             if (expectedLength > cap) throw new ResponseTooLargeException(cap);
             byte[] first = Rent((int)Math.Min(Math.Max(expectedLength ?? 65536, 1024), cap) + 1);
-            List<byte[]>? more = null;
-            byte[] current = first;
-            int used = 0;       // bytes in current
-            long total = 0;     // bytes in all chunks
+            var chunks = new List<byte[]>(1) { first };
+            var lengths = new List<int>(1) { 0 };
+            long total = 0;
             try
             {
                 while (true)
                 {
-                    if (used == current.Length)
+                    int last = chunks.Count - 1;
+                    if (lengths[last] == chunks[last].Length)
                     {
-                        if (total >= cap + 1) throw new ResponseTooLargeException(cap);
-                        more ??= new List<byte[]>();
-                        current = new byte[(int)Math.Min(Math.Max(total, 65536), cap + 1 - total)];
-                        more.Add(current);
-                        used = 0;
+                        chunks.Add(Rent((int)Math.Min(Math.Max(total, 65536), cap + 1 - total)));
+                        lengths.Add(0);
+                        last++;
                     }
-                    int n = await stream.ReadAsync(current, used, current.Length - used, token).ConfigureAwait(false);
+                    var chunk = chunks[last];
+                    // Never ask for more than one byte past the cap: that byte is enough to refuse the body.
+                    int want = (int)Math.Min(chunk.Length - lengths[last], cap + 1 - total);
+                    int n = await stream.ReadAsync(chunk, lengths[last], want, token).ConfigureAwait(false);
                     if (n == 0) break;
-                    used += n;
+                    lengths[last] += n;
                     total += n;
                     if (total > cap) throw new ResponseTooLargeException(cap);
                 }
-                if (more == null) return (first, (int)total);
+                if (chunks.Count == 1) return (first, (int)total);
                 var whole = Rent((int)total + 1);
-                int at = first.Length;
-                Buffer.BlockCopy(first, 0, whole, 0, first.Length);
-                Return(first);
-                foreach (var chunk in more)
+                int at = 0;
+                for (int i = 0; i < chunks.Count; i++)
                 {
-                    int take = (int)Math.Min(chunk.Length, total - at);
-                    Buffer.BlockCopy(chunk, 0, whole, at, take);
-                    at += take;
+                    Buffer.BlockCopy(chunks[i], 0, whole, at, lengths[i]);
+                    at += lengths[i];
+                    Return(chunks[i]);
                 }
                 return (whole, (int)total);
             }
             catch
             {
-                Return(first);
+                foreach (var c in chunks) Return(c);
                 throw;
             }
         }

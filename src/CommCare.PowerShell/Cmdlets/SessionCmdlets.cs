@@ -194,10 +194,10 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Changes the throttling and retry settings of a session.</para>
-    /// <para type="description">Sessions are immutable: this makes a copy with the new policy (and its own throttle). When the session was the runspace default, the copy becomes the default.</para>
+    /// <para type="description">Changes the session itself: every holder of the session object (the runspace default, $s in other runspaces, ForEach-Object -Parallel with $using:s) follows the new policy from its next request. Requests already in flight finish under the old one.</para>
     /// </summary>
     /// <example><code>Set-CCSessionOption -MobileWorkerCount 400</code><para>Paces requests for a 400-worker project, per CommCare's rate formula.</para></example>
-    /// <example><code>$fast = Set-CCSessionOption -Session $s -RequestsPerSecond 5 -MaxRetryCount 10 -PassThru</code><para>Explicit rates on a copy of $s.</para></example>
+    /// <example><code>Set-CCSessionOption -Session $s -RequestsPerSecond 5 -MaxRetryCount 10</code><para>Explicit rates for $s, wherever it is used.</para></example>
     [Cmdlet(VerbsCommon.Set, "CCSessionOption", SupportsShouldProcess = false)]
     [OutputType(typeof(CCSession))]
     public sealed class SetCCSessionOptionCommand : CCPolicyCmdlet
@@ -219,10 +219,10 @@ namespace CommCare.PowerShell.Cmdlets
             CCThrottlePolicy policy;
             try { policy = ApplyPolicy(target.Policy); }
             catch (ArgumentException ex) { ThrowParameterError(ex is ArgumentOutOfRangeException aor ? aor.ParamName ?? "Policy" : "Policy", ex.Message); return; }
-            var updated = target.WithPolicy(policy);
-            if (current != null && ReferenceEquals(current, target)) SessionStore.Set(updated);
+            // In place: $s in every runspace that holds it (and the runspace default, when it is $s) paces by the new policy.
+            target.SetPolicy(policy);
             WriteVerbose($"Session policy: {policy}.");
-            if (PassThru) WriteObject(updated);
+            if (PassThru) WriteObject(target);
         }
     }
 }
