@@ -204,7 +204,7 @@ namespace CommCare.PowerShell.Cmdlets
     {
         /// <summary>The session to change. Default: the current runspace's session.</summary>
         [Parameter(ValueFromPipeline = true)] [ValidateNotNull] public CCSession? Session { get; set; }
-        /// <summary>Return the new session.</summary>
+        /// <summary>Also return the (changed) session.</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
         protected override void ProcessRecord()
