@@ -113,6 +113,8 @@ namespace CommCare.PowerShell
 
         protected void ThrowParameterError(string parameter, string message, object? value = null)
         {
+            // An ArgumentException's message already ends with "(Parameter 'x')": the new one adds its own.
+            message = System.Text.RegularExpressions.Regex.Replace(message, @"\s*\(Parameter '[^']*'\)$", "");
             var ex = new CCApiException(CCErrorKind.InvalidArgument, $"-{parameter}: {message}");
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message, parameter), "CommCare.InvalidArgument." + parameter, ErrorCategory.InvalidArgument, value));
         }

@@ -290,3 +290,41 @@ Describe 'Session options apply to every holder of the session' {
         "$($widened[0])" | Should -BeLike '*spaced 50 ms further apart*'
     }
 }
+
+Describe 'Smaller failures are clear CommCare errors' {
+    BeforeAll {
+        Connect-TestServer $url | Out-Null
+        $script:formId = (Get-CCForm -First 1).Id
+    }
+    BeforeEach { Reset-Emu $url }
+
+    It 'refuses a server URL with a user name and password, without showing the password, naming -Server once' {
+        $err = $null
+        $withPassword = 'https://someone:' + 'hunter2pw' + '@commcare.example.org'   # not on the line PowerShell echoes
+        try { Connect-CCServer -Server $withPassword -Domain demo -Credential (New-AdminCredential) -SkipValidation } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.InvalidArgument.Server*'
+        "$err" | Should -BeLike '*user name or password*-Credential*'
+        ($err | Out-String) + $err.Exception.ToString() + "$($err.TargetObject)" | Should -Not -BeLike '*hunter2pw*'
+        ([regex]::Matches("$err", "\(Parameter ")).Count | Should -BeLessOrEqual 1
+    }
+
+    It 'says "500 Internal Server Error", not the enum name' {
+        Invoke-Emu $url 'faults' -Body @{ script = @('500') } | Out-Null
+        $err = $null
+        try { Get-CCCase -Session $fast -First 1 -ErrorAction Stop } catch { $err = $_ }
+        "$err" | Should -BeLike '*500 Internal Server Error*'
+    }
+
+    It 'an attachment name no URL can carry (..) is that attachment''s error; the others are saved; one file is never written twice' {
+        Invoke-Emu $url 'attachments' -Body @{ formId = $formId; name = 'ok.bin'; size = 1000; contentType = 'application/octet-stream'; seed = 2 } | Out-Null
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("cc-names-" + [guid]::NewGuid())
+        New-Item -ItemType Directory $dir | Out-Null
+        $saved = @(Save-CCFormAttachment -FormId $formId -Name '..', 'ok.bin', 'ok.bin' -Path $dir -Force -ErrorVariable ev -ErrorAction SilentlyContinue)
+        $saved.Count | Should -Be 1
+        $saved[0].Name | Should -Be 'ok.bin'
+        $ev.Count | Should -Be 2
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.InvalidArgument*'
+        "$($ev[0])" | Should -BeLike "*Attachment '..'*not saved*"
+        "$($ev[1])" | Should -BeLike '*just written for another attachment*'
+    }
+}

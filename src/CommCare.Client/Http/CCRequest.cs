@@ -83,7 +83,7 @@ namespace CommCare.Client.Http
             var session = engine.Session;
             int code = (int)status;
             string what = request.Method + " " + Redaction.PathAndQuery(request.RequestUri!);
-            string? server = ServerMessage(body);
+            string? server = ServerMessage(Redaction.Value(body, session.Secret));
             string said = server == null ? "" : $" The server said: {server}";
             string user = session.UserName ?? "(bearer token)";
             int retries = session.Policy.MaxRetryCount;
@@ -113,10 +113,14 @@ namespace CommCare.Client.Http
                 default:
                     if (code >= 500)
                         return new CCApiException(CCErrorKind.Server,
-                            $"CommCare answered {code} {status} for {what} after {retries} retries. Try again later." + said, status, server, what);
-                    return new CCApiException(CCErrorKind.BadResponse, $"Unexpected answer {code} {status} for {what}." + said, status, server, what);
+                            $"CommCare answered {code} {Reason(status)} for {what} after {retries} retries. Try again later." + said, status, server, what);
+                    return new CCApiException(CCErrorKind.BadResponse, $"Unexpected answer {code} {Reason(status)} for {what}." + said, status, server, what);
             }
         }
+
+        /// <summary>"Internal Server Error", not the enum's "InternalServerError".</summary>
+        internal static string Reason(HttpStatusCode status)
+            => System.Text.RegularExpressions.Regex.Replace(status.ToString(), "(?<=[a-z])(?=[A-Z])", " ");
 
         /// <summary>{"error": "..."} or {"error_message": "..."}; plain text bodies are kept short; HTML pages are dropped.</summary>
         internal static string? ServerMessage(string body)

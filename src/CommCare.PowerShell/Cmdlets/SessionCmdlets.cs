@@ -94,7 +94,7 @@ namespace CommCare.PowerShell.Cmdlets
         {
             Uri server;
             try { server = ClientCalls.ResolveServer(Server); }
-            catch (ArgumentException ex) { ThrowParameterError(nameof(Server), ex.Message, Server); return; }
+            catch (ArgumentException ex) { ThrowParameterError(nameof(Server), ex.Message, CCServers.Masked(Server)); return; }
 
             CCThrottlePolicy policy;
             try { policy = ApplyPolicy(CCThrottlePolicy.Default); }
