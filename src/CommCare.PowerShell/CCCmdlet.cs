@@ -145,6 +145,18 @@ namespace CommCare.PowerShell
         /// <summary>A path to write to, as a file-system path (it need not exist yet).</summary>
         protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
+        /// <summary>A file to write: not a folder (which would fail late with a raw IOException, after the download)
+        /// and in a folder that exists. Stops the cmdlet with an error naming the parameter otherwise.</summary>
+        protected string ResolveOutputFile(string parameter, string path)
+        {
+            string file = ResolveOutputPath(path);
+            if (System.IO.Directory.Exists(file))
+                ThrowParameterError(parameter, $"'{path}' is a folder; give a file name in it, e.g. '{System.IO.Path.Combine(path, "name" + (System.IO.Path.GetExtension(path) ?? ""))}'.", path);
+            if (!System.IO.Directory.Exists(System.IO.Path.GetDirectoryName(file)))
+                ThrowParameterError(parameter, $"the folder of '{path}' does not exist.", path);
+            return file;
+        }
+
         protected void DisposeCancellation()
         {
             _cts?.Dispose();

@@ -327,4 +327,44 @@ Describe 'Smaller failures are clear CommCare errors' {
         "$($ev[0])" | Should -BeLike "*Attachment '..'*not saved*"
         "$($ev[1])" | Should -BeLike '*just written for another attachment*'
     }
+
+    It '-WebhookData given as the JSON text PowerShell 7 runbooks receive gives the same record as the object' {
+        $xml = '<data xmlns="http://example.org/form"><name>x</name><meta xmlns="http://openrosa.org/jr/xforms"><instanceID>wh-123</instanceID></meta></data>'
+        $object = [pscustomobject]@{ WebhookName = 'cc'; RequestBody = $xml; RequestHeader = [pscustomobject]@{ 'Received-On' = '2026-01-02T03:04:05Z' } }
+        $text = $object | ConvertTo-Json -Compress
+        $fromText = ConvertFrom-CCForwardedPayload -WebhookData $text
+        $fromObject = ConvertFrom-CCForwardedPayload -WebhookData $object
+        $fromText.Id | Should -Be 'wh-123'
+        $fromText.ReceivedOn | Should -Be $fromObject.ReceivedOn
+        $fromText.ReceivedOn | Should -Not -BeNullOrEmpty
+        $err = $null
+        try { ConvertFrom-CCForwardedPayload -WebhookData 'not json' } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.InvalidArgument.WebhookData*'
+    }
+
+    It 'a lookup table whose tag cannot name an Excel sheet is a clear error naming the table, and no file is written' {
+        $tag = 'a-lookup-table-tag-of-40-characters-long'
+        Invoke-CCRestMethod -Method Post -Path 'v0.5/lookup_table/' -Body @{ tag = $tag; fields = @(@{ field_name = 'name' }) } | Out-Null
+        $file = Join-Path ([IO.Path]::GetTempPath()) ("cc-long-" + [guid]::NewGuid() + '.xlsx')
+        $err = $null
+        try { Export-CCLookupTable -Table $tag -Path $file } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.InvalidArgument*'
+        "$err" | Should -BeLike "*'$tag'*40 characters*Get-CCLookupTableItem*"
+        Test-Path $file | Should -BeFalse
+    }
+
+    It '-Path that is a folder is an error naming -Path before anything is downloaded (<Name>)' -TestCases @(
+        @{ Name = 'Save-CCExport'; Call = { param($d) Save-CCExport -ExportId 'e1' -Path $d } }
+        @{ Name = 'Save-CCApplicationArchive'; Call = { param($d) Save-CCApplicationArchive -ApplicationId 'a1' -Path $d } }
+        @{ Name = 'Export-CCLookupTable'; Call = { param($d) Export-CCLookupTable -Path $d } }
+    ) {
+        param($Name, $Call)
+        $d = Join-Path ([IO.Path]::GetTempPath()) ("cc-folder-" + [guid]::NewGuid() + '.xlsx')
+        New-Item -ItemType Directory $d | Out-Null
+        $err = $null
+        try { & $Call $d } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'CommCare.InvalidArgument.Path*'
+        "$err" | Should -BeLike '*is a folder; give a file name in it*'
+        @(Get-EmuRequests $url).Count | Should -Be 0
+    }
 }
