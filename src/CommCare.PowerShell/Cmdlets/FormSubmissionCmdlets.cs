@@ -163,9 +163,9 @@ namespace CommCare.PowerShell.Cmdlets
         protected Uri? AttachmentUri(Func<Uri> build, string name, string owner)
         {
             try { return build(); }
-            catch (ArgumentException ex)
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument)
             {
-                WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Attachment '{name}' of {owner} was not saved: the name cannot be fetched ({ex.Message.Split('(')[0].Trim()})."), name);
+                WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Attachment '{name}' of {owner} was not saved: {ex.Message}"), name);
                 return null;
             }
         }
