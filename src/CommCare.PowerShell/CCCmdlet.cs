@@ -18,7 +18,7 @@ namespace CommCare.PowerShell
         /// <summary>Cancelled by StopProcessing.</summary>
         protected CancellationToken CancellationToken => (_cts ??= new CancellationTokenSource()).Token;
 
-        internal MessageSink Sink => _sink ??= new MessageSink(IsOn("Verbose", "VerbosePreference"), IsOn("Debug", "DebugPreference"));
+        internal MessageSink Sink => _sink ??= new MessageSink(IsOn("Verbose", "VerbosePreference"), IsOn("Debug", "DebugPreference")) { OnPump = Flush };
 
         protected override void StopProcessing()
         {

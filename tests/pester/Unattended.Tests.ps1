@@ -367,4 +367,23 @@ Describe 'Smaller failures are clear CommCare errors' {
         "$err" | Should -BeLike '*is a folder; give a file name in it*'
         @(Get-EmuRequests $url).Count | Should -Be 0
     }
+
+    It '-Verbose says a retry is waiting while it waits, not after' {
+        Invoke-Emu $url 'faults' -Body @{ script = @(@{ kind = '429-retry-after'; retryAfter = '4' }); pathContains = '/case/' } | Out-Null
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript(@"
+Import-Module '$ModulePsd1'
+`$s = Connect-CCServer -Server '$url' -Domain demo -UserName $AdminUser -ApiKey '$AdminKey' -SkipValidation -RequestsPerSecond 0 -RequestsPerMinute 0 -RequestsPerHour 0 -MaxRetryWait 10 -PassThru
+Get-CCCase -Session `$s -First 1 -Verbose
+"@)
+        $handle = $ps.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ([DateTime]::UtcNow -lt $deadline -and (Invoke-Emu $url 'faults' -Method GET).injected -lt 1) { Start-Sleep -Milliseconds 100 }
+        Start-Sleep -Milliseconds 1500
+        $ps.InvocationStateInfo.State | Should -Be 'Running'          # still inside the 4 s wait
+        @($ps.Streams.Verbose | Where-Object { "$_" -like '*429*waiting 4*' }).Count | Should -Be 1
+        $out = $ps.EndInvoke($handle)
+        @($out).Count | Should -Be 1
+        $ps.Dispose()
+    }
 }

@@ -72,7 +72,7 @@ namespace CommCare.Client.Api
                 .Field("create_new_cases", o.CreateNewCases ? "on" : null)   // only exactly "on" means true
                 .Field("comment", o.Comment);
             var uri = new Uri(_c.Session.Server, "a/" + Paging.QueryString.Segment(_c.Session.Domain) + "/importer/excel/bulk_upload_api/");
-            string text = UploadAsync(uri, body.ToContent()).GetAwaiter().GetResult();
+            string text = UploadAsync(uri, body.ToContent()).WaitPumping(_c.Sink);
             string? statusUrl = null;
             try
             {

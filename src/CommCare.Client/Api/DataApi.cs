@@ -1,5 +1,6 @@
 using CommCare.Models;
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text.Json;
@@ -21,10 +22,10 @@ namespace CommCare.Client.Api
         public IReadOnlyList<IReadOnlyDictionary<string, object?>> DataSources()
         {
             ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader r) => JsonValue.ReadObject(ref r);
-            try { return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("datasourceconfiguration"), reader, _c.Sink, _c.Token).GetAwaiter().GetResult().Items; }
+            try { return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("datasourceconfiguration"), reader, _c.Sink, _c.Token).WaitPumping(_c.Sink).Items; }
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.NotFound)
             {
-                return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("ucr_data_source"), reader, _c.Sink, _c.Token).GetAwaiter().GetResult().Items;
+                return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("ucr_data_source"), reader, _c.Sink, _c.Token).WaitPumping(_c.Sink).Items;
             }
         }
 

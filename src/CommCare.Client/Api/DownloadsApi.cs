@@ -30,7 +30,7 @@ namespace CommCare.Client.Api
             {
                 long? n;
                 using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: false))
-                    n = DownloadAsync(uri, file).GetAwaiter().GetResult();
+                    n = DownloadAsync(uri, file).WaitPumping(_c.Sink);
                 if (n == null) { File.Delete(tmp); return null; }
                 if (File.Exists(path)) File.Delete(path);
                 File.Move(tmp, path);

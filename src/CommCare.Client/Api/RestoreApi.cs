@@ -28,7 +28,7 @@ namespace CommCare.Client.Api
         }
 
         /// <summary>Downloads and parses a restore; an async restore (202) is waited for as the server asks.</summary>
-        public CCRestore Get(Uri uri, TimeSpan maxWait) => GetAsync(uri, maxWait).GetAwaiter().GetResult();
+        public CCRestore Get(Uri uri, TimeSpan maxWait) => GetAsync(uri, maxWait).WaitPumping(_c.Sink);
 
         private async Task<CCRestore> GetAsync(Uri uri, TimeSpan maxWait)
         {

@@ -81,7 +81,7 @@ namespace CommCare.Client.Api
                 body.File(a.Key, a.Key, ContentTypeFor(a.Key), File.ReadAllBytes(a.Value));
             }
             var uri = new Uri(_c.Session.Server, "a/" + Paging.QueryString.Segment(_c.Session.Domain) + "/receiver/api/");
-            var result = SendAsync(uri, body.ToContent(), instanceId).GetAwaiter().GetResult();
+            var result = SendAsync(uri, body.ToContent(), instanceId).WaitPumping(_c.Sink);
             result.Source = source;
             result.Attachments = names;
             return result;

@@ -25,7 +25,7 @@ namespace CommCare.Client.Api
             var info = RequestInfo.For(request);
             info.Sink = c.Sink;
             info.SafeToRepeat = safeToRepeat;
-            return SendAsync(c, request).GetAwaiter().GetResult();
+            return SendAsync(c, request).WaitPumping(c.Sink);
         }
 
         /// <summary>Sends a ready multipart/form-data body (built once, so a retry sends the same bytes).</summary>
@@ -35,7 +35,7 @@ namespace CommCare.Client.Api
             var info = RequestInfo.For(request);
             info.Sink = c.Sink;
             info.SafeToRepeat = safeToRepeat;
-            return SendAsync(c, request).GetAwaiter().GetResult();
+            return SendAsync(c, request).WaitPumping(c.Sink);
         }
 
         private static async Task<string> SendAsync(CommCareClient c, HttpRequestMessage request)

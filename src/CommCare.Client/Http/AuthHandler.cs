@@ -137,6 +137,15 @@ namespace CommCare.Client.Http
 
     internal static class TaskExtensions
     {
+        /// <summary>The sync-over-async wait of the client's blocking methods: while waiting, lets a pumping sink
+        /// write its queued messages on this (the cmdlet's) thread, so -Verbose is not held back by a long retry wait.</summary>
+        public static T WaitPumping<T>(this Task<T> task, ICCMessageSink sink)
+        {
+            if (sink is ICCMessagePump pump)
+                while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(100)) pump.Pump();
+            return task.GetAwaiter().GetResult();
+        }
+
         /// <summary>netstandard2.0 has no Task.WaitAsync: stop waiting when the token fires.</summary>
         public static async Task WaitAsync(this Task task, CancellationToken token)
         {
