@@ -22,7 +22,7 @@ namespace CommCare.Models
             double requestsPerSecond = 0, double requestsPerMinute = 0, double requestsPerHour = 0,
             int maxConcurrency = 4, int maxRetryCount = 6, TimeSpan? maxRetryWait = null,
             TimeSpan? retryBudget = null, TimeSpan? requestTimeout = null, int? mobileWorkerCount = null,
-            TimeSpan? retryBaseDelay = null)
+            TimeSpan? retryBaseDelay = null, long? maxResponseSize = null)
         {
             if (requestsPerSecond < 0) throw new ArgumentOutOfRangeException(nameof(requestsPerSecond), "RequestsPerSecond must be 0 (no limit) or more.");
             if (requestsPerMinute < 0) throw new ArgumentOutOfRangeException(nameof(requestsPerMinute), "RequestsPerMinute must be 0 (no limit) or more.");
@@ -39,6 +39,9 @@ namespace CommCare.Models
             RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(100);
             MobileWorkerCount = mobileWorkerCount;
             RetryBaseDelay = retryBaseDelay ?? TimeSpan.FromSeconds(1);
+            MaxResponseSize = maxResponseSize ?? DefaultMaxResponseSize;
+            if (MaxResponseSize < 1024 || MaxResponseSize > MaxResponseSizeLimit)
+                throw new ArgumentOutOfRangeException(nameof(maxResponseSize), $"MaxResponseSize must be between 1KB and {MaxResponseSizeLimit >> 20}MB.");
             if (MaxRetryWait < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxRetryWait), "MaxRetryWait must not be negative.");
             if (RetryBudget < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(retryBudget), "RetryBudget must not be negative.");
             if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(requestTimeout), "RequestTimeout must be more than zero.");
@@ -47,6 +50,17 @@ namespace CommCare.Models
 
         /// <summary>First backoff step when the server gives no Retry-After; doubles per retry, jittered.</summary>
         public TimeSpan RetryBaseDelay { get; }
+
+        /// <summary>Largest answer body read into memory (a list page, a JSON object, a write's answer), in bytes.
+        /// A larger one is refused with a clear error, never truncated. Downloads to a file are not capped.</summary>
+        public long MaxResponseSize { get; }
+
+        /// <summary>512 MB: a page of the largest records at the largest page size stays well under it, while an
+        /// endless body from a broken server or proxy fails before it can exhaust a runbook's memory.</summary>
+        public const long DefaultMaxResponseSize = 512L << 20;
+
+        /// <summary>A body is read into one array, so 2 GB (less room for the array's header) is the ceiling.</summary>
+        public const long MaxResponseSizeLimit = 2047L << 20;
 
         /// <summary>Requests per second the client sends at most (0 = no limit).</summary>
         public double RequestsPerSecond { get; }
@@ -92,12 +106,12 @@ namespace CommCare.Models
         public CCThrottlePolicy With(double? requestsPerSecond = null, double? requestsPerMinute = null,
             double? requestsPerHour = null, int? maxConcurrency = null, int? maxRetryCount = null,
             TimeSpan? maxRetryWait = null, TimeSpan? retryBudget = null, TimeSpan? requestTimeout = null,
-            TimeSpan? retryBaseDelay = null)
+            TimeSpan? retryBaseDelay = null, long? maxResponseSize = null)
             => new CCThrottlePolicy(requestsPerSecond ?? RequestsPerSecond, requestsPerMinute ?? RequestsPerMinute,
                 requestsPerHour ?? RequestsPerHour, maxConcurrency ?? MaxConcurrency, maxRetryCount ?? MaxRetryCount,
                 maxRetryWait ?? MaxRetryWait, retryBudget ?? RetryBudget, requestTimeout ?? RequestTimeout,
                 requestsPerSecond.HasValue || requestsPerMinute.HasValue || requestsPerHour.HasValue ? null : MobileWorkerCount,
-                retryBaseDelay ?? RetryBaseDelay);
+                retryBaseDelay ?? RetryBaseDelay, maxResponseSize ?? MaxResponseSize);
 
         public override string ToString()
             => $"{Rate(RequestsPerSecond)}/s, {Rate(RequestsPerMinute)}/min, {Rate(RequestsPerHour)}/h, {MaxConcurrency} concurrent, {MaxRetryCount} retries";

@@ -11,6 +11,13 @@ namespace CommCare.Models
         void Warning(string message);
     }
 
+    /// <summary>A sink that can write what it has queued while the caller's thread waits for a request (so a
+    /// retry's "waiting 60 s" shows at once, not after the wait). Pump does nothing on other threads.</summary>
+    public interface ICCMessagePump
+    {
+        void Pump();
+    }
+
     /// <summary>A sink that drops everything.</summary>
     public sealed class NullMessageSink : ICCMessageSink
     {

@@ -18,7 +18,7 @@ namespace CommCare.PowerShell
         /// <summary>Cancelled by StopProcessing.</summary>
         protected CancellationToken CancellationToken => (_cts ??= new CancellationTokenSource()).Token;
 
-        internal MessageSink Sink => _sink ??= new MessageSink(IsOn("Verbose", "VerbosePreference"), IsOn("Debug", "DebugPreference"));
+        internal MessageSink Sink => _sink ??= new MessageSink(IsOn("Verbose", "VerbosePreference"), IsOn("Debug", "DebugPreference")) { OnPump = Flush };
 
         protected override void StopProcessing()
         {
@@ -127,6 +127,8 @@ namespace CommCare.PowerShell
 
         protected void ThrowParameterError(string parameter, string message, object? value = null)
         {
+            // An ArgumentException's message already ends with "(Parameter 'x')": the new one adds its own.
+            message = System.Text.RegularExpressions.Regex.Replace(message, @"\s*\(Parameter '[^']*'\)$", "");
             var ex = new CCApiException(CCErrorKind.InvalidArgument, $"-{parameter}: {message}");
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message, parameter), "CommCare.InvalidArgument." + parameter, ErrorCategory.InvalidArgument, value));
         }
@@ -156,6 +158,18 @@ namespace CommCare.PowerShell
 
         /// <summary>A path to write to, as a file-system path (it need not exist yet).</summary>
         protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+        /// <summary>A file to write: not a folder (which would fail late with a raw IOException, after the download)
+        /// and in a folder that exists. Stops the cmdlet with an error naming the parameter otherwise.</summary>
+        protected string ResolveOutputFile(string parameter, string path)
+        {
+            string file = ResolveOutputPath(path);
+            if (System.IO.Directory.Exists(file))
+                ThrowParameterError(parameter, $"'{path}' is a folder; give a file name in it, e.g. '{System.IO.Path.Combine(path, "name" + (System.IO.Path.GetExtension(path) ?? ""))}'.", path);
+            if (!System.IO.Directory.Exists(System.IO.Path.GetDirectoryName(file)))
+                ThrowParameterError(parameter, $"the folder of '{path}' does not exist.", path);
+            return file;
+        }
 
         protected void DisposeCancellation()
         {

@@ -4,8 +4,16 @@ using CommCare.Models;
 namespace CommCare.PowerShell
 {
     /// <summary>Collects messages from library threads; the cmdlet writes them from the pipeline thread.</summary>
-    internal sealed class MessageSink : ICCMessageSink
+    internal sealed class MessageSink : ICCMessageSink, ICCMessagePump
     {
+        private readonly int _pipelineThread = System.Threading.Thread.CurrentThread.ManagedThreadId;
+        /// <summary>The cmdlet's Flush; called only on the pipeline thread, where Write* is allowed.</summary>
+        internal System.Action? OnPump { get; set; }
+        public void Pump()
+        {
+            if (System.Threading.Thread.CurrentThread.ManagedThreadId == _pipelineThread && !_queue.IsEmpty) OnPump?.Invoke();
+        }
+
         internal enum Kind { Verbose, Debug, Warning }
         private readonly ConcurrentQueue<(Kind, string)> _queue = new ConcurrentQueue<(Kind, string)>();
 

@@ -128,8 +128,9 @@ namespace CommCare.Client.Tests
         [InlineData("..")]
         public void DotAndEmptySegmentsThrow(string id)
         {
-            var ex = Assert.Throws<ArgumentException>(() => QueryString.Segment(id));
-            Assert.Equal("value", ex.ParamName);
+            var ex = Assert.Throws<CommCare.Models.CCApiException>(() => QueryString.Segment(id));
+            Assert.Equal(CommCare.Models.CCErrorKind.InvalidArgument, ex.Kind);
+            Assert.Contains("not a valid id or name", ex.Message);
         }
     }
 }

@@ -96,5 +96,19 @@ namespace CommCare.Client.Tests
             var uri = new Uri("/a/demo/api/v0.5/form/?password=p&limit=1", UriKind.Relative);
             Assert.Equal("/a/demo/api/v0.5/form/?password=***&limit=1", Redaction.PathAndQuery(uri));
         }
+
+        [Fact]
+        public void A_server_error_that_echoes_the_key_in_prose_is_masked_by_value()
+        {
+            var key = new System.Security.SecureString();
+            foreach (char ch in "k3y-Value-98765") key.AppendChar(ch);
+            var session = CommCare.Models.CCSession.Create(new Uri("https://commcare.example.org/"), "demo", "u@example.org", key);
+            var engine = CCHttpEngine.For(session);
+            using var request = new System.Net.Http.HttpRequestMessage(System.Net.Http.HttpMethod.Get, new Uri("https://commcare.example.org/a/demo/api/v0.5/case/"));
+            var ex = ApiErrors.Create(engine, request, System.Net.HttpStatusCode.BadRequest, "{\"error\": \"the key k3y-Value-98765 is not valid here\"}");
+            Assert.DoesNotContain("k3y-Value-98765", ex.Message);
+            Assert.DoesNotContain("k3y-Value-98765", ex.ServerMessage);
+            Assert.Contains("the key *** is not valid here", ex.Message);
+        }
     }
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace CommCare.Emulator;
 
-public enum FaultKind { Status429, Status429RetryAfter, Status500, Status502, Status503, Drop, Slow, Truncate, CommitDrop }
+public enum FaultKind { Status429, Status429RetryAfter, Status500, Status502, Status503, Drop, Slow, Truncate, CommitDrop, Stall, Endless, Endless500, WrongRange, Pass }
 
 public sealed record FaultAction(FaultKind Kind, string? RetryAfter, int SlowMs)
 {
@@ -23,6 +23,11 @@ public static class Faults
         FaultKind.Drop => "drop",
         FaultKind.Slow => "slow",
         FaultKind.CommitDrop => "commit-drop",
+        FaultKind.Stall => "stall",
+        FaultKind.Endless => "endless",
+        FaultKind.Endless500 => "endless-500",
+        FaultKind.WrongRange => "wrong-range",
+        FaultKind.Pass => "pass",
         _ => "truncate",
     };
 
@@ -39,6 +44,11 @@ public static class Faults
             case "slow": kind = FaultKind.Slow; return true;
             case "truncate": kind = FaultKind.Truncate; return true;
             case "commit-drop": kind = FaultKind.CommitDrop; return true;
+            case "stall": kind = FaultKind.Stall; return true;
+            case "endless": kind = FaultKind.Endless; return true;
+            case "endless-500": kind = FaultKind.Endless500; return true;
+            case "wrong-range": kind = FaultKind.WrongRange; return true;
+            case "pass": kind = FaultKind.Pass; return true;
         }
         kind = default;
         return false;
@@ -183,8 +193,11 @@ public sealed class FaultInjector
             if (_pathContains is not null && !path.Contains(_pathContains, StringComparison.Ordinal)) return null;
             if (_script.Count > 0)
             {
+                // "pass" lets one request through untouched (so a fault can land in the middle of a run).
+                var next = _script.Dequeue();
+                if (next.Kind == FaultKind.Pass) return null;
                 _injected++;
-                return _script.Dequeue();
+                return next;
             }
             if (_rate > 0 && _kinds.Count > 0 && _rng.NextDouble() < _rate)
             {

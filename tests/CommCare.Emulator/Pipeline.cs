@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Tasks;
@@ -269,6 +270,8 @@ public static class Pipeline
             return;
         }
 
+        var wrongRange = fault?.Kind == FaultKind.WrongRange && ctx.Request.Headers.Range.Count > 0;
+        if (wrongRange) ctx.Request.Headers.Remove("Range");
         ApiResponse resp;
         var t0 = Stopwatch.GetTimestamp();
         try
@@ -287,7 +290,70 @@ public static class Pipeline
             ctx.Abort();
             return;
         }
+        switch (fault?.Kind)
+        {
+            case FaultKind.Stall: await StallAsync(ctx, resp); return;
+            case FaultKind.Endless: await EndlessAsync(ctx, resp.Status, resp.ContentType); return;
+            case FaultKind.Endless500: await EndlessAsync(ctx, 500, ApiResponse.JsonType); return;
+            case FaultKind.WrongRange when wrongRange: WrongRange(resp); break;
+        }
         await WriteAsync(ctx, resp, truncate: fault?.Kind == FaultKind.Truncate);
+    }
+
+    /// <summary>stall: the handler's status, headers and first half of the body (at least the headers), then
+    /// nothing more until the client gives up; the connection stays open.</summary>
+    private static async Task StallAsync(HttpContext ctx, ApiResponse r)
+    {
+        var res = ctx.Response;
+        res.StatusCode = r.Status;
+        if (r.ContentType is not null) res.ContentType = r.ContentType;
+        foreach (var h in r.Headers) res.Headers.Append(h.Key, h.Value);
+        res.ContentLength = Math.Max(r.Length, 1);
+        Info(ctx).Status = r.Status;
+        var half = new byte[r.Length / 2];
+        if (r.Stream is { } blob) blob.CopyTo(r.StreamOffset, half);
+        else r.BodyBytes().AsSpan(0, half.Length).CopyTo(half);
+        await res.Body.WriteAsync(half, ctx.RequestAborted);
+        await res.Body.FlushAsync(ctx.RequestAborted);
+        try
+        {
+            await Task.Delay(TimeSpan.FromMinutes(10), ctx.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // the client gave up, as it should
+        }
+    }
+
+    /// <summary>endless / endless-500: a chunked body (no Content-Length) that never ends: a JSON-looking start,
+    /// then spaces, 1 MB at a time, until the client goes away.</summary>
+    private static async Task EndlessAsync(HttpContext ctx, int status, string? contentType)
+    {
+        var res = ctx.Response;
+        res.StatusCode = status;
+        res.ContentType = contentType ?? ApiResponse.JsonType;
+        Info(ctx).Status = status;
+        var chunk = new byte[1 << 20];
+        Array.Fill(chunk, (byte)' ');
+        try
+        {
+            await res.Body.WriteAsync("{\"meta\": {}, \"objects\": ["u8.ToArray(), ctx.RequestAborted);
+            while (!ctx.RequestAborted.IsCancellationRequested)
+                await res.Body.WriteAsync(chunk, ctx.RequestAborted);
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.IO.IOException)
+        {
+            // the client gave up, as it should
+        }
+    }
+
+    /// <summary>wrong-range: a request with a Range gets the whole body as a 206 whose Content-Range says
+    /// it starts at byte 0 (a server or proxy that ignored the Range yet claims a partial answer).</summary>
+    private static void WrongRange(ApiResponse r)
+    {
+        if (r.Status != 200) return;
+        r.Status = 206;
+        r.Header("Content-Range", $"bytes 0-{r.Length - 1}/{r.Length}");
     }
 
     /// <summary>The request body; a client that goes away mid-body leaves what arrived.</summary>

@@ -149,7 +149,7 @@ foreach (`$c in Get-Command -Module CommCare) {
         Import-Module $ModulePsd1 -Force
         $approved = (Get-Verb).Verb
         $writeVerbs = 'New', 'Set', 'Remove', 'Close', 'Send', 'Import', 'Enable', 'Disable', 'Save', 'Export'
-        # Local only: New-CCCaseUpdateForm builds an object; Set-CCSessionOption changes a copy of the local session.
+        # Local only: New-CCCaseUpdateForm builds an object; Set-CCSessionOption changes the session object in memory.
         $localOnly = 'New-CCCaseUpdateForm', 'Set-CCSessionOption'
         $cmds = @(Get-Command -Module CommCare)
         $cmds.Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count

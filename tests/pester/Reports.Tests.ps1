@@ -129,8 +129,9 @@ Describe 'Get-CCReport and Export-CCReport' {
         # Five pages pass (a 1 ms 'slow' is a pass), then the server keeps failing: the export breaks off half way.
         $script = @(1..5 | ForEach-Object { @{ kind = 'slow'; slowMs = 1 } }) + @(1..6 | ForEach-Object { @{ kind = '500' } })
         Invoke-Emu $url 'faults' -Body @{ pathContains = 'configurablereportdata'; script = $script } | Out-Null
-        $s = Set-CCSessionOption -Session (Get-CCSession) -MaxRetryCount 1 -PassThru
+        $s = Connect-TestServer $url -SkipValidation -Options @{ MaxRetryCount = 1 }
         { Export-CCReport -Session $s -ReportId $small -Path (Join-Path $dir 'broken.csv') } | Should -Throw
+        Connect-TestServer $url -SkipValidation | Out-Null     # the default again, with the usual retries
         Invoke-Emu $url 'faults' -Method DELETE | Out-Null
         @(Get-ChildItem $dir -Force -Filter '*broken*').Count | Should -Be 0
     }

@@ -9,7 +9,7 @@ AfterAll { Stop-TestEmulator $emu }
 Describe 'Connect-CCServer' {
     BeforeEach { Reset-Emu $url; Disconnect-CCServer }
 
-    It 'connects with a PSCredential (e-mail + API key), validates with the identity API and becomes the default' {
+    It 'connects with a PSCredential (e-mail + API key), validates with the identity and project-space APIs and becomes the default' {
         $s = Connect-CCServer -Server $url -Domain demo -Credential (New-AdminCredential) -PassThru
         $s.Domain | Should -Be 'demo'
         $s.UserName | Should -Be 'admin@example.com'
@@ -17,9 +17,10 @@ Describe 'Connect-CCServer' {
         $s.Server.AbsoluteUri | Should -Be "$url/"
         (Get-CCSession).Id | Should -Be $s.Id
         $req = Get-EmuRequests $url
-        $req.Count | Should -Be 1
+        $req.Count | Should -Be 2
         $req[0].path | Should -Be '/api/v0.5/identity/'
-        $req[0].auth | Should -Be 'apikey'
+        $req[1].path | Should -Be '/api/v0.5/user_domains/'    # -Domain is one of the user's project spaces
+        $req.auth | Should -Be @('apikey', 'apikey')
     }
 
     It 'accepts -UserName with -ApiKey given as plain text (converted to a SecureString)' {
@@ -95,14 +96,15 @@ Describe 'Session state' {
         $paths[1] | Should -BeLike '/a/demo/*'
     }
 
-    It 'Set-CCSessionOption replaces the default with a copy carrying the new policy' {
+    It 'Set-CCSessionOption changes the session itself: the default and every variable holding it' {
         $s = Connect-TestServer $url
-        $new = Set-CCSessionOption -MaxRetryCount 9 -RequestsPerSecond 3 -PassThru
-        $new.Policy.MaxRetryCount | Should -Be 9
-        $new.Policy.RequestsPerSecond | Should -Be 3
-        $new.Id | Should -Not -Be $s.Id
+        $same = Set-CCSessionOption -MaxRetryCount 9 -RequestsPerSecond 3 -PassThru
+        $same.Id | Should -Be $s.Id
+        $s.Policy.MaxRetryCount | Should -Be 9
+        $s.Policy.RequestsPerSecond | Should -Be 3
         (Get-CCSession).Policy.MaxRetryCount | Should -Be 9
-        $s.Policy.MaxRetryCount | Should -Not -Be 9
+        Set-CCSessionOption -Session $s -MaxRetryCount 4
+        (Get-CCSession).Policy.MaxRetryCount | Should -Be 4
     }
 
     It 'Disconnect-CCServer forgets the default session' {

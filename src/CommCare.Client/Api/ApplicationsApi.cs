@@ -1,5 +1,6 @@
 using CommCare.Models;
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text.Json;
@@ -16,11 +17,11 @@ namespace CommCare.Client.Api
 
         /// <summary>Every current application (not paged by the server; remote apps are not listed).</summary>
         public IReadOnlyList<CCApplication> List()
-            => PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("application"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult().Items;
+            => PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("application"), Read, _c.Sink, _c.Token).WaitPumping(_c.Sink).Items;
 
         /// <summary>An application or a build by id; null when there is none.</summary>
         public CCApplication? Get(string id)
-            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("application"), QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("application"), QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
         /// <summary>The .ccz download URL: the working copy, a build number, or the latest release/build.</summary>
         public Uri CczUri(string appId, int? version, string? latest, bool includeMultimedia)

@@ -90,7 +90,7 @@ namespace CommCare.Client.Api
                 .Field("create_new_cases", o.CreateNewCases ? "on" : null)   // only exactly "on" means true
                 .Field("comment", o.Comment);
             var uri = new Uri(_c.Session.Server, "a/" + Paging.QueryString.Segment(_c.Session.Domain) + "/importer/excel/bulk_upload_api/");
-            string text = UploadAsync(uri, body.ToContent()).GetAwaiter().GetResult();
+            string text = UploadAsync(uri, body.ToContent()).WaitPumping(_c.Sink);
             string? statusUrl = null;
             try
             {
@@ -118,9 +118,8 @@ namespace CommCare.Client.Api
             }
             using (response)
             {
-                string text = "";
-                try { text = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false); }
-                catch (Exception ex) when (ex is IOException || ex is HttpRequestException) { }
+                // The attempt has read the body whole (a stalled or cut-off one is an error above).
+                string text = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
                 int code = (int)response.StatusCode;
                 if (code >= 200 && code < 300) return text;
                 // Validation failures come back as 500 with {"code": 500, "message": "..."}: the upload was refused, not a server fault. The message is shown as sent (its prefix is unconfirmed: docs/commcare-api.md U34).

@@ -1,5 +1,6 @@
 using CommCare.Models;
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Globalization;
 using CommCare.Client.Json;
@@ -92,7 +93,7 @@ namespace CommCare.Client.Api
             var q = new QueryString();
             AddIncludes(q, includeChildCases, includeParentCases, includeForms);
             var uri = new Uri(_c.DomainApi("case"), QueryString.Segment(id) + "/" + q);
-            return PageFetcher.FetchOneAsync(_c.Engine, uri, CaseParser.Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            return PageFetcher.FetchOneAsync(_c.Engine, uri, CaseParser.Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
         }
 
         internal static QueryString Filters(CaseQuery query)

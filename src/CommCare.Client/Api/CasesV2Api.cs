@@ -1,5 +1,6 @@
 using CommCare.Models;
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -135,7 +136,7 @@ namespace CommCare.Client.Api
         public CCCase? Get(string id)
         {
             var uri = new Uri(Root, QueryString.Segment(id));
-            return Paging.PageFetcher.FetchOneAsync(_c.Engine, uri, CaseV2Parser.Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            return Paging.PageFetcher.FetchOneAsync(_c.Engine, uri, CaseV2Parser.Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
         }
 
         /// <summary>Cases by ids and external ids (bulk-fetch, 5,000 a request), in the order asked, ids first.</summary>

@@ -62,6 +62,10 @@ namespace CommCare.Client.Api
     /// <summary>Servers by short name.</summary>
     public static class CCServers
     {
+        /// <summary>The server text with any "user:password@" replaced by "***@", for showing it.</summary>
+        public static string Masked(string server)
+            => System.Text.RegularExpressions.Regex.Replace(server, @"(?<=^\s*[A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", "***@");
+
         public static Uri Resolve(string server)
         {
             if (string.IsNullOrWhiteSpace(server)) throw new ArgumentException("Give -Server as www, india, eu or a URL such as https://commcare.example.org.", nameof(server));
@@ -72,6 +76,9 @@ namespace CommCare.Client.Api
                 // eu is an unconfirmed host (docs/commcare-api.md U1): Connect-CCServer's check fails first if it is wrong; other hosts give their URL.
                 case "eu": case "eu.commcarehq.org": return new Uri("https://eu.commcarehq.org/");
             }
+            // A user name or password in the URL would be shown in errors and saved in checkpoint files.
+            if (Masked(server) != server)
+                throw new ArgumentException($"'{Masked(server)}' has a user name or password in it. Give only the server address (e.g. https://commcare.example.org) and the user and key with -Credential.", nameof(server));
             if (!Uri.TryCreate(server.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
                 throw new ArgumentException($"'{server}' is not a server: give www, india, eu or an absolute URL such as https://commcare.example.org.", nameof(server));
             if (!CCSession.IsAllowedServer(uri))

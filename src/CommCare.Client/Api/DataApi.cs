@@ -1,5 +1,6 @@
 using CommCare.Models;
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text.Json;
@@ -22,10 +23,10 @@ namespace CommCare.Client.Api
         {
             ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader r) => JsonValue.ReadObject(ref r);
             // Which resource name is live is unconfirmed (docs/commcare-api.md U22).
-            try { return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("datasourceconfiguration"), reader, _c.Sink, _c.Token).GetAwaiter().GetResult().Items; }
+            try { return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("datasourceconfiguration"), reader, _c.Sink, _c.Token).WaitPumping(_c.Sink).Items; }
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.NotFound)
             {
-                return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("ucr_data_source"), reader, _c.Sink, _c.Token).GetAwaiter().GetResult().Items;
+                return PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("ucr_data_source"), reader, _c.Sink, _c.Token).WaitPumping(_c.Sink).Items;
             }
         }
 

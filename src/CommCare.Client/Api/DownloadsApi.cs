@@ -31,7 +31,7 @@ namespace CommCare.Client.Api
             {
                 long? n;
                 using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: false))
-                    n = DownloadAsync(uri, file).GetAwaiter().GetResult();
+                    n = DownloadAsync(uri, file).WaitPumping(_c.Sink);
                 if (n == null) { File.Delete(tmp); return null; }
                 if (File.Exists(path)) File.Delete(path);
                 File.Move(tmp, path);
@@ -43,6 +43,11 @@ namespace CommCare.Client.Api
                 throw;
             }
         }
+
+        /// <summary>A 206 part is usable only as "bytes {written}-…" (in bytes, starting exactly at the end of what is saved).</summary>
+        internal static bool ContinuesAt(ContentRangeHeaderValue? range, long written)
+            => range != null && string.Equals(range.Unit, "bytes", StringComparison.OrdinalIgnoreCase) && range.From == written
+               && (range.To == null || range.To >= written) && (range.Length == null || range.To == null || range.To < range.Length);
 
         private async Task<long?> DownloadAsync(Uri uri, FileStream file)
         {
@@ -67,6 +72,18 @@ namespace CommCare.Client.Api
                     file.Position = 0;
                     written = 0;
                 }
+                else if (written > 0 && !ContinuesAt(response.Content.Headers.ContentRange, written))
+                {
+                    // A part that does not start where the file ends would be appended in the wrong place (a
+                    // wrong file reported as success): throw away what we have and ask for the whole file.
+                    _c.Sink.Verbose($"The server answered the resume of {Redaction.PathAndQuery(uri)} at byte {written} with the range '{response.Content.Headers.ContentRange}'; starting again from the beginning.");
+                    file.SetLength(0);
+                    file.Position = 0;
+                    written = 0;
+                    if (++broken > policy.MaxRetryCount)
+                        throw new CCApiException(CCErrorKind.BadResponse, $"The download of {Redaction.PathAndQuery(uri)} could not be resumed: the server's Content-Range did not match the bytes already saved.", requestPath: "GET " + Redaction.PathAndQuery(uri));
+                    continue;
+                }
                 long? expected = response.Content.Headers.ContentLength;
                 long start = written;
                 try
@@ -74,13 +91,8 @@ namespace CommCare.Client.Api
                     using var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
                     while (true)
                     {
-                        int n;
-                        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(_c.Token))
-                        {
-                            // A stalled body fails after the per-request timeout instead of hanging.
-                            cts.CancelAfter(policy.RequestTimeout);
-                            n = await body.ReadAsync(buffer, 0, buffer.Length, cts.Token).ConfigureAwait(false);
-                        }
+                        // A stalled body fails after the per-request timeout (DeadlineStream) instead of hanging.
+                        int n = await body.ReadAsync(buffer, 0, buffer.Length, _c.Token).ConfigureAwait(false);
                         if (n == 0) break;
                         file.Write(buffer, 0, n);
                         written += n;
@@ -90,7 +102,7 @@ namespace CommCare.Client.Api
                     file.Flush();
                     return written;
                 }
-                catch (Exception ex) when ((ex is IOException || ex is HttpRequestException || ex is OperationCanceledException) && !_c.Token.IsCancellationRequested)
+                catch (Exception ex) when ((ex is IOException || ex is HttpRequestException || ex is TimeoutException || ex is OperationCanceledException) && !_c.Token.IsCancellationRequested)
                 {
                     if (++broken > policy.MaxRetryCount)
                         throw new CCApiException(CCErrorKind.Network, $"The download of {Redaction.PathAndQuery(uri)} broke off {broken} times (last: {ex.Message}).", requestPath: "GET " + Redaction.PathAndQuery(uri), inner: ex);

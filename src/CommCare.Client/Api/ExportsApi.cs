@@ -1,5 +1,6 @@
 using CommCare.Models;
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Text.Json;
 using CommCare.Client.Json;
@@ -22,7 +23,7 @@ namespace CommCare.Client.Api
         }
 
         public CCExportInstance? Get(string id)
-            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(Root, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(Root, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
         /// <summary>The stored file of a daily saved export (the Excel/Power Query feed).</summary>
         // Saved exports only: starting an export through the API is unconfirmed (docs/commcare-api.md U27).

@@ -1,5 +1,6 @@
 using CommCare.Models;
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Globalization;
 using CommCare.Client.Json;
@@ -97,7 +98,7 @@ namespace CommCare.Client.Api
             var q = new QueryString();
             if (includeCases) q.Add("cases__full", "true");
             var uri = new Uri(_c.DomainApi("form"), QueryString.Segment(id) + "/" + q);
-            return PageFetcher.FetchOneAsync(_c.Engine, uri, FormParser.Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            return PageFetcher.FetchOneAsync(_c.Engine, uri, FormParser.Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
         }
     }
 }

@@ -21,6 +21,8 @@ namespace CommCare.Client.Api
     {
         private const string CaseNs = "http://commcarehq.org/case/transaction/v2";
         private const string MetaNs = "http://openrosa.org/jr/xforms";
+        /// <summary>Forms nest groups and repeats a few levels; 512 is far beyond any real form and far below a stack's limit.</summary>
+        internal const int MaxXmlDepth = 512;
 
         /// <summary>The record a payload carries. headers: Received-On / Server-Modified-On / Content-Type (any case);
         /// query: the forwarding URL's query string (form XML carries ?app_id=).</summary>
@@ -93,6 +95,13 @@ namespace CommCare.Client.Api
             try
             {
                 var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null };
+                // Depth first, with a flat reader: a tree (and Element() below) is built by recursion, and a
+                // payload nested thousands deep would end the whole process with a stack overflow. A webhook
+                // receives whatever anyone posts to it.
+                using (var scan = XmlReader.Create(new MemoryStream(xml), settings))
+                    while (scan.Read())
+                        if (scan.Depth > MaxXmlDepth)
+                            throw new CCApiException(CCErrorKind.InvalidArgument, $"-Body: the XML payload is nested more than {MaxXmlDepth} levels deep; no CommCare form or case is. It was not read.");
                 using var reader = XmlReader.Create(new MemoryStream(xml), settings);
                 root = XElement.Load(reader, LoadOptions.PreserveWhitespace);
             }

@@ -1,4 +1,5 @@
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -27,7 +28,7 @@ namespace CommCare.Client.Api
         }
 
         public CCGroup? Get(string id)
-            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(ListUri, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(ListUri, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
         /// <summary>The group with exactly this name (names are unique per project), or null.</summary>
         public CCGroup? FindByName(string name)

@@ -17,7 +17,7 @@ namespace CommCare.Client.Api
         private readonly CommCareClient _c;
         internal IdentityApi(CommCareClient c) => _c = c;
 
-        public CCIdentity Get() => GetAsync().GetAwaiter().GetResult();
+        public CCIdentity Get() => GetAsync().WaitPumping(_c.Sink);
 
         public async Task<CCIdentity> GetAsync()
         {
@@ -48,7 +48,7 @@ namespace CommCare.Client.Api
         {
             if (string.IsNullOrWhiteSpace(userName)) throw new CCApiException(CCErrorKind.InvalidArgument, "-UserName is empty.");
             if (password == null || password.Length == 0) throw new CCApiException(CCErrorKind.InvalidArgument, "-Password is empty.");
-            return CheckAsync(userName, Secrets.Reveal(password)).GetAwaiter().GetResult();
+            return CheckAsync(userName, Secrets.Reveal(password)).WaitPumping(_c.Sink);
         }
 
         private async Task<CCCredentialCheck> CheckAsync(string userName, string password)

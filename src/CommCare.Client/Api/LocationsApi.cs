@@ -1,4 +1,5 @@
 using System;
+using CommCare.Client.Http;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -30,7 +31,7 @@ namespace CommCare.Client.Api
         }
 
         public CCLocation? Get(string id)
-            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(ListUri, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(ListUri, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
         public CCPagedResult<CCLocationType> Types()
         {

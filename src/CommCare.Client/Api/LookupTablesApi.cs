@@ -122,6 +122,12 @@ namespace CommCare.Client.Api
         public long Export(IReadOnlyList<CCLookupTable> tables, Stream output)
         {
             // Built from the API: a download endpoint in the API is unconfirmed (docs/commcare-api.md U45).
+            // The upload layout names each sheet by its table's tag, and Excel refuses longer or odd sheet names:
+            // say which table before anything is fetched (a shortened name would not load back into that table).
+            foreach (var t in tables)
+                if (!XlsxWriter.IsSheetName(t.Tag))
+                    throw new CCApiException(CCErrorKind.InvalidArgument,
+                        $"Lookup table '{t.Tag}' cannot be exported as a workbook: its tag is {t.Tag.Length} characters long or has one of : \\ / ? * [ ], and an Excel sheet name (the upload layout names each sheet by its tag) holds 1 to 31 characters without them. Export the other tables with -Table, and read this one with Get-CCLookupTableItem.");
             var rows = new Dictionary<string, List<CCLookupTableItem>>(StringComparer.Ordinal);
             foreach (var t in tables) rows[t.Id] = new List<CCLookupTableItem>();
             foreach (var item in Items(tables, all: false)) rows[item.TableId].Add(item);

@@ -1,5 +1,6 @@
 using CommCare.Models;
 using System;
+using CommCare.Client.Http;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
@@ -46,14 +47,14 @@ namespace CommCare.Client.Api
 
         public IReadOnlyList<CCReport> List()
         {
-            var page = PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("simplereportconfiguration"), ReadReport, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            var page = PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("simplereportconfiguration"), ReadReport, _c.Sink, _c.Token).WaitPumping(_c.Sink);
             return page.Items;
         }
 
         /// <summary>A user-built report's definition; null for static reports and unknown ids (the server has no detail for them).</summary>
         public CCReport? Get(string id)
             // A 404 of any body is "no such report"; filter and column types are kept as text (docs/commcare-api.md U24).
-            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("simplereportconfiguration"), QueryString.Segment(id) + "/"), ReadReport, _c.Sink, _c.Token).GetAwaiter().GetResult();
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("simplereportconfiguration"), QueryString.Segment(id) + "/"), ReadReport, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
         /// <summary>
         /// Turns user filters into the report's query parameters (40 §2): a choice list's values joined with

@@ -29,11 +29,12 @@ namespace CommCare.Client.Api
         }
 
         /// <summary>Downloads and parses a restore; an async restore (202) is waited for as the server asks.</summary>
-        public CCRestore Get(Uri uri, TimeSpan maxWait) => GetAsync(uri, maxWait).GetAwaiter().GetResult();
+        public CCRestore Get(Uri uri, TimeSpan maxWait) => GetAsync(uri, maxWait).WaitPumping(_c.Sink);
 
         private async Task<CCRestore> GetAsync(Uri uri, TimeSpan maxWait)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            int broken = 0;
             while (true)
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -72,19 +73,27 @@ namespace CommCare.Client.Api
                 }
                 await ApiErrors.ThrowIfFailedAsync(_c.Engine, request, response).ConfigureAwait(false);
                 using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-                try { return Parse(stream); }
-                catch (XmlException ex) { throw new CCApiException(CCErrorKind.BadResponse, "The restore is not the expected XML: " + ex.Message, inner: ex); }
-                catch (IOException ex) { throw new CCApiException(CCErrorKind.Network, "The restore broke off: " + ex.Message, inner: ex); }
+                try { return Parse(stream, _c.Session.Policy.MaxResponseSize); }
+                catch (XmlException ex) { throw new CCApiException(CCErrorKind.BadResponse, $"The restore is not the expected XML (or is larger than the {AttemptTimeoutHandler.Mb(_c.Session.Policy.MaxResponseSize)} cap, which Set-CCSessionOption -MaxResponseSize raises): " + ex.Message, inner: ex); }
+                catch (Exception ex) when ((ex is IOException || ex is TimeoutException) && !_c.Token.IsCancellationRequested)
+                {
+                    // The body stalled (each read has the attempt's deadline) or broke off: a restore is a GET, so it is asked for again.
+                    string how = ex is TimeoutException ? "stalled" : "broke off";
+                    if (++broken > _c.Session.Policy.MaxRetryCount)
+                        throw new CCApiException(ex is TimeoutException ? CCErrorKind.Timeout : CCErrorKind.Network,
+                            $"The restore {how} {broken} times (last: {ex.Message}). Raise -RequestTimeout or try again later.", requestPath: "GET " + Redaction.PathAndQuery(uri), inner: ex);
+                    _c.Sink.Verbose($"The restore {how} ({ex.Message}); asking again ({broken} of {_c.Session.Policy.MaxRetryCount}).");
+                }
             }
         }
 
         /// <summary>Reads the envelope element by element: cases one at a time, so a big restore is not one big tree.</summary>
-        internal static CCRestore Parse(Stream stream)
+        internal static CCRestore Parse(Stream stream, long maxCharacters = CCThrottlePolicy.DefaultMaxResponseSize)
         {
             var restore = new CCRestore();
             var cases = new List<CCCase>();
             var fixtures = new List<CCRestoreFixture>();
-            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreWhitespace = true, Async = false };
+            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreWhitespace = true, Async = false, MaxCharactersInDocument = maxCharacters };
             using var reader = XmlReader.Create(stream, settings);
             reader.MoveToContent();
             if (reader.LocalName != "OpenRosaResponse") throw new XmlException($"the root is <{reader.LocalName}>, not <OpenRosaResponse>");

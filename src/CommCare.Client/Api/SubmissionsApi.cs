@@ -82,7 +82,7 @@ namespace CommCare.Client.Api
             }
             // receiver/api/, not the receiver/submission alias whose slash rule is unconfirmed (docs/commcare-api.md U32).
             var uri = new Uri(_c.Session.Server, "a/" + Paging.QueryString.Segment(_c.Session.Domain) + "/receiver/api/");
-            var result = SendAsync(uri, body.ToContent(), instanceId).GetAwaiter().GetResult();
+            var result = SendAsync(uri, body.ToContent(), instanceId).WaitPumping(_c.Sink);
             result.Source = source;
             result.Attachments = names;
             return result;
@@ -96,16 +96,18 @@ namespace CommCare.Client.Api
             // What id HQ gives a form without an instanceID is unconfirmed (docs/commcare-api.md U30).
             // Identical bytes with an instanceID: CommCare treats a repeat as a duplicate of the first.
             info.SafeToRepeat = instanceId != null;
-            using var response = await CCRequest.SendAsync(_c.Engine, request, _c.Token).ConfigureAwait(false);
-            int code = (int)response.StatusCode;
-            string text = "";
-            try { text = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false); }
-            catch (Exception ex) when (ex is IOException || ex is HttpRequestException)
+            HttpResponseMessage sent;
+            try { sent = await CCRequest.SendAsync(_c.Engine, request, _c.Token).ConfigureAwait(false); }
+            catch (CCApiException ex) when (ex.StatusCode is HttpStatusCode s && (int)s >= 200 && (int)s < 300)
             {
-                if (code >= 200 && code < 300)
-                    throw new CCApiException(instanceId != null ? CCErrorKind.Network : CCErrorKind.OutcomeUnknown,
-                        $"CommCare's answer to the form submission was cut off (status {code}); submit the same form again to be sure: a repeat is recognised as a duplicate.", response.StatusCode, inner: ex);
+                // The form was received (2xx) but the answer stalled or broke off.
+                throw new CCApiException(instanceId != null ? ex.Kind : CCErrorKind.OutcomeUnknown,
+                    $"CommCare's answer to the form submission broke off or stalled (status {(int)s}); submit the same form again to be sure: a repeat is recognised as a duplicate.", s, inner: ex);
             }
+            using var response = sent;
+            int code = (int)response.StatusCode;
+            // The attempt has read the body whole.
+            string text = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
             var (nature, message) = ParseOpenRosa(text);
             string what = "POST " + Redaction.PathAndQuery(uri);
             if (code == 401 || code == 403 || code == 404 || code == 429 || (code >= 500 && nature == null))

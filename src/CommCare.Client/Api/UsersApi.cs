@@ -71,7 +71,7 @@ namespace CommCare.Client.Api
             var uri = new Uri(ListUri, QueryString.Segment(id) + "/");
             try
             {
-                var u = PageFetcher.FetchOneAsync(_c.Engine, uri, MobileWorkerParser.Read, _c.Sink, _c.Token).GetAwaiter().GetResult();
+                var u = PageFetcher.FetchOneAsync(_c.Engine, uri, MobileWorkerParser.Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
                 if (u != null) u.Domain = _c.Session.Domain;
                 return u;
             }

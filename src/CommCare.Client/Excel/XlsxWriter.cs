@@ -26,6 +26,10 @@ namespace CommCare.Client.Excel
         private int _row;
         private bool _done;
 
+        /// <summary>Whether Excel accepts this as a sheet name: 1 to 31 characters, none of : \ / ? * [ ].</summary>
+        public static bool IsSheetName(string? n)
+            => !string.IsNullOrWhiteSpace(n) && n!.Length <= 31 && n.IndexOfAny(new[] { ':', '\\', '/', '?', '*', '[', ']' }) < 0;
+
         public XlsxWriter(Stream output, string sheetName) : this(output, new[] { sheetName }) { }
 
         public XlsxWriter(Stream output, IReadOnlyList<string> sheetNames)
@@ -34,7 +38,7 @@ namespace CommCare.Client.Excel
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var n in sheetNames)
             {
-                if (string.IsNullOrWhiteSpace(n) || n.Length > 31 || n.IndexOfAny(new[] { ':', '\\', '/', '?', '*', '[', ']' }) >= 0)
+                if (!IsSheetName(n))
                     throw new ArgumentException($"'{n}' cannot name an Excel sheet (1 to 31 characters, none of : \\ / ? * [ ]).", nameof(sheetNames));
                 if (!seen.Add(n)) throw new ArgumentException($"Two sheets are named '{n}'.", nameof(sheetNames));
             }

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Http;
@@ -68,33 +69,117 @@ namespace CommCare.Client.Http
             }
         }
 
-        /// <summary>Reads a whole stream into a rented buffer (returned to the pool if the read fails).</summary>
-        public static async Task<(byte[] Buffer, int Length)> ReadAllAsync(Stream stream, long? expectedLength, CancellationToken token)
+        /// <summary>
+        /// Reads a whole stream into a rented buffer (returned to the pool if the read fails). More than
+        /// <paramref name="cap"/> bytes is a <see cref="ResponseTooLargeException"/>, never a truncated body.
+        /// A body longer than its first buffer is read into further chunks, each as large as all before it,
+        /// and copied into one buffer at the end: no chunk is copied while reading, so an endless body costs
+        /// about the cap in memory when it is refused, and a body that fits costs at most twice its size.
+        /// </summary>
+        public static async Task<(byte[] Buffer, int Length)> ReadAllAsync(Stream stream, long? expectedLength, long cap, CancellationToken token)
         {
-            byte[] buffer = Rent((int)Math.Min(Math.Max(expectedLength ?? 65536, 1024), int.MaxValue - 64) + 1);
-            int total = 0;
+            cap = Math.Min(cap, int.MaxValue - 64);
+            if (expectedLength > cap) throw new ResponseTooLargeException(cap);
+            byte[] first = Rent((int)Math.Min(Math.Max(expectedLength ?? 65536, 1024), cap) + 1);
+            var chunks = new List<byte[]>(1) { first };
+            var lengths = new List<int>(1) { 0 };
+            long total = 0;
             try
             {
                 while (true)
                 {
-                    if (total == buffer.Length)
+                    int last = chunks.Count - 1;
+                    if (lengths[last] == chunks[last].Length)
                     {
-                        var bigger = Rent((int)Math.Min((long)buffer.Length * 2, int.MaxValue - 64));
-                        Buffer.BlockCopy(buffer, 0, bigger, 0, total);
-                        Return(buffer);
-                        buffer = bigger;
+                        chunks.Add(Rent((int)Math.Min(Math.Max(total, 65536), cap + 1 - total)));
+                        lengths.Add(0);
+                        last++;
                     }
-                    int n = await stream.ReadAsync(buffer, total, buffer.Length - total, token).ConfigureAwait(false);
+                    var chunk = chunks[last];
+                    // Never ask for more than one byte past the cap: that byte is enough to refuse the body.
+                    int want = (int)Math.Min(chunk.Length - lengths[last], cap + 1 - total);
+                    int n = await stream.ReadAsync(chunk, lengths[last], want, token).ConfigureAwait(false);
                     if (n == 0) break;
+                    lengths[last] += n;
                     total += n;
+                    if (total > cap) throw new ResponseTooLargeException(cap);
                 }
-                return (buffer, total);
+                if (chunks.Count == 1) return (first, (int)total);
+                var whole = Rent((int)total + 1);
+                int at = 0;
+                for (int i = 0; i < chunks.Count; i++)
+                {
+                    Buffer.BlockCopy(chunks[i], 0, whole, at, lengths[i]);
+                    at += lengths[i];
+                    Return(chunks[i]);
+                }
+                return (whole, (int)total);
             }
             catch
             {
-                Return(buffer);
+                foreach (var c in chunks) Return(c);
                 throw;
             }
+        }
+    }
+
+    /// <summary>A body over the size cap: refused, never truncated.</summary>
+    internal sealed class ResponseTooLargeException : IOException
+    {
+        public ResponseTooLargeException(long cap) : base($"the answer is larger than the cap of {cap} bytes") => Cap = cap;
+        public long Cap { get; }
+    }
+
+    /// <summary>
+    /// Each read waits at most the attempt's timeout for the next bytes (a stall is an
+    /// <see cref="AttemptTimeoutException"/>) and ends at once when the caller cancels, even on streams that
+    /// ignore tokens. Synchronous reads (the XML readers) get the same bounds.
+    /// </summary>
+    internal sealed class DeadlineStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly TimeSpan _timeout;
+        private readonly CancellationToken _token;
+
+        public DeadlineStream(Stream inner, TimeSpan timeout, CancellationToken token)
+        {
+            _inner = inner;
+            _timeout = timeout;
+            _token = token;
+        }
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(_token, cancellationToken);
+            cts.CancelAfter(_timeout);
+            try
+            {
+                var read = _inner.ReadAsync(buffer, offset, count, cts.Token);
+                await ((Task)read).WaitAsync(cts.Token).ConfigureAwait(false);
+                return await read.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested && !_token.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new AttemptTimeoutException(_timeout, System.Net.HttpStatusCode.OK);
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _inner.Dispose();
+            base.Dispose(disposing);
         }
     }
 

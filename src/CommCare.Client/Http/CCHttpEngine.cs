@@ -22,7 +22,7 @@ namespace CommCare.Client.Http
         private CCHttpEngine(CCSession session)
         {
             Session = session;
-            Throttle = new Throttle(session.Policy, session.Server.GetLeftPart(UriPartial.Path) + "|" + session.Domain);
+            Throttle = new Throttle(session, session.Server.GetLeftPart(UriPartial.Path) + "|" + session.Domain);
             // The handler chain is composed by Microsoft.Extensions.Http's HttpMessageHandlerBuilder, as
             // IHttpClientFactory does, but without a DI container: the factory's extras (handler rotation,
             // logging scopes) do nothing for one long-lived pipeline per session, and building the container
@@ -39,11 +39,11 @@ namespace CommCare.Client.Http
                     MaxConnectionsPerServer = Math.Max(2, session.Policy.MaxConcurrency * 2),
                 },
             };
-            builder.AdditionalHandlers.Add(new ResilienceHandler(session.Policy));
+            builder.AdditionalHandlers.Add(new ResilienceHandler(session));
             builder.AdditionalHandlers.Add(new TraceHandler());
             builder.AdditionalHandlers.Add(new ThrottleHandler(Throttle));
             builder.AdditionalHandlers.Add(new AuthHandler(session));
-            builder.AdditionalHandlers.Add(new AttemptTimeoutHandler(session.Policy.RequestTimeout));
+            builder.AdditionalHandlers.Add(new AttemptTimeoutHandler(session));
             Http = new HttpClient(builder.Build(), disposeHandler: true)
             {
                 BaseAddress = session.Server,

@@ -16,6 +16,7 @@ namespace CommCare.Client.Http
         public static async Task<HttpResponseMessage> SendAsync(CCHttpEngine engine, HttpRequestMessage request, CancellationToken token)
         {
             string what = request.Method + " " + Redaction.PathAndQuery(request.RequestUri!);
+            RequestInfo.For(request).Cancellation = token;
             try
             {
                 return await engine.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
@@ -30,9 +31,18 @@ namespace CommCare.Client.Http
             }
             catch (TimeoutException ex)
             {
+                var status = (ex as AttemptTimeoutException)?.Status;
                 throw new CCApiException(CCErrorKind.Timeout,
-                    $"CommCare did not answer {what} in time, after {engine.Session.Policy.MaxRetryCount} retries: {ex.Message} Raise -RequestTimeout or try again later.",
-                    requestPath: what, inner: ex);
+                    Acted(request, status, what, $"stalled for {engine.Session.Policy.RequestTimeout.TotalSeconds:0.#} s")
+                    ?? $"CommCare did not answer {what} in time{(IsRepeatable(request) ? $", after {engine.Session.Policy.MaxRetryCount} retries" : "")}: {ex.Message} Raise -RequestTimeout or try again later.",
+                    status, requestPath: what, inner: ex);
+            }
+            catch (BodyCutOffException ex)
+            {
+                throw new CCApiException(CCErrorKind.Network,
+                    Acted(request, ex.Status, what, "broke off")
+                    ?? $"CommCare's answer to {what} ({(int)ex.Status}) broke off: {Redaction.Text(TraceHandler.Describe(ex.InnerException ?? ex))}",
+                    ex.Status, requestPath: what, inner: ex);
             }
             catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is TaskCanceledException)
             {
@@ -41,6 +51,18 @@ namespace CommCare.Client.Http
                     requestPath: what, inner: ex);
             }
         }
+
+        /// <summary>For a write that CommCare answered with success before its body failed: the change was made,
+        /// so saying "try again" would repeat it. Null otherwise.</summary>
+        private static string? Acted(HttpRequestMessage request, HttpStatusCode? status, string what, string how)
+        {
+            int code = (int)(status ?? 0);
+            if (code < 200 || code >= 300 || IsRepeatable(request)) return null;
+            return $"CommCare answered {code} to {what}, so the change was made, but its answer {how} and its result could not be read. Check the result in CommCare before repeating it.";
+        }
+
+        private static bool IsRepeatable(HttpRequestMessage request)
+            => ResilienceHandler.IsIdempotent(request.Method) || RequestInfo.For(request).SafeToRepeat;
     }
 
     /// <summary>Turns a failed HTTP answer into an error that says what happened and what to do.</summary>
@@ -62,7 +84,7 @@ namespace CommCare.Client.Http
             var session = engine.Session;
             int code = (int)status;
             string what = request.Method + " " + Redaction.PathAndQuery(request.RequestUri!);
-            string? server = ServerMessage(body);
+            string? server = ServerMessage(Redaction.Value(body, session.Secret));
             string said = server == null ? "" : $" The server said: {server}";
             string user = session.UserName ?? "(bearer token)";
             int retries = session.Policy.MaxRetryCount;
@@ -93,10 +115,14 @@ namespace CommCare.Client.Http
                 default:
                     if (code >= 500)
                         return new CCApiException(CCErrorKind.Server,
-                            $"CommCare answered {code} {status} for {what} after {retries} retries. Try again later." + said, status, server, what);
-                    return new CCApiException(CCErrorKind.BadResponse, $"Unexpected answer {code} {status} for {what}." + said, status, server, what);
+                            $"CommCare answered {code} {Reason(status)} for {what} after {retries} retries. Try again later." + said, status, server, what);
+                    return new CCApiException(CCErrorKind.BadResponse, $"Unexpected answer {code} {Reason(status)} for {what}." + said, status, server, what);
             }
         }
+
+        /// <summary>"Internal Server Error", not the enum's "InternalServerError".</summary>
+        internal static string Reason(HttpStatusCode status)
+            => System.Text.RegularExpressions.Regex.Replace(status.ToString(), "(?<=[a-z])(?=[A-Z])", " ");
 
         /// <summary>{"error": "..."} or {"error_message": "..."}; plain text bodies are kept short; HTML pages are dropped.</summary>
         internal static string? ServerMessage(string body)

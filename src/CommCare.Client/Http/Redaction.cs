@@ -41,6 +41,16 @@ namespace CommCare.Client.Http
             return s;
         }
 
+        /// <summary>Masks the session's own secret wherever it appears, in any shape the patterns above miss (a
+        /// server error that echoes the key in prose, say).</summary>
+        internal static string Value(string? text, System.Security.SecureString secret)
+        {
+            if (string.IsNullOrEmpty(text)) return text ?? "";
+            string value = Secrets.Reveal(secret);
+            // A very short secret would mask ordinary words; keys and tokens are far longer.
+            return value.Length < 6 ? text! : text!.Replace(value, "***");
+        }
+
         /// <summary>Shortens a body for debug output.</summary>
         public static string Truncate(string text, int max = 2048)
         {

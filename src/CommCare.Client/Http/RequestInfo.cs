@@ -14,6 +14,9 @@ namespace CommCare.Client.Http
         public bool SafeToRepeat { get; set; }
         /// <summary>The caller reads the body as a stream (a large download): do not buffer it in the attempt.</summary>
         public bool Streamed { get; set; }
+        /// <summary>The caller's cancellation (the cmdlet's Ctrl+C). HttpClient hands the handlers a linked token
+        /// that it disposes when the headers arrive, so a streamed body must be bounded by this one.</summary>
+        public System.Threading.CancellationToken Cancellation { get; set; }
 
         public static RequestInfo For(HttpRequestMessage request)
         {

@@ -22,20 +22,43 @@ namespace CommCare.Client.Http
     internal sealed class ResilienceHandler : DelegatingHandler
     {
         private static readonly ResiliencePropertyKey<Attempts> StateKey = new ResiliencePropertyKey<Attempts>("CommCare.Attempts");
-        private readonly CCThrottlePolicy _policy;
-        private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+        private readonly CCSession _session;
+        private Built _built;
 
         private sealed class Attempts
         {
             public HttpRequestMessage Request = null!;
             public RequestInfo Info = null!;
+            public CCThrottlePolicy Policy = null!;
             public Stopwatch Clock = Stopwatch.StartNew();
             public TimeSpan NextDelay;
         }
 
-        public ResilienceHandler(CCThrottlePolicy policy)
+        /// <summary>The retry pipeline for one policy; built again when Set-CCSessionOption gives the session a new one.</summary>
+        private sealed class Built
         {
-            _policy = policy;
+            public CCThrottlePolicy Policy = null!;
+            public ResiliencePipeline<HttpResponseMessage> Pipeline = null!;
+        }
+
+        public ResilienceHandler(CCSession session)
+        {
+            _session = session;
+            _built = Build(session.Policy);
+        }
+
+        private Built Current()
+        {
+            var policy = _session.Policy;
+            var built = Volatile.Read(ref _built);
+            if (ReferenceEquals(built.Policy, policy)) return built;
+            var fresh = Build(policy);
+            Volatile.Write(ref _built, fresh);
+            return fresh;
+        }
+
+        private Built Build(CCThrottlePolicy policy)
+        {
             var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
             if (policy.MaxRetryCount > 0)
             {
@@ -51,12 +74,12 @@ namespace CommCare.Client.Http
                         string why = args.Outcome.Result is { } r
                             ? ((int)r.StatusCode == 429 ? "CommCare throttled the request (429)" : $"CommCare answered {(int)r.StatusCode} {r.ReasonPhrase}")
                             : "the request failed: " + Redaction.Text(TraceHandler.Describe(args.Outcome.Exception!));
-                        st.Info.Sink.Verbose($"{why}; waiting {args.RetryDelay.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture)} s before retry {args.AttemptNumber + 1} of {_policy.MaxRetryCount} ({st.Request.Method} {Redaction.PathAndQuery(st.Request.RequestUri!)}).");
+                        st.Info.Sink.Verbose($"{why}; waiting {args.RetryDelay.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture)} s before retry {args.AttemptNumber + 1} of {st.Policy.MaxRetryCount} ({st.Request.Method} {Redaction.PathAndQuery(st.Request.RequestUri!)}).");
                         return default;
                     },
                 });
             }
-            _pipeline = builder.Build();
+            return new Built { Policy = policy, Pipeline = builder.Build() };
         }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -64,9 +87,10 @@ namespace CommCare.Client.Http
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
             try
             {
-                var st = new Attempts { Request = request, Info = RequestInfo.For(request) };
+                var built = Current();
+                var st = new Attempts { Request = request, Info = RequestInfo.For(request), Policy = built.Policy };
                 context.Properties.Set(StateKey, st);
-                return await _pipeline.ExecuteAsync(
+                return await built.Pipeline.ExecuteAsync(
                     async ctx => await base.SendAsync(request, ctx.CancellationToken).ConfigureAwait(false),
                     context).ConfigureAwait(false);
             }
@@ -89,11 +113,11 @@ namespace CommCare.Client.Http
                 if (code == 429 || code == 503)
                 {
                     // The server refused before acting: safe for any method.
-                    delay = RetryAfter(response) ?? Backoff(attemptNumber);
+                    delay = RetryAfter(response) ?? Backoff(st.Policy, attemptNumber);
                 }
                 else if (idempotent && (code == 500 || code == 502 || code == 504 || code == 408))
                 {
-                    delay = Backoff(attemptNumber);
+                    delay = Backoff(st.Policy, attemptNumber);
                 }
                 else return false;
             }
@@ -101,19 +125,19 @@ namespace CommCare.Client.Http
             {
                 if (ex is OperationCanceledException && !(ex is TaskCanceledException && !context.CancellationToken.IsCancellationRequested)) return false;
                 if (ex is CCApiException) return false;
-                if (IsConnectionRefused(ex)) delay = Backoff(attemptNumber);        // nothing reached the server
+                if (IsConnectionRefused(ex)) delay = Backoff(st.Policy, attemptNumber);        // nothing reached the server
                 else if (idempotent && (ex is HttpRequestException || ex is IOException || ex is TimeoutException || ex is TaskCanceledException))
-                    delay = Backoff(attemptNumber);
+                    delay = Backoff(st.Policy, attemptNumber);
                 else return false;
             }
             else return false;
 
             var d = delay.Value;
-            if (d > _policy.MaxRetryWait) d = _policy.MaxRetryWait;
-            var remaining = _policy.RetryBudget - st.Clock.Elapsed;
+            if (d > st.Policy.MaxRetryWait) d = st.Policy.MaxRetryWait;
+            var remaining = st.Policy.RetryBudget - st.Clock.Elapsed;
             if (d > remaining)
             {
-                st.Info.Sink.Verbose($"Not retrying {st.Request.Method} {Redaction.PathAndQuery(st.Request.RequestUri!)}: waiting {d.TotalSeconds:0.0} s would pass the retry budget of {_policy.RetryBudget.TotalSeconds:0} s.");
+                st.Info.Sink.Verbose($"Not retrying {st.Request.Method} {Redaction.PathAndQuery(st.Request.RequestUri!)}: waiting {d.TotalSeconds:0.0} s would pass the retry budget of {st.Policy.RetryBudget.TotalSeconds:0} s.");
                 return false;
             }
             st.NextDelay = d;
@@ -130,11 +154,11 @@ namespace CommCare.Client.Http
             return false;
         }
 
-        private TimeSpan Backoff(int attemptNumber)
+        private static TimeSpan Backoff(CCThrottlePolicy policy, int attemptNumber)
         {
             // Exponential with "equal jitter": between half and all of base × 2^n.
-            double max = _policy.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attemptNumber, 16));
-            max = Math.Min(max, _policy.MaxRetryWait.TotalMilliseconds);
+            double max = policy.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attemptNumber, 16));
+            max = Math.Min(max, policy.MaxRetryWait.TotalMilliseconds);
             double ms = max / 2 + Jitter.NextDouble() * max / 2;
             return TimeSpan.FromMilliseconds(ms);
         }

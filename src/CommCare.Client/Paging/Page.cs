@@ -68,13 +68,13 @@ namespace CommCare.Client.Paging
             }
         }
 
-        /// <summary>The body as a buffer from PageBuffers; the caller gives it back with PageBuffers.Return. A body
-        /// the attempt already read whole (every GET) is taken over as it is, without a copy.</summary>
-        internal static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpResponseMessage response)
+        /// <summary>The body as a buffer from PageBuffers; the caller gives it back with PageBuffers.Return. A page
+        /// request is never streamed, so the attempt has already read it whole (under its deadline and size cap):
+        /// it is taken over as it is, without a copy.</summary>
+        internal static Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpResponseMessage response)
         {
-            if (response.Content is BufferedBody buffered) return (buffered.TakeBuffer(), buffered.Length);
-            using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-            return await PageBuffers.ReadAllAsync(stream, response.Content.Headers.ContentLength, CancellationToken.None).ConfigureAwait(false);
+            if (response.Content is BufferedBody buffered) return Task.FromResult((buffered.TakeBuffer(), buffered.Length));
+            throw new InvalidOperationException("A page body must be read by the attempt (the request was marked Streamed).");
         }
 
         // itemReader null: skim the records (lazy page) instead of parsing them.

@@ -112,7 +112,7 @@ namespace CommCare.Client.Paging
                 }
                 var task = _pending;
                 _pending = null;
-                var (items, next, release) = task.GetAwaiter().GetResult();
+                var (items, next, release) = task.WaitPumping(_owner._sink);
                 _items = items;
                 _release = release;
                 _next = next;

@@ -46,8 +46,9 @@ namespace CommCare.Client.Paging
         /// <summary>Escapes one path segment (an id): '/', '?', '#' and '..' cannot escape the route.</summary>
         public static string Segment(string value)
         {
+            // A CommCare error (not a raw ArgumentException), so cmdlets report it for that item and carry on.
             if (string.IsNullOrEmpty(value) || value == "." || value == "..")
-                throw new ArgumentException($"'{value}' is not a valid id.", nameof(value));
+                throw new CommCare.Models.CCApiException(CommCare.Models.CCErrorKind.InvalidArgument, $"'{value}' is not a valid id or name: an empty one, '.' or '..' would change the request's path.");
             return Uri.EscapeDataString(value);
         }
     }

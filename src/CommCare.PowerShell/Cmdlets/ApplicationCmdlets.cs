@@ -68,8 +68,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            string file = ResolveOutputPath(Path);
-            if (!Directory.Exists(System.IO.Path.GetDirectoryName(file))) ThrowParameterError(nameof(Path), $"the folder of '{Path}' does not exist.", Path);
+            string file = ResolveOutputFile(nameof(Path), Path);
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             var uri = client.Applications.CczUri(ApplicationId, ParameterSetName == "Version" ? Version : (int?)null, Latest?.ToLowerInvariant(), IncludeMultimedia);
             if (!ShouldProcess(file, $"Download application {ApplicationId}")) return;

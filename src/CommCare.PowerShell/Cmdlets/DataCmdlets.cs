@@ -87,7 +87,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            string file = ResolveOutputPath(Path);
+            string file = ResolveOutputFile(nameof(Path), Path);
             if (CommCare.Client.Excel.TableFile.FormatOf(file) == null) ThrowParameterError(nameof(Path), $"'{Path}' must end in .csv, .xlsx or .json.", Path);
             if (!ShouldProcess(file, $"Export data source {DataSourceId}")) return;
             try

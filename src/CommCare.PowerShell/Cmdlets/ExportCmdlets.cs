@@ -57,8 +57,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            string file = ResolveOutputPath(Path);
-            if (!Directory.Exists(System.IO.Path.GetDirectoryName(file))) ThrowParameterError(nameof(Path), $"the folder of '{Path}' does not exist.", Path);
+            string file = ResolveOutputFile(nameof(Path), Path);
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             try
             {

@@ -156,6 +156,20 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Overwrite existing files.</summary>
         [Parameter] public SwitchParameter Force { get; set; }
 
+        private readonly HashSet<string> _saved = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>The attachment's URL; null (with this attachment's error) for a name no URL can carry, such as
+        /// "..", which a server may list: the other attachments are still saved.</summary>
+        protected Uri? AttachmentUri(Func<Uri> build, string name, string owner)
+        {
+            try { return build(); }
+            catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument)
+            {
+                WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"Attachment '{name}' of {owner} was not saved: {ex.Message}"), name);
+                return null;
+            }
+        }
+
         /// <summary>Saves one attachment; download writes it to the given file and returns its size (null: no such attachment).</summary>
         protected void SaveOne(Func<string, long?> download, string name, string owner, int count)
         {
@@ -174,6 +188,12 @@ namespace CommCare.PowerShell.Cmdlets
                 return;
             }
             else file = full;
+            // Two names that clean to one file name ("a/x.jpg", "b/x.jpg") must not overwrite each other, -Force or not.
+            if (_saved.Contains(file))
+            {
+                WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Path: attachment {name} of {owner} would be saved as '{file}', which this command has just written for another attachment; it was not saved. Save it on its own with -Name and a file name as -Path."), name);
+                return;
+            }
             if (File.Exists(file) && !Force)
             {
                 WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{file}' already exists; use -Force to overwrite it (attachment {name} of {owner} was not saved)."), file);
@@ -186,6 +206,7 @@ namespace CommCare.PowerShell.Cmdlets
                 var size = download(file);
                 Flush();
                 if (size == null) { WriteItemError(new CCApiException(CCErrorKind.NotFound, $"{owner} has no attachment '{name}'."), name); return; }
+                _saved.Add(file);
                 WriteObject(new FileInfo(file));
             }
             catch (CCApiException ex) { FailItem(ex, $"Attachment {name} of {owner} was not saved", name); }
@@ -230,8 +251,8 @@ namespace CommCare.PowerShell.Cmdlets
             }
             foreach (var n in names)
             {
-                var uri = client.Attachments.FormAttachmentUri(FormId, n);
-                SaveOne(file => client.Downloads.Save(uri, file), n, $"form {FormId}", names.Count);
+                var uri = AttachmentUri(() => client.Attachments.FormAttachmentUri(FormId, n), n, $"form {FormId}");
+                if (uri != null) SaveOne(file => client.Downloads.Save(uri, file), n, $"form {FormId}", names.Count);
             }
         }
     }
@@ -256,8 +277,8 @@ namespace CommCare.PowerShell.Cmdlets
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             foreach (var n in Name)
             {
-                var uri = client.Attachments.CaseAttachmentUri(CaseId, n);
-                SaveOne(file => client.Downloads.Save(uri, file), n, $"case {CaseId}", Name.Length);
+                var uri = AttachmentUri(() => client.Attachments.CaseAttachmentUri(CaseId, n), n, $"case {CaseId}");
+                if (uri != null) SaveOne(file => client.Downloads.Save(uri, file), n, $"case {CaseId}", Name.Length);
             }
         }
     }

@@ -67,8 +67,8 @@ namespace CommCare.PowerShell.Cmdlets
                         else WriteObject(f);
                     }
                     catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, id); }
+                    catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Id: {ex.Message}"), id); }
                     catch (CCApiException ex) { WriteItemError(ex, id); }
-                    catch (ArgumentException ex) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Id: {ex.Message}"), id); }
                 }
                 return;
             }

@@ -104,7 +104,14 @@ namespace CommCare.PowerShell.Cmdlets
         {
             object? body = Body;
             var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            if (ParameterSetName == "Webhook")
+            if (ParameterSetName == "Webhook" && WebhookData.BaseObject is string webhookJson)
+            {
+                // PowerShell 7 runbooks receive $WebhookData as the JSON text of the object 5.1 runbooks get.
+                try { body = FromWebhookJson(webhookJson, headers); }
+                catch (System.Text.Json.JsonException ex) { ThrowParameterError(nameof(WebhookData), $"the text is not the webhook's JSON ({{\"WebhookName\", \"RequestBody\", \"RequestHeader\"}}): {ex.Message} Pass $WebhookData as the runbook received it."); }
+                if (body == null) ThrowParameterError(nameof(WebhookData), "it has no RequestBody.");
+            }
+            else if (ParameterSetName == "Webhook")
             {
                 body = WebhookData.Properties["RequestBody"]?.Value;
                 var h = WebhookData.Properties["RequestHeader"]?.Value;
@@ -130,6 +137,18 @@ namespace CommCare.PowerShell.Cmdlets
                 else WriteObject(record);
             }
             catch (CCApiException ex) { WriteItemError(ex, ParameterSetName == "Webhook" ? (object)"WebhookData" : "Body"); }
+        }
+
+        /// <summary>RequestBody (text) and RequestHeader (into headers) of the webhook's JSON.</summary>
+        private static string? FromWebhookJson(string json, Dictionary<string, string> headers)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object) throw new System.Text.Json.JsonException("it is not a JSON object.");
+            if (root.TryGetProperty("RequestHeader", out var h) && h.ValueKind == System.Text.Json.JsonValueKind.Object)
+                foreach (var p in h.EnumerateObject()) headers[p.Name] = p.Value.ValueKind == System.Text.Json.JsonValueKind.String ? p.Value.GetString() ?? "" : p.Value.GetRawText();
+            if (!root.TryGetProperty("RequestBody", out var b) || b.ValueKind == System.Text.Json.JsonValueKind.Null) return null;
+            return b.ValueKind == System.Text.Json.JsonValueKind.String ? b.GetString() : b.GetRawText();
         }
 
         private static void Add(Dictionary<string, string> headers, IDictionary source)

@@ -243,7 +243,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void EndProcessing()
         {
-            string file = ResolveOutputPath(Path);
+            string file = ResolveOutputFile(nameof(Path), Path);
             if (!file.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase)) ThrowParameterError(nameof(Path), $"'{Path}' must end in .xlsx.", Path);
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables;
             try

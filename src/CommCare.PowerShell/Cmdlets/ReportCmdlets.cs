@@ -86,10 +86,9 @@ namespace CommCare.PowerShell.Cmdlets
             string? file = null;
             if (Path != null)
             {
-                file = ResolveOutputPath(Path);
+                file = ResolveOutputFile(nameof(Path), Path);
                 if (CommCare.Client.Excel.TableFile.FormatOf(file) == null) ThrowParameterError(nameof(Path), $"'{Path}' must end in .csv, .xlsx or .json.", Path);
                 if (NoClobber && File.Exists(file)) ThrowParameterError(nameof(Path), $"'{Path}' exists and -NoClobber was given.", Path);
-                if (!Directory.Exists(System.IO.Path.GetDirectoryName(file))) ThrowParameterError(nameof(Path), $"the folder of '{Path}' does not exist.", Path);
             }
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             CCReport? definition = null;

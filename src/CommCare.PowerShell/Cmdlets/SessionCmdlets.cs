@@ -30,16 +30,19 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>First backoff step in seconds when the server gives no Retry-After (doubles per retry).</summary>
         [Parameter] [ValidateRange(0.0, 600.0)] public double RetryBaseDelay { get; set; }
 
+        /// <summary>Largest answer read into memory, in bytes (e.g. 1GB; default 512MB, at most 2047MB). A larger answer is an error, never cut short. Files saved to disk are not capped.</summary>
+        [Parameter] [ValidateRange(1024L, CCThrottlePolicy.MaxResponseSizeLimit)] public long MaxResponseSize { get; set; }
+
         protected CCThrottlePolicy ApplyPolicy(CCThrottlePolicy current)
         {
             var p = ParameterSpecified(nameof(MobileWorkerCount))
                 ? CCThrottlePolicy.FromMobileWorkerCount(MobileWorkerCount, current.MaxConcurrency).With(
                     maxRetryCount: current.MaxRetryCount, maxRetryWait: current.MaxRetryWait, retryBudget: current.RetryBudget,
-                    requestTimeout: current.RequestTimeout, retryBaseDelay: current.RetryBaseDelay)
+                    requestTimeout: current.RequestTimeout, retryBaseDelay: current.RetryBaseDelay, maxResponseSize: current.MaxResponseSize)
                 : current;
             if (ParameterSpecified(nameof(MobileWorkerCount)) && !AnyRateGiven())
                 p = new CCThrottlePolicy(p.RequestsPerSecond, p.RequestsPerMinute, p.RequestsPerHour, p.MaxConcurrency, p.MaxRetryCount,
-                    p.MaxRetryWait, p.RetryBudget, p.RequestTimeout, MobileWorkerCount, p.RetryBaseDelay);
+                    p.MaxRetryWait, p.RetryBudget, p.RequestTimeout, MobileWorkerCount, p.RetryBaseDelay, p.MaxResponseSize);
             return p.With(
                 requestsPerSecond: Given(nameof(RequestsPerSecond), RequestsPerSecond),
                 requestsPerMinute: Given(nameof(RequestsPerMinute), RequestsPerMinute),
@@ -49,7 +52,8 @@ namespace CommCare.PowerShell.Cmdlets
                 maxRetryWait: Seconds(nameof(MaxRetryWait), MaxRetryWait),
                 retryBudget: Seconds(nameof(RetryBudget), RetryBudget),
                 requestTimeout: Seconds(nameof(RequestTimeout), RequestTimeout),
-                retryBaseDelay: Seconds(nameof(RetryBaseDelay), RetryBaseDelay));
+                retryBaseDelay: Seconds(nameof(RetryBaseDelay), RetryBaseDelay),
+                maxResponseSize: ParameterSpecified(nameof(MaxResponseSize)) ? MaxResponseSize : (long?)null);
         }
 
         private bool AnyRateGiven() => ParameterSpecified(nameof(RequestsPerSecond)) || ParameterSpecified(nameof(RequestsPerMinute)) || ParameterSpecified(nameof(RequestsPerHour));
@@ -59,7 +63,7 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Connects to a CommCare HQ project space and makes it the default for this runspace.</para>
-    /// <para type="description">Checks the credentials with one cheap call (the identity API) unless -SkipValidation is given. The API key stays in a SecureString: it never appears in output, logs, errors or ConvertTo-Json of the session. HTTPS is required except for localhost.</para>
+    /// <para type="description">Checks the credentials (the identity API) and that the project space is one of the user's (their project spaces are listed in the error when it is not) unless -SkipValidation is given. The API key stays in a SecureString: it never appears in output, logs, errors or ConvertTo-Json of the session. HTTPS is required except for localhost.</para>
     /// </summary>
     /// <example><code>$cred = Get-Credential   # web user e-mail + API key
     /// Connect-CCServer -Server www -Domain demo -Credential $cred</code><para>Connects to www.commcarehq.org, project space demo.</para></example>
@@ -81,7 +85,7 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Mandatory = true, ParameterSetName = "ApiKey")] [SecureStringTransformation] public SecureString ApiKey { get; set; } = null!;
         /// <summary>An OAuth2 bearer token with the access_apis scope.</summary>
         [Parameter(Mandatory = true, ParameterSetName = "AccessToken")] [SecureStringTransformation] public SecureString AccessToken { get; set; } = null!;
-        /// <summary>Do not check the credentials now (no request is sent).</summary>
+        /// <summary>Do not check the credentials or the project space now (no request is sent).</summary>
         [Parameter] public SwitchParameter SkipValidation { get; set; }
         /// <summary>Also return the session object (for -Session).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
@@ -90,7 +94,7 @@ namespace CommCare.PowerShell.Cmdlets
         {
             Uri server;
             try { server = ClientCalls.ResolveServer(Server); }
-            catch (ArgumentException ex) { ThrowParameterError(nameof(Server), ex.Message, Server); return; }
+            catch (ArgumentException ex) { ThrowParameterError(nameof(Server), ex.Message, CCServers.Masked(Server)); return; }
 
             CCThrottlePolicy policy;
             try { policy = ApplyPolicy(CCThrottlePolicy.Default); }
@@ -117,7 +121,9 @@ namespace CommCare.PowerShell.Cmdlets
         {
             try
             {
-                var identity = new CommCareClient(session, Sink, CancellationToken).Identity.Get();
+                var client = new CommCareClient(session, Sink, CancellationToken);
+                var identity = client.Identity.Get();
+                CheckProjectSpace(client, session, identity.UserName ?? session.UserName);
                 WriteVerbose($"Connected to {session.Server.GetLeftPart(UriPartial.Authority)} as {identity.UserName ?? session.UserName}, project space '{session.Domain}'.");
                 return session.WithUserId(identity.Id);
             }
@@ -126,6 +132,33 @@ namespace CommCare.PowerShell.Cmdlets
                 Terminate(ex, null);
                 return session;
             }
+        }
+
+        /// <summary>
+        /// A mistyped -Domain connects fine (the identity check has no domain) and only the first call fails,
+        /// in a runbook possibly hours later: compare it with the user's project spaces now. The list only holds
+        /// projects whose plan allows API integrations (60-identity-sso.md in the API notes), so an empty list
+        /// proves nothing (a warning), and the error points to -SkipValidation for a project left off it.
+        /// </summary>
+        private void CheckProjectSpace(CommCareClient client, CCSession session, string? user)
+        {
+            var spaces = new System.Collections.Generic.List<string>();
+            try { foreach (var d in client.Identity.UserDomains(false, null)) spaces.Add(d.Domain); }
+            catch (CCApiException ex) when (ex.Kind != CCErrorKind.Network && ex.Kind != CCErrorKind.Timeout)
+            {
+                WriteVerbose($"Could not list the project spaces to check -Domain ({ex.Message}).");
+                return;
+            }
+            if (spaces.Contains(session.Domain)) return;
+            if (spaces.Count == 0)
+            {
+                WriteWarning($"Could not confirm that '{user}' is a member of project space '{session.Domain}': CommCare lists none of their project spaces.");
+                return;
+            }
+            Flush();
+            ThrowParameterError(nameof(Domain),
+                $"'{user}' is not a member of project space '{session.Domain}' on {session.Server.GetLeftPart(UriPartial.Authority)}. Their project spaces: {string.Join(", ", spaces)}. " +
+                "Check the spelling; if the project is right but missing from that list (CommCare lists only projects whose plan allows API integrations), connect with -SkipValidation.", session.Domain);
         }
     }
 
@@ -161,17 +194,17 @@ namespace CommCare.PowerShell.Cmdlets
 
     /// <summary>
     /// <para type="synopsis">Changes the throttling and retry settings of a session.</para>
-    /// <para type="description">Sessions are immutable: this makes a copy with the new policy (and its own throttle). When the session was the runspace default, the copy becomes the default.</para>
+    /// <para type="description">Changes the session itself: every holder of the session object (the runspace default, $s in other runspaces, ForEach-Object -Parallel with $using:s) follows the new policy from its next request. Requests already in flight finish under the old one.</para>
     /// </summary>
     /// <example><code>Set-CCSessionOption -MobileWorkerCount 400</code><para>Paces requests for a 400-worker project, per CommCare's rate formula.</para></example>
-    /// <example><code>$fast = Set-CCSessionOption -Session $s -RequestsPerSecond 5 -MaxRetryCount 10 -PassThru</code><para>Explicit rates on a copy of $s.</para></example>
+    /// <example><code>Set-CCSessionOption -Session $s -RequestsPerSecond 5 -MaxRetryCount 10</code><para>Explicit rates for $s, wherever it is used.</para></example>
     [Cmdlet(VerbsCommon.Set, "CCSessionOption", SupportsShouldProcess = false)]
     [OutputType(typeof(CCSession))]
     public sealed class SetCCSessionOptionCommand : CCPolicyCmdlet
     {
         /// <summary>The session to change. Default: the current runspace's session.</summary>
         [Parameter(ValueFromPipeline = true)] [ValidateNotNull] public CCSession? Session { get; set; }
-        /// <summary>Return the new session.</summary>
+        /// <summary>Also return the (changed) session.</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
         protected override void ProcessRecord()
@@ -186,10 +219,10 @@ namespace CommCare.PowerShell.Cmdlets
             CCThrottlePolicy policy;
             try { policy = ApplyPolicy(target.Policy); }
             catch (ArgumentException ex) { ThrowParameterError(ex is ArgumentOutOfRangeException aor ? aor.ParamName ?? "Policy" : "Policy", ex.Message); return; }
-            var updated = target.WithPolicy(policy);
-            if (current != null && ReferenceEquals(current, target)) SessionStore.Set(updated);
+            // In place: $s in every runspace that holds it (and the runspace default, when it is $s) paces by the new policy.
+            target.SetPolicy(policy);
             WriteVerbose($"Session policy: {policy}.");
-            if (PassThru) WriteObject(updated);
+            if (PassThru) WriteObject(target);
         }
     }
 }
