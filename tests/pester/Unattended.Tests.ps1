@@ -165,7 +165,9 @@ Describe 'Resumed downloads' {
         ($all | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and "$_" -like '*starting again*' }) | Should -Not -BeNullOrEmpty
         $f.Length | Should -Be 100
         $log = @(Get-EmuRequests $url | Where-Object { $_.path -like '*small.bin' })
-        ($log.fault -join ',') | Should -Be 'truncate,wrong-range,'   # then one plain request for the whole file
+        # The cut-off answer is logged when its connection closes, which can be after the resume: order-free.
+        $log.Count | Should -Be 3
+        @($log.fault | Where-Object { $_ } | Sort-Object) | Should -Be @('truncate', 'wrong-range')   # and one plain request for the whole file
         $direct = Join-Path $dir 'direct.bin'
         Invoke-WebRequest "$url/a/demo/api/form/attachment/$formId/small.bin" -Headers @{ Authorization = "ApiKey ${AdminUser}:$AdminKey" } -OutFile $direct
         (Get-FileHash $f.FullName).Hash | Should -Be (Get-FileHash $direct).Hash
