@@ -148,11 +148,18 @@ Export-CCReport -ReportId '$id' -Path '$file'
 "@
             [long]($r.Output | Select-Object -Last 1)
         }
-        $small500 = & $measure $small (Join-Path $dir 'm500.xlsx')
-        $large = & $measure $big (Join-Path $dir 'm12k.xlsx')
-        Write-Host ("peak working set: 500 rows {0:N0} MB, 12,000 rows {1:N0} MB" -f ($small500 / 1MB), ($large / 1MB))
-        # Same process shape either way: allow only measurement noise.
-        $large | Should -BeLessOrEqual ($small500 * 1.05 + 8MB)
+        # One process's peak moves by 10-20 MB with the collector's timing on a busy machine: alternate the two
+        # sizes three times and compare medians.
+        $smalls = @(); $larges = @()
+        foreach ($i in 1..3) {
+            $smalls += & $measure $small (Join-Path $dir "m500-$i.xlsx")
+            $larges += & $measure $big (Join-Path $dir "m12k-$i.xlsx")
+        }
+        $small500 = ($smalls | Sort-Object)[1]
+        $large = ($larges | Sort-Object)[1]
+        Write-Host ("peak working set (median of 3): 500 rows {0:N0} MB, 12,000 rows {1:N0} MB" -f ($small500 / 1MB), ($large / 1MB))
+        # Same process shape either way: allow only measurement noise (a workbook built in memory would add far more).
+        $large | Should -BeLessOrEqual ($small500 * 1.05 + 12MB)
     }
 }
 

@@ -194,3 +194,55 @@ Describe 'Test-CCCredential for a deactivated worker (CommCare''s answer names n
         }
     }
 }
+
+Describe 'Get-CCCase | Set-CCCase sends only what was asked (system fields in properties: <SystemKeys>)' -ForEach @(@{ SystemKeys = $false }, @{ SystemKeys = $true }) {
+    BeforeEach {
+        Reset-Emu $url
+        Invoke-Emu $url 'config' -Body @{ caseV2SystemProperties = $SystemKeys } | Out-Null
+    }
+
+    It 'a property another writer changed after the read keeps its value; the request carries owner_id only' {
+        $owner = (Get-CCMobileWorker -UserName worker1).Id
+        $made = New-CCCase -CaseType patient -Name 'Stale read' -OwnerId $owner -Property @{ village = 'Kisumu'; age = '40' }
+        $stale = Get-CCCase -ApiVersion 2 -Id $made.Id
+        Set-CCCase -CaseId $made.Id -Property @{ village = 'Other writer' }
+        $new = (Get-CCMobileWorker -UserName worker2).Id
+        Invoke-Emu $url 'requests' -Method DELETE | Out-Null
+        $stale | Set-CCCase -OwnerId $new
+        $after = Get-CCCase -ApiVersion 2 -Id $made.Id
+        $after.village | Should -Be 'Other writer'
+        $after.age | Should -Be '40'
+        $after.OwnerId | Should -Be $new
+        $write = @(Get-EmuRequests $url | Where-Object { $_.method -in 'POST', 'PUT' -and $_.path -notlike '*bulk-fetch*' })
+        $write.Count | Should -Be 1
+        $sent = @($write[0].body | ConvertFrom-Json)
+        $sent[0].PSObject.Properties.Name | Sort-Object | Should -Be @('case_id', 'create', 'owner_id')
+    }
+
+    It 'a CSV of the case piped back unchanged sends no write' {
+        $c = Get-CCCase -ApiVersion 2 -Closed:$false -First 1
+        $csv = $c | ConvertTo-Csv
+        Invoke-Emu $url 'requests' -Method DELETE | Out-Null
+        $csv | ConvertFrom-Csv | Set-CCCase
+        @(Get-EmuRequests $url | Where-Object { $_.method -in 'POST', 'PUT' -and $_.path -notlike '*bulk-fetch*' }).Count | Should -Be 0
+    }
+}
+
+Describe 'Retiring a worker says what else may go (U51)' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'the confirmation and -WhatIf name the forms and cases, and point to Disable-CCMobileWorker' {
+        # -WhatIf writes to the host: read it from a child pwsh's output.
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+Connect-CCServer -Server '$url' -Domain demo -UserName '$AdminUser' -ApiKey (ConvertTo-SecureString '$AdminKey' -AsPlainText -Force) -SkipValidation
+Remove-CCMobileWorker -UserName worker3 -WhatIf
+"@
+        $out = $r.Output -join ' '
+        $out | Should -Match 'What if: .*Retire mobile worker'
+        $out | Should -Match 'forms and cases as deleted'
+        $out | Should -Match 'Disable-CCMobileWorker'
+        (Get-CCMobileWorker -UserName worker3).IsActive | Should -BeTrue
+        (Get-Help Remove-CCMobileWorker).Description.Text | Should -Match 'forms and cases'
+    }
+}
