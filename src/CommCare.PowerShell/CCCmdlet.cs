@@ -160,10 +160,14 @@ namespace CommCare.PowerShell
         protected string ResolveOutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
         /// <summary>A file to write: not a folder (which would fail late with a raw IOException, after the download)
-        /// and in a folder that exists. Stops the cmdlet with an error naming the parameter otherwise.</summary>
-        protected string ResolveOutputFile(string parameter, string path)
+        /// and in a folder that exists. Stops the cmdlet with an error naming the parameter otherwise.
+        /// The module's one rule for files it writes: an existing file is kept unless -Force, and a replaced file is
+        /// swapped in only when the new one is complete (every writer goes through a temporary file).</summary>
+        protected string ResolveOutputFile(string parameter, string path, bool force)
         {
             string file = ResolveOutputPath(path);
+            if (System.IO.File.Exists(file) && !force)
+                ThrowParameterError(parameter, $"'{path}' already exists; use -Force to replace it (the new file replaces it only once complete), or give another path.", path);
             if (System.IO.Directory.Exists(file))
                 ThrowParameterError(parameter, $"'{path}' is a folder; give a file name in it, e.g. '{System.IO.Path.Combine(path, "name" + (System.IO.Path.GetExtension(path) ?? ""))}'.", path);
             if (!System.IO.Directory.Exists(System.IO.Path.GetDirectoryName(file)))

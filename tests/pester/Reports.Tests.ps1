@@ -225,3 +225,31 @@ Describe 'Lookup tables' {
         { New-CCLookupTableItem -Table facilities -Fields @{ colour = 'red' } -ErrorAction Stop } | Should -Throw "*'colour'*name, level, district, code*"
     }
 }
+
+Describe 'Files the module writes: one rule' {
+    BeforeAll { $script:fdir = Join-Path ([IO.Path]::GetTempPath()) ("cc-files-" + [guid]::NewGuid()); New-Item -ItemType Directory $fdir | Out-Null }
+    BeforeEach { Reset-Emu $url }
+
+    It 'an existing file is kept unless -Force, for every cmdlet that writes one' {
+        $reportId = (Get-CCReport | Select-Object -First 1).Id
+        $app = 'b7f3c2a1d4e54f6a8b9c0d1e2f3a4b5c'   # the emulator's household app, which has released builds
+        $cases = @(
+            @{ Name = 'Export-CCReport'; File = 'r.csv'; Call = { param($p, $f) Export-CCReport -ReportId $reportId -Path $p -Force:$f } }
+            @{ Name = 'Export-CCLookupTable'; File = 'l.xlsx'; Call = { param($p, $f) Export-CCLookupTable -Table facilities -Path $p -Force:$f } }
+            @{ Name = 'Export-CCMobileWorker'; File = 'w.csv'; Call = { param($p, $f) Export-CCMobileWorker -Path $p -Force:$f } }
+            @{ Name = 'Save-CCApplicationArchive'; File = 'a.ccz'; Call = { param($p, $f) Save-CCApplicationArchive -ApplicationId $app -Latest Release -Path $p -Force:$f } }
+        )
+        foreach ($c in $cases) {
+            $path = Join-Path $fdir $c.File
+            Set-Content -Path $path -Value 'keep me'
+            $err = $null
+            try { & $c.Call $path $false | Out-Null } catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty -Because $c.Name
+            "$err" | Should -Match '-Path.*already exists.*-Force' -Because $c.Name
+            (Get-Content $path -Raw).Trim() | Should -Be 'keep me' -Because $c.Name
+            & $c.Call $path $true | Out-Null
+            (Get-Content $path -Raw).Trim() | Should -Not -Be 'keep me' -Because $c.Name
+            @(Get-ChildItem $fdir -Force | Where-Object Name -like '*.tmp*').Count | Should -Be 0 -Because $c.Name
+        }
+    }
+}

@@ -55,6 +55,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(FileInfo))]
     public sealed class SaveCCApplicationArchiveCommand : CCSessionCmdlet
     {
+        /// <summary>Replace the file if it exists (it is swapped in only once complete); without it an existing file is kept.</summary>
+        [Parameter] public SwitchParameter Force { get; set; }
         /// <summary>The application (or build) id; binds from Get-CCApplication output.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Id", "app_id")] [ValidateNotNullOrEmpty] public string ApplicationId { get; set; } = "";
         /// <summary>Release: the latest released build; Build: the latest build; Save: the working copy (default).</summary>
@@ -63,12 +65,12 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Mandatory = true, ParameterSetName = "Version")] [ValidateRange(1, int.MaxValue)] public int Version { get; set; }
         /// <summary>Include the media files.</summary>
         [Parameter] public SwitchParameter IncludeMultimedia { get; set; }
-        /// <summary>The .ccz file to write (overwritten if it exists).</summary>
+        /// <summary>The .ccz file to write (an existing file is kept unless -Force).</summary>
         [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
 
         protected override void ProcessRecord()
         {
-            string file = ResolveOutputFile(nameof(Path), Path);
+            string file = ResolveOutputFile(nameof(Path), Path, Force);
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             var uri = client.Applications.CczUri(ApplicationId, ParameterSetName == "Version" ? Version : (int?)null, Latest?.ToLowerInvariant(), IncludeMultimedia);
             if (!ShouldProcess(file, $"Download application {ApplicationId}")) return;

@@ -78,6 +78,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCDataSourceCommand : CCSessionCmdlet
     {
+        /// <summary>Replace the file if it exists (it is swapped in only once complete); without it an existing file is kept.</summary>
+        [Parameter] public SwitchParameter Force { get; set; }
         /// <summary>The data source id.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("id", "data_source_id")] [ValidateNotNullOrEmpty] public string DataSourceId { get; set; } = "";
         /// <summary>A .csv, .xlsx or .json file.</summary>
@@ -87,7 +89,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            string file = ResolveOutputFile(nameof(Path), Path);
+            string file = ResolveOutputFile(nameof(Path), Path, Force);
             if (CommCare.Client.Excel.TableFile.FormatOf(file) == null) ThrowParameterError(nameof(Path), $"'{Path}' must end in .csv, .xlsx or .json.", Path);
             if (!ShouldProcess(file, $"Export data source {DataSourceId}")) return;
             try

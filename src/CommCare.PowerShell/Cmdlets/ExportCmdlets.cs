@@ -48,16 +48,18 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(FileInfo))]
     public sealed class SaveCCExportCommand : CCSessionCmdlet
     {
+        /// <summary>Replace the file if it exists (it is swapped in only once complete); without it an existing file is kept.</summary>
+        [Parameter] public SwitchParameter Force { get; set; }
         /// <summary>The export id (binds from Get-CCExport output).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Id")] [ValidateNotNullOrEmpty] public string ExportId { get; set; } = "";
         /// <summary>Download the DET configuration workbook instead of the export's data.</summary>
         [Parameter] public SwitchParameter DetConfig { get; set; }
-        /// <summary>The file to write (overwritten if it exists).</summary>
+        /// <summary>The file to write (an existing file is kept unless -Force).</summary>
         [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
 
         protected override void ProcessRecord()
         {
-            string file = ResolveOutputFile(nameof(Path), Path);
+            string file = ResolveOutputFile(nameof(Path), Path, Force);
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             try
             {

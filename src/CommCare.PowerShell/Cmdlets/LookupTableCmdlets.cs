@@ -232,6 +232,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCLookupTableCommand : CCLookupCmdlet
     {
+        /// <summary>Replace the file if it exists (it is swapped in only once complete); without it an existing file is kept.</summary>
+        [Parameter] public SwitchParameter Force { get; set; }
         /// <summary>Tags or ids of the tables (default: every table).</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Tag")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LookupTableCompleter))] public string[]? Table { get; set; }
         /// <summary>The .xlsx file to write.</summary>
@@ -243,7 +245,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void EndProcessing()
         {
-            string file = ResolveOutputFile(nameof(Path), Path);
+            string file = ResolveOutputFile(nameof(Path), Path, Force);
             if (!file.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase)) ThrowParameterError(nameof(Path), $"'{Path}' must end in .xlsx.", Path);
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables;
             try

@@ -161,10 +161,9 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            string file = ResolveOutputPath(Path);
+            string file = ResolveOutputFile(nameof(Path), Path, Force);
             string ext = System.IO.Path.GetExtension(file).ToLowerInvariant();
             if (ext != ".xlsx" && ext != ".csv") ThrowParameterError(nameof(Path), $"'{Path}' must end in .xlsx or .csv.", Path);
-            if (File.Exists(file) && !Force) ThrowParameterError(nameof(Path), $"'{file}' already exists; use -Force to replace it, or give another path.", Path);
             if (!ShouldProcess(file, "Export mobile workers")) return;
             try
             {

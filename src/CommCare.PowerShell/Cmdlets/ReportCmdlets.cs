@@ -70,11 +70,13 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Id")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(ReportIdCompleter))] public string ReportId { get; set; } = "";
         /// <summary>Filter values by slug, e.g. @{ district = 'North','South'; visit_date = '2026-01-01','2026-06-30'; age = '>=18' }.</summary>
         [Parameter] public Hashtable? Filter { get; set; }
-        /// <summary>A .csv, .xlsx or .json file to stream the rows to (overwritten unless -NoClobber).</summary>
+        /// <summary>A .csv, .xlsx or .json file to stream the rows to (an existing file is kept unless -Force).</summary>
         [Parameter] [ValidateNotNullOrEmpty] public string? Path { get; set; }
         /// <summary>With -Path: return the file.</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
-        /// <summary>With -Path: refuse to overwrite an existing file.</summary>
+        /// <summary>With -Path: replace the file if it exists (it is swapped in only once complete).</summary>
+        [Parameter] public SwitchParameter Force { get; set; }
+        /// <summary>With -Path: keep an existing file (what happens anyway without -Force; kept so older scripts still run).</summary>
         [Parameter] public SwitchParameter NoClobber { get; set; }
         /// <summary>Rows per request, 1 to 50.</summary>
         [Parameter] [ValidateRange(1, ReportsApi.MaxPageSize)] public int PageSize { get; set; } = ReportsApi.MaxPageSize;
@@ -86,9 +88,8 @@ namespace CommCare.PowerShell.Cmdlets
             string? file = null;
             if (Path != null)
             {
-                file = ResolveOutputFile(nameof(Path), Path);
+                file = ResolveOutputFile(nameof(Path), Path, Force && !NoClobber);
                 if (CommCare.Client.Excel.TableFile.FormatOf(file) == null) ThrowParameterError(nameof(Path), $"'{Path}' must end in .csv, .xlsx or .json.", Path);
-                if (NoClobber && File.Exists(file)) ThrowParameterError(nameof(Path), $"'{Path}' exists and -NoClobber was given.", Path);
             }
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             CCReport? definition = null;
