@@ -122,7 +122,10 @@ namespace CommCare.PowerShell
         {
             // Which status a missing privilege gets is unconfirmed (docs/commcare-api.md U4): any auth failure stops.
             if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, target);
-            WriteItemError(new CCApiException(ex.Kind, $"{what}: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), target);
+            // A refusal's own words say most (400: "The role 'x' does not exist"); other answers (404, 5xx) are
+            // better told by the module's message, which quotes the server where its text helps.
+            string text = ex.Kind == CCErrorKind.BadRequest ? ex.ServerMessage ?? ex.Message : ex.Message;
+            WriteItemError(new CCApiException(ex.Kind, $"{what}: {text}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), target);
         }
 
         protected void ThrowParameterError(string parameter, string message, object? value = null)

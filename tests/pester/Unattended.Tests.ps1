@@ -389,3 +389,14 @@ Get-CCCase -Session `$s -First 1 -Verbose
         $ps.Dispose()
     }
 }
+
+Describe 'A missing worker is not "try again later"' {
+    BeforeEach { Reset-Emu $url }
+
+    It 'a 404 with HQ''s canned body says not found, without the advice to try again later' {
+        Enable-CCMobileWorker -Id 0123456789abcdef0123456789abcdef -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'CommCare.NotFound*'
+        $ev[0].Exception.Message | Should -Match 'Not found \(404\)'
+        $ev[0].Exception.Message | Should -Not -Match 'try again later'
+    }
+}

@@ -103,7 +103,10 @@ namespace CommCare.Client.Http
                         status, server, what);
                 case 404:
                     return new CCApiException(CCErrorKind.NotFound,
-                        $"Not found (404): {what}. Check the project space name '{session.Domain}' and the id." + said, status, server, what);
+                        // HQ answers some 404s with tastypie's canned "…Please try again later.": advice that does not fit a
+                        // missing record, so it is not repeated (it stays in ServerMessage).
+                        $"Not found (404): {what}. Check the project space name '{session.Domain}' and the id."
+                        + (server != null && server.IndexOf("try again later", StringComparison.OrdinalIgnoreCase) >= 0 ? "" : said), status, server, what);
                 case 400:
                     return new CCApiException(CCErrorKind.BadRequest,
                         $"CommCare rejected the request (400 Bad Request, {what})." + (server == null ? "" : " " + server), status, server, what);
