@@ -137,7 +137,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>
         /// A mistyped -Domain connects fine (the identity check has no domain) and only the first call fails,
         /// in a runbook possibly hours later: compare it with the user's project spaces now. The list only holds
-        /// projects whose plan allows API integrations (60-identity-sso.md in the API notes), so an empty list
+        /// projects whose plan allows API integrations (docs/commcare-api.md, "Hosts, paths and authentication"), so an empty list
         /// proves nothing (a warning), and the error points to -SkipValidation for a project left off it.
         /// </summary>
         private void CheckProjectSpace(CommCareClient client, CCSession session, string? user)
