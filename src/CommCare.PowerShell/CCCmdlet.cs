@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using CommCare.Models;
@@ -49,6 +50,24 @@ namespace CommCare.PowerShell
         }
 
         protected bool ParameterSpecified(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+
+        private HashSet<string>? _commandLine;
+
+        protected override void BeginProcessing()
+        {
+            // Before any pipeline input is bound, BoundParameters holds only what the command line gave.
+            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            base.BeginProcessing();
+        }
+
+        /// <summary>The parameter was given on the command line, not bound from a piped object. The write cmdlets take
+        /// only the id of an object piped from a Get- cmdlet: its other fields would write back what was read.</summary>
+        private protected bool OnCommandLine(string parameter) => _commandLine != null && _commandLine.Contains(parameter);
+
+        /// <summary>True when ShouldProcess says no because of -WhatIf (not a "no" at a -Confirm prompt).</summary>
+        private protected bool WhatIfOn
+            => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter s && s.IsPresent
+               : SessionState.PSVariable.GetValue("WhatIfPreference") is object v && LanguagePrimitives.IsTrue(v);
 
         private bool _columnsChecked;
 

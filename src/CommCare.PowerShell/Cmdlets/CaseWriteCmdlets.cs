@@ -24,20 +24,12 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Indices to set, by identifier: @{ parent = $householdCase } (a case from Get-CCCase), or @{ parent = @{ case_id = $id; case_type = 'household'; relationship = 'child' } }; external_id or temporary_id can name the case instead of case_id. A value of $null or '' removes the index. As text (a CSV cell, as Get-CCCase prints Indices): 'parent:household:CASE_ID', several separated by ';', ':extension' at the end for an extension index.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("indices")] [CaseIndexTransformation] public Hashtable? Index { get; set; }
 
-        private HashSet<string>? _commandLine;
-
-        protected override void BeginProcessing()
-        {
-            // Before any pipeline input is bound, BoundParameters holds only what the command line gave.
-            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
-            base.BeginProcessing();
-        }
 
         /// <summary>For a case object from Get-CCCase only its id is taken from the pipeline; its other fields would
         /// write back what was read, undoing any change another writer made since.</summary>
         protected string? FromInput(string parameter, string? value) => Given(parameter) ? value : null;
 
-        private bool Given(string parameter) => !(InputObject?.BaseObject is CCCase) || (_commandLine != null && _commandLine.Contains(parameter));
+        private bool Given(string parameter) => !(InputObject?.BaseObject is CCCase) || OnCommandLine(parameter);
 
         protected abstract string Done { get; }
 
@@ -308,9 +300,6 @@ namespace CommCare.PowerShell.Cmdlets
             return parts.Count == 0 ? "new case" : string.Join(", ", parts);
         }
 
-        private bool WhatIfOn
-            => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter s && s.IsPresent
-               : SessionState.PSVariable.GetValue("WhatIfPreference") is object v && LanguagePrimitives.IsTrue(v);
 
     }
 

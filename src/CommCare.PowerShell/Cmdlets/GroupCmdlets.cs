@@ -168,13 +168,6 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Return the group (changed or not).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
-        private HashSet<string>? _commandLine;
-
-        protected override void BeginProcessing()
-        {
-            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
-            base.BeginProcessing();
-        }
 
         protected override void ProcessRecord()
         {
@@ -186,7 +179,7 @@ namespace CommCare.PowerShell.Cmdlets
                 // A group object from Get-CCGroup gives only its id: its other fields would write back what was read.
                 if (InputObject?.BaseObject is CCGroup)
                 {
-                    bool given(string p) => _commandLine!.Contains(p);
+                    bool given(string p) => OnCommandLine(p);
                     wanted = new CCGroupSpec
                     {
                         Name = given(nameof(NewName)) ? wanted.Name : null, CaseSharing = given(nameof(CaseSharing)) ? wanted.CaseSharing : null,

@@ -208,13 +208,6 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Return the location (changed or not).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
-        private HashSet<string>? _commandLine;
-
-        protected override void BeginProcessing()
-        {
-            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
-            base.BeginProcessing();
-        }
 
         protected override void ProcessRecord()
         {
@@ -224,7 +217,7 @@ namespace CommCare.PowerShell.Cmdlets
                 var current = api.Get(Id) ?? throw new CCApiException(CCErrorKind.NotFound, $"Location '{Id}' was not found in project space '{ActiveSession.Domain}'.");
                 // A location object from Get-CCLocation gives only its id: its other fields would write back what was read.
                 bool fromObject = InputObject?.BaseObject is CCLocation;
-                bool given(string p) => !fromObject || _commandLine!.Contains(p);
+                bool given(string p) => !fromObject || OnCommandLine(p);
                 var wanted = new CCLocationSpec
                 {
                     Name = given(nameof(NewName)) ? Blank(NewName) : null, LocationType = given(nameof(NewLocationType)) ? Blank(NewLocationType) : null,

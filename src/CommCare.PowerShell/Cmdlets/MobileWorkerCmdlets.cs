@@ -98,22 +98,14 @@ namespace CommCare.PowerShell.Cmdlets
 
         private Dictionary<string, string>? _groupIdsByName;
         private LocationNames? _locations;
-        private HashSet<string>? _commandLine;
         private protected int _rows, _failed;
-
-        protected override void BeginProcessing()
-        {
-            // Before any pipeline input is bound, BoundParameters holds only what the command line gave.
-            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
-            base.BeginProcessing();
-        }
 
         /// <summary>A worker object from Get-CCMobileWorker gives only its identity: its other fields would write back
         /// what was read, undoing any change made since. Only the command line says what to change.</summary>
         private protected bool FromWorkerObject => InputObject?.BaseObject is CCMobileWorker;
 
         private T? Given<T>(string parameter, T? value) where T : class
-            => FromWorkerObject && _commandLine != null && !_commandLine.Contains(parameter) ? null : value;
+            => FromWorkerObject && !OnCommandLine(parameter) ? null : value;
 
         /// <summary>Group values that are not ids are taken as names and looked up once per command.</summary>
         internal IList<string>? ResolveGroups(IList<string>? groups)
@@ -252,10 +244,6 @@ namespace CommCare.PowerShell.Cmdlets
             WriteError(record);
         }
 
-        /// <summary>True when ShouldProcess said no because of -WhatIf (not a "no" at a -Confirm prompt).</summary>
-        private protected bool IsWhatIf
-            => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? w is SwitchParameter s && s.IsPresent
-               : SessionState.PSVariable.GetValue("WhatIfPreference") is object v && LanguagePrimitives.IsTrue(v);
     }
 
     /// <summary>
@@ -329,7 +317,7 @@ namespace CommCare.PowerShell.Cmdlets
                     _existing ??= users.LoadAll();
                     if (_existing.ContainsKey(full)) { _skipped++; _skippedNames.Add(full); WriteVerbose($"Row {_rows}: '{full}' already exists; skipped."); Progress(); return; }
                 }
-                if (!ShouldProcess(full, "Create mobile worker")) { if (IsWhatIf) _wouldCreate++; return; }
+                if (!ShouldProcess(full, "Create mobile worker")) { if (WhatIfOn) _wouldCreate++; return; }
                 var done = new Done { Row = _rows, Full = full, Target = target, Spec = spec, Generated = generated };
                 if (ThrottleLimit > 1)
                 {
@@ -392,7 +380,7 @@ namespace CommCare.PowerShell.Cmdlets
             }
             Report();
             foreach (var name in _skippedNames) WriteInformation($"Skipped (already exists): {name}", new[] { "CommCare.Skipped" });
-            if (IsWhatIf)
+            if (WhatIfOn)
                 WriteInformation($"New-CCMobileWorker -WhatIf: {_wouldCreate} would be created, {_skipped} skipped (already exist), {_failed} failed the checks, of {_rows} rows.", new[] { "PSHOST" });
             else if (_rows > 1 || _skipped > 0)
                 WriteInformation($"New-CCMobileWorker: {_created} created, {_skipped} skipped (already existed), {_failed} failed, of {_rows} rows.", new[] { "PSHOST" });
@@ -489,7 +477,7 @@ namespace CommCare.PowerShell.Cmdlets
                     if (PassThru) WriteObject(current);
                     return;
                 }
-                if (!ShouldProcess(label, "Update mobile worker (" + string.Join(", ", fields) + ")")) { if (IsWhatIf) _wouldUpdate++; return; }
+                if (!ShouldProcess(label, "Update mobile worker (" + string.Join(", ", fields) + ")")) { if (WhatIfOn) _wouldUpdate++; return; }
                 var u = finder.Users.Update(current.Id, changes);
                 _updated++;
                 Flush();
@@ -501,7 +489,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void EndProcessing()
         {
-            if (IsWhatIf)
+            if (WhatIfOn)
                 WriteInformation($"Set-CCMobileWorker -WhatIf: {_wouldUpdate} would be updated, {_unchanged} unchanged, {_failed} failed the checks, of {_rows} rows.", new[] { "PSHOST" });
             else if (_rows > 1)
                 WriteInformation($"Set-CCMobileWorker: {_updated} updated, {_unchanged} unchanged, {_failed} failed, of {_rows} rows.", new[] { "PSHOST" });

@@ -108,13 +108,6 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Return the changed user.</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
-        private HashSet<string>? _commandLine;
-
-        protected override void BeginProcessing()
-        {
-            _commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
-            base.BeginProcessing();
-        }
 
         protected override void ProcessRecord()
         {
@@ -122,7 +115,7 @@ namespace CommCare.PowerShell.Cmdlets
             // A web user object from Get-CCWebUser gives only its id: its other fields would write back what was read.
             if (InputObject?.BaseObject is CCWebUser)
             {
-                bool given(string p) => _commandLine!.Contains(p);
+                bool given(string p) => OnCommandLine(p);
                 spec = new CCWebUserSpec
                 {
                     Role = given(nameof(Role)) ? spec.Role : null, AssignedLocationIds = given(nameof(Location)) ? spec.AssignedLocationIds : null,
