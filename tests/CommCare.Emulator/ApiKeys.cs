@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// One extra <c>HQApiKey</c> of a fixed account (79-api-keys.md §2): besides the account's own unrestricted key, a user
+/// One extra <c>HQApiKey</c> of a fixed account (docs/commcare-api.md#api-keys): besides the account's own unrestricted key, a user
 /// may hold several keys, each with its own restrictions.
 /// </summary>
 public sealed record RestrictedApiKey(string Username, string Key, string Name)

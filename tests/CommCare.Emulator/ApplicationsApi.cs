@@ -162,7 +162,7 @@ public static class AppCatalog
 }
 
 /// <summary>
-/// Applications (30-applications.md, 76-ccz-download.md): the application structure API (no pagination), the
+/// Applications (docs/commcare-api.md#applications): the application structure API (no pagination), the
 /// Zapier-oriented <c>domain_forms</c> / <c>domain_cases</c> lists, <c>list_apps</c>, and the .ccz download.
 /// </summary>
 public static class ApplicationsApi

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Builder;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// Form and case attachment downloads (13-attachments.md). Form attachments: 200 with Content-Length and
+/// Form and case attachment downloads (docs/commcare-api.md#attachments). Form attachments: 200 with Content-Length and
 /// <c>Accept-Ranges: bytes</c>, a single <c>Range: bytes=a-b</c> → 206 (end beyond the size → 416), anything else → 200.
 /// Case attachments: a plain 200 stream (no Content-Length, no ranges), type <c>plain/text</c> when unknown. Misses are
 /// Django's HTML 404 page. Not throttled.

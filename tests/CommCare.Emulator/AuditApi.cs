@@ -15,7 +15,7 @@ public sealed record DeviceLogEntry(int Id, string Domain, string XformId, int I
     string AppVersion, string DeviceId, string Username, string UserId);
 
 /// <summary>
-/// 42-exports-messaging-audit.md §4 (<c>action_times</c>, <c>NavigationEventAuditResource</c>) and §5 (<c>device-log</c>,
+/// docs/commcare-api.md#exports-messaging-events-and-audit (<c>action_times</c>, <c>NavigationEventAuditResource</c>) and device logs (<c>device-log</c>,
 /// <c>DeviceReportResource</c>). Both are read-only tastypie resources that are not throttled; their data are seeded
 /// (read-only, the same for every data set).
 /// </summary>

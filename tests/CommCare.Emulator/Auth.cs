@@ -20,7 +20,7 @@ public readonly record struct AuthOutcome(AuthScheme Scheme, Account? User, ApiR
 }
 
 /// <summary>
-/// Authentication as in 00-overview §2 (<c>determine_authtype_from_header</c> + the per-type decorators)
+/// Authentication as in docs/commcare-api.md#hosts-paths-and-authentication (<c>determine_authtype_from_header</c> + the per-type decorators)
 /// and authorisation (membership, mobile workers, permissions).
 /// </summary>
 public static class Auth

@@ -8,7 +8,7 @@ using System.Xml.Linq;
 
 namespace CommCare.Emulator;
 
-/// <summary>One <c>&lt;case&gt;</c> block of Case XML 2.0 (70-submission.md §6).</summary>
+/// <summary>One <c>&lt;case&gt;</c> block of Case XML 2.0 (docs/commcare-api.md#form-submission).</summary>
 public sealed class CaseBlock
 {
     public string CaseId = "";
@@ -216,7 +216,7 @@ public static class CaseXml
 public sealed record FormContext(string FormId, string? FormUserId, IReadOnlyList<Attachment> FormAttachments);
 
 /// <summary>
-/// Case processing: validates a form's blocks (the processing errors of 70 §6), applies them to a transaction, and
+/// Case processing: validates a form's blocks (the processing errors of docs/commcare-api.md#form-submission), applies them to a transaction, and
 /// rebuilds cases from their form history after an edit.
 /// </summary>
 public static class CaseEngine
@@ -273,7 +273,7 @@ public static class CaseEngine
 
     /// <summary>
     /// Rebuilds cases from their history: the generated state (or nothing, for cases created by writes), then the blocks
-    /// of every live submitted form that touches them, in received order (70 §7 rule 2: "rebuilt from its form history").
+    /// of every live submitted form that touches them, in received order (docs/commcare-api.md#form-submission).
     /// A created case that no form touches any more is removed.
     /// </summary>
     public static void Rebuild(DomainTx tx, IEnumerable<string> caseIds, IReadOnlyList<FormRec> forms)

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace CommCare.Emulator;
 
-/// <summary>Case API v1 / v0.5 / v0.4 (10-cases-v1.md): list + detail, read only.</summary>
+/// <summary>Case API v1 / v0.5 / v0.4 (docs/commcare-api.md#case-api-v1): list + detail, read only.</summary>
 public static class CasesApi
 {
     public const int DefaultLimit = 20;

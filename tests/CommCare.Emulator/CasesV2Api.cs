@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// Case API v2 (11-cases-v2.md, 71-case-v2-writes.md; <c>corehq/apps/hqcase/views.py</c>): list / query with the keyset
+/// Case API v2 (docs/commcare-api.md#case-api-v2; <c>corehq/apps/hqcase/views.py</c>): list / query with the keyset
 /// cursor, single and multiple ids, bulk-fetch, external id; create / update / upsert / close, single and bulk. The cases
 /// are the same records the v0.5 case API serves; every write is a form (xmlns <c>http://commcarehq.org/case_api</c>).
 /// Bodies are Django <c>JsonResponse</c>s: insertion-ordered keys, <c>ensure_ascii</c>.
@@ -63,7 +63,7 @@ public static partial class CasesV2Api
             var ext = Pipeline.Handle(st, ExtSpec, Guard(ctx => ctx.Http.Request.Method.ToUpperInvariant() switch
             {
                 "PUT" => Write(ctx, WriteMode.Ext, ctx.Route("external_id")),
-                // POST falls through to "create" in HQ; here it is refused (71 §1: "an emulator may ... return 405").
+                // POST falls through to "create" in HQ; here it is refused (an emulator choice: the module never POSTs to ext/).
                 "POST" => ApiResponse.JsonError(405, "Request method not allowed"),
                 _ => GetByExternalId(ctx),
             }));

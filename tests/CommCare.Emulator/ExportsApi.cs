@@ -29,7 +29,7 @@ public sealed record ExportInstance(string Id, string Domain, string Name, strin
 }
 
 /// <summary>
-/// 42-exports-messaging-audit.md §1 (<c>det_export_instance</c>, tastypie, <c>view_reports</c>, throttled), §2 (the
+/// docs/commcare-api.md#exports-messaging-events-and-audit (<c>det_export_instance</c>, tastypie, <c>view_reports</c>, throttled), the saved-export download (the
 /// saved-export download <c>/a/{d}/data/export/custom/dailysaved/download/{id}/</c>, an <c>api_auth</c> function view) and
 /// the DET config download behind <c>det_config_url</c>. Export files are built from the current records of the project
 /// each time they are downloaded (never stale), with the same values the form / case APIs serve.

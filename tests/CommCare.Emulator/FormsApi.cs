@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace CommCare.Emulator;
 
-/// <summary>Form API v1 / v0.5 / v0.4 (12-forms.md): list + detail, read only.</summary>
+/// <summary>Form API v1 / v0.5 / v0.4 (docs/commcare-api.md#forms): list + detail, read only.</summary>
 public static class FormsApi
 {
     public const int DefaultLimit = 20;

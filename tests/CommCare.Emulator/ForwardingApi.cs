@@ -13,8 +13,8 @@ public sealed record Forwarder(string Id, string Domain, string Type, string Url
 public sealed record ForwardingPayload(byte[] Body, string ContentType, List<KeyValuePair<string, string>> Headers, string? Query);
 
 /// <summary>
-/// Data forwarding (78-data-forwarding.md). §1: the legacy read-only <c>RepeaterResource</c> listing
-/// (<c>/a/{d}/api/v0.4/data-forwarding/</c>, also under <c>v0.5</c>), domain admins only, throttled. §3: the payloads HQ
+/// Data forwarding (docs/commcare-api.md#data-forwarding): the legacy read-only <c>RepeaterResource</c> listing
+/// (<c>/a/{d}/api/v0.4/data-forwarding/</c>, also under <c>v0.5</c>), domain admins only, throttled; and the payloads HQ
 /// sends, built by <see cref="Payload"/> from the same records the form / case APIs serve (the control plane's
 /// <c>GET /_emulator/forwarding-payload</c>).
 /// </summary>
@@ -99,7 +99,7 @@ public static class ForwardingApi
     /// Case XML 2.0 block with the case's full current state (as in a restore).
     /// </summary>
     /// <param name="changesOnly">Alternative (caseForwardChangesOnly): a case payload carries only the changed properties
-    /// (78 §3e: a "case update" repeater, UNCONFIRMED).</param>
+    /// (docs/commcare-api.md#data-forwarding: a "case update" repeater, UNCONFIRMED).</param>
     public static ForwardingPayload? Payload(DataSet data, string domain, string format, string id, out string? error, out bool notFound, bool changesOnly = false)
     {
         error = null;

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// Groups (21-groups-locations.md "Groups", 74-groups-locations-write.md §A; <c>v0_4/v0_5.GroupResource</c>):
+/// Groups (docs/commcare-api.md#groups-and-locations; <c>v0_4/v0_5.GroupResource</c>):
 /// list, detail, create (single POST and bulk PATCH), update (PUT), soft delete. State lives in <see cref="UserStore"/>,
 /// so a group's <c>users</c> and the mobile workers' <c>groups</c> are two views of one membership list.
 /// </summary>

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace CommCare.Emulator;
 
-/// <summary>User-scope endpoints without a domain (60-identity-sso.md): identity and user_domains.</summary>
+/// <summary>User-scope endpoints without a domain (docs/commcare-api.md#identity-and-sso): identity and user_domains.</summary>
 public static class IdentityApi
 {
     /// <summary>LoginAuthentication(); not throttled.</summary>

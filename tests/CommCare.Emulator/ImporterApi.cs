@@ -44,7 +44,7 @@ public sealed record ImportError(string Title, string Description, string Column
 public sealed record ImportResult(int MatchCount, int CreatedCount, int NumChunks, int TooManyMatches, List<ImportError> Errors);
 
 /// <summary>
-/// The Excel case importer API (72-bulk-case-upload.md): <c>POST /a/{d}/importer/excel/bulk_upload_api/</c>, the upload
+/// The Excel case importer API (docs/commcare-api.md#bulk-case-upload-case-importer): <c>POST /a/{d}/importer/excel/bulk_upload_api/</c>, the upload
 /// status (path UNCONFIRMED, chosen here: <c>/a/{d}/importer/history/uploads/{upload_id}/status/</c>), the upload history
 /// and its per-upload endpoints. Permission edit_data only (no access_api), not throttled.
 /// </summary>
@@ -378,7 +378,7 @@ public static partial class ImporterApi
                 return null;
             }
             var search = Cell(u.SearchColumn)?.Trim() ?? "";
-            // Alternative (blankExternalIdCreates): a blank external id makes a new case (72 §6: UNCONFIRMED).
+            // Alternative (blankExternalIdCreates): a blank external id makes a new case (docs/commcare-api.md#bulk-case-upload-case-importer: UNCONFIRMED).
             if (u.SearchField == "external_id" && search.Length == 0 && !(blankCreates && u.CreateNewCases))
             {
                 Error("Blank External Id", BlankExternalDescription, u.SearchColumn, row.Number);

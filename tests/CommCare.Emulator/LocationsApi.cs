@@ -11,7 +11,7 @@ namespace CommCare.Emulator;
 
 /// <summary>
 /// Locations v1 (read only), locations v2 (read, POST create, PATCH bulk create/update, PUT update) and location
-/// types (21-groups-locations.md, 74-groups-locations-write.md §B; <c>locations/resources/v0_5.py</c>,
+/// types (docs/commcare-api.md#groups-and-locations; <c>locations/resources/v0_5.py</c>,
 /// <c>v0_6.py</c>). Tastypie <c>ModelResource</c>s: permission <c>edit_locations</c>, not throttled, 20 / 1000.
 /// </summary>
 public static partial class LocationsApi

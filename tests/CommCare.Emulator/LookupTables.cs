@@ -263,7 +263,7 @@ public sealed class LookupTableStore
         => new(field, new List<LookupValue> { new(value, new()) });
 }
 
-/// <summary>JSON shapes of 31-lookup-tables.md (keys sorted as tastypie writes them).</summary>
+/// <summary>JSON shapes of docs/commcare-api.md#lookup-tables (keys sorted as tastypie writes them).</summary>
 public static class LookupJson
 {
     /// <summary><c>lookup_table</c> object: <c>fields, id, is_global, item_attributes, resource_uri, tag</c>.</summary>

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Builder;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// Lookup tables (31-lookup-tables.md, 75-lookup-table-upload.md §5): <c>lookup_table</c> (definitions, CRUD),
+/// Lookup tables (docs/commcare-api.md#lookup-tables): <c>lookup_table</c> (definitions, CRUD),
 /// <c>lookup_table_item</c> (rows, CRUD; v2 answers writes with the row) and <c>fixture</c> (rows, flattened, read only).
 /// The Excel download / upload is in <see cref="LookupUpload"/>.
 /// </summary>

@@ -45,7 +45,7 @@ public sealed class LookupUploadJobs
 public sealed record LookupUploadResult(List<string> FormatErrors, int Tables, List<string> Warnings);
 
 /// <summary>
-/// The lookup-table Excel API (75-lookup-table-upload.md): <c>POST /a/{d}/fixtures/fixapi/</c> (multipart, sync or async),
+/// The lookup-table Excel API (docs/commcare-api.md#lookup-tables): <c>POST /a/{d}/fixtures/fixapi/</c> (multipart, sync or async),
 /// <c>GET /a/{d}/fixtures/fixapi/status/{download_id}/</c>, and the workbook download
 /// <c>GET /a/{d}/fixtures/edit_lookup_tables/download/</c> (the layout of HQ's <c>download.py</c>: a <c>types</c> sheet and
 /// one sheet per table).

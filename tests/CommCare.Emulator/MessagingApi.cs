@@ -18,7 +18,7 @@ public sealed record MessagingEvent(
     (string Id, string Type, string Name) Recipient, (string Id, string Type, string Name) Source, MessagingMessage[] Messages);
 
 /// <summary>
-/// Messaging events (42-exports-messaging-audit.md §3): list with filters and the date cursor, and detail. 360 deterministic
+/// Messaging events (docs/commcare-api.md#exports-messaging-events-and-audit): list with filters and the date cursor, and detail. 360 deterministic
 /// events in demo (2024-01-01 … 2024-06-28, about 12 hours apart) and 4 in other.
 /// </summary>
 public static partial class MessagingApi

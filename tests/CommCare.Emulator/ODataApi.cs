@@ -14,7 +14,7 @@ public sealed record ODataColumn(string Label, string EdmType);
 public sealed record ODataConfig(string Id, string Domain, string Kind, string Name, string Filter, ODataColumn[][] Tables);
 
 /// <summary>
-/// OData feeds (41-odata.md): service document, <c>$metadata</c> (EDMX) and <c>feed</c> for the case and form feeds, for the
+/// OData feeds (docs/commcare-api.md#reports-data-sources-and-odata): service document, <c>$metadata</c> (EDMX) and <c>feed</c> for the case and form feeds, for the
 /// main table (0) and one child table (1), under the legacy <c>v0.5/odata/{cases|forms}/</c> and the new
 /// <c>odata/{cases|forms}/v1/</c> paths. Offset paging with an absolute <c>@odata.nextLink</c>; <c>OData-Version: 4.0</c>.
 /// </summary>

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 
 namespace CommCare.Emulator;
 
-/// <summary>tastypie <c>Paginator</c> (00-overview §5.1): limit/offset validation, meta, next/previous.</summary>
+/// <summary>tastypie <c>Paginator</c> (docs/commcare-api.md#offset-pages): limit/offset validation, meta, next/previous.</summary>
 public static partial class Paging
 {
     private static readonly string[] LimitOffset = { "limit", "offset" };

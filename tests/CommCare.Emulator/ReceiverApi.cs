@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// The form receiver (70-submission.md): <c>receiver/api/</c> (API auth, edit_data + access_api),
+/// The form receiver (docs/commcare-api.md#form-submission): <c>receiver/api/</c> (API auth, edit_data + access_api),
 /// <c>receiver/secure/[{app_id}/]</c> (Basic by default; an API key also needs edit_data + access_api) and
 /// <c>receiver/[{app_id}/]</c> (no authentication unless the config's <c>secureSubmissions</c> is on). Multipart
 /// (<c>xml_submission_file</c> + attachments) or a raw XML body; OpenRosa XML responses.

@@ -15,7 +15,7 @@ public enum CaseExtras
 }
 
 /// <summary>
-/// Serialises cases (10-cases-v1.md) and forms (12-forms.md) in tastypie's JSON style: keys in sorted
+/// Serialises cases (docs/commcare-api.md#case-api-v1) and forms (docs/commcare-api.md#forms) in tastypie's JSON style: keys in sorted
 /// order, Python separators. Each write method writes keys in ordinal order by hand.
 /// </summary>
 public sealed class RecordJson(DomainData data, string baseUrl)

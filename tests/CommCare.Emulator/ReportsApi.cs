@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Builder;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// UCR reports (40-reports-ucr.md): the report list (<c>simplereportconfiguration</c>), report data
+/// UCR reports (docs/commcare-api.md#reports-data-sources-and-odata): the report list (<c>simplereportconfiguration</c>), report data
 /// (<c>configurablereportdata</c>, 50 rows at most per call), data source definitions
 /// (<c>datasourceconfiguration</c> / <c>ucr_data_source</c>) and the data-source row export (<c>ucr</c>, cursor).
 /// </summary>
@@ -467,7 +467,7 @@ public static class ReportsApi
 }
 
 /// <summary>
-/// The report filters of one data request (40 §2): <c>slug=v1%1Fv2</c> for choice lists, <c>slug-start</c> /
+/// The report filters of one data request (docs/commcare-api.md#reports-data-sources-and-odata): <c>slug=v1%1Fv2</c> for choice lists, <c>slug-start</c> /
 /// <c>slug-end</c> (<c>YYYY-MM-DD</c>, both required) for dates, <c>slug-operator</c> / <c>slug-operand</c> for numbers.
 /// </summary>
 public sealed class ReportFilters

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// OTA restore (50-ota-restore.md): <c>GET /a/{domain}/phone/restore/[{app_id}/]</c>. Not a tastypie resource: its own
+/// OTA restore (docs/commcare-api.md#ota-restore): <c>GET /a/{domain}/phone/restore/[{app_id}/]</c>. Not a tastypie resource: its own
 /// request order (APPEND_SLASH → method → <c>mobile_auth_or_formplayer</c> (Basic default challenge; 406 for a
 /// deactivated / deleted mobile worker) → membership (401 text) → <c>access_mobile_endpoints</c> (403) → fault →
 /// handler), no API throttle (RATE_LIMIT_RESTORES is off), the same fault injector and request log.

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// The legacy SMS Mobile Worker Registration and Send CommCare Install Info APIs (77-sms-registration.md,
+/// The legacy SMS Mobile Worker Registration and Send CommCare Install Info APIs (docs/commcare-api.md#sms-registration,
 /// <c>sms/resources/v0_5.py</c>): <c>POST /a/{domain}/api/v0.5/sms_user_registration/</c> and
 /// <c>.../sms_user_registration_reinstall/</c>. Order: (config <c>smsRegistration: false</c> → Django's HTML 404 for
 /// both, as on a server that dropped the routes) → APPEND_SLASH → the resource's own <c>dispatch</c> gate (plan privilege

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// The SSO credential check (60-identity-sso.md "SSO", <c>v0_4.SingleSignOnResource</c>): <c>POST</c> a URL-encoded
+/// The SSO credential check (docs/commcare-api.md#identity-and-sso, <c>v0_4.SingleSignOnResource</c>): <c>POST</c> a URL-encoded
 /// <c>username</c> + <c>password</c>; the answer is the user as the v0.1 user / web-user resources dehydrate it (200), a
 /// 400 text for a missing parameter, or 403 with an empty body for anything else (unknown user, not a member of the
 /// project, wrong password). No authentication (<c>SSOAuthentication</c> always passes); throttled.

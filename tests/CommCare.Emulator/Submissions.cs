@@ -48,7 +48,7 @@ public sealed record SubmissionInput(byte[] Xml, List<Attachment> Attachments, s
 public sealed record SubmissionResult(SubmissionOutcome Outcome, string FormId, string? Problem, DomainData? Data, List<string> CaseIds);
 
 /// <summary>
-/// Form processing (70-submission.md §4-§7): XML checks, duplicate / edit detection by instanceID, case processing with
+/// Form processing (docs/commcare-api.md#form-submission): XML checks, duplicate / edit detection by instanceID, case processing with
 /// all-or-nothing processing errors, and the new form in the form API.
 /// </summary>
 public static partial class Submissions
@@ -92,7 +92,7 @@ public static partial class Submissions
             {
                 if (existing.Sub is { } es && es.Md5 == md5)
                 {
-                    // 70 §7 rule 1: a byte-identical resubmission; a copy is kept under a new id, nothing changes.
+                    // docs/commcare-api.md#form-submission: a byte-identical resubmission; a copy is kept under a new id, nothing changes.
                     var dupId = NewId();
                     var problem = $"Form is a duplicate of another! ({existing.Id})";
                     var dup = NewForm(tx, dupId, root, input, meta, blocks, formJson, md5, attachments);

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// Mobile workers (20-users-read.md "Mobile workers — user", 73-users-write.md §1): v0.5 / v1 list, detail, create,
+/// Mobile workers (docs/commcare-api.md#users-and-bulk-upload): v0.5 / v1 list, detail, create,
 /// update, retire, activate, deactivate, email_password_reset. State lives in <see cref="UserStore"/>.
 /// </summary>
 public static partial class UsersApi
@@ -398,7 +398,7 @@ public static partial class UsersApi
         }
     }
 
-    /// <summary>The <c>location</c> pseudo-field, applied after the others (messages from 73-users-write.md).</summary>
+    /// <summary>The <c>location</c> pseudo-field, applied after the others (messages from docs/commcare-api.md#users-and-bulk-upload).</summary>
     private static void UpdateLocations(UserStore store, MobileWorker u, string domain, JsonElement? primary, JsonElement? locations,
         List<string> errors)
     {

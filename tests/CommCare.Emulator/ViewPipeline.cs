@@ -15,7 +15,7 @@ public enum ViewAuth
     /// </summary>
     ApiAuth,
     /// <summary>
-    /// <c>ODataAuthentication</c> (41-odata.md): Basic (password or API key) and <c>ApiKey</c> only; anything else,
+    /// <c>ODataAuthentication</c> (docs/commcare-api.md#reports-data-sources-and-odata): Basic (password or API key) and <c>ApiKey</c> only; anything else,
     /// or nothing, is a 401 with <c>WWW-Authenticate: Basic realm=""</c>. Web users only (mobile worker → 403);
     /// a user who is not a member of the project → 401. The permission check is the handler's (its answer differs
     /// per view).

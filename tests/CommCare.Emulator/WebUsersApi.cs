@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 namespace CommCare.Emulator;
 
 /// <summary>
-/// Web users (20-users-read.md "Web users", 73-users-write.md §2) and invitations (73 §3): list with
+/// Web users (docs/commcare-api.md#users-and-bulk-upload) and invitations (docs/commcare-api.md#users-and-bulk-upload): list with
 /// <c>web_username</c>, detail, PATCH, activate / deactivate, invitation POST. Permission <c>edit_web_users</c>,
 /// throttled. State lives in <see cref="UserStore"/>. What the fixed accounts may do (Accounts.cs) does not follow
 /// these records: changing a web user's role here does not change its API permissions.
@@ -449,7 +449,7 @@ public static class WebUsersApi
     // ---- serialisation ---------------------------------------------------------------------------------
 
     /// <summary>
-    /// v0_5.WebUserResource: the v0_1 fields plus the newest ones (73 §2). <c>tableau_groups</c> is detail-only
+    /// v0_5.WebUserResource: the v0_1 fields plus the newest ones (docs/commcare-api.md#users-and-bulk-upload). <c>tableau_groups</c> is detail-only
     /// (<c>use_in='detail'</c>), so lists leave it out.
     /// </summary>
     private static byte[] WebUserJson(UserStore store, WebUserRecord u, string prefix, bool detail)

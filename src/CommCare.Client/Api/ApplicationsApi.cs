@@ -9,7 +9,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Application structure and .ccz downloads (30-applications.md, 76-ccz-download.md).</summary>
+    /// <summary>Application structure and .ccz downloads (docs/commcare-api.md#applications).</summary>
     public sealed class ApplicationsApi
     {
         private readonly CommCareClient _c;
@@ -137,7 +137,7 @@ namespace CommCare.Client.Api
         public int PageSize { get; set; } = 1000;
     }
 
-    /// <summary>Messaging events with their cursor paging (42 §3).</summary>
+    /// <summary>Messaging events with their cursor paging (docs/commcare-api.md#exports-messaging-events-and-audit).</summary>
     public sealed class MessagingApi
     {
         private readonly CommCareClient _c;

@@ -8,7 +8,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Filters for the case list (commcare-api/10-cases-v1.md).</summary>
+    /// <summary>Filters for the case list (docs/commcare-api.md#case-api-v1).</summary>
     public sealed class CaseQuery
     {
         public string? OwnerId { get; set; }

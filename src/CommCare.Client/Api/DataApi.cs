@@ -9,7 +9,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>UCR data sources and their rows (cursor), and OData feeds (40 §3–4, 41-odata.md).</summary>
+    /// <summary>UCR data sources and their rows (cursor), and OData feeds (docs/commcare-api.md#reports-data-sources-and-odata).</summary>
     public sealed class DataApi
     {
         public const int MaxDataSourcePage = 10000;
@@ -17,7 +17,7 @@ namespace CommCare.Client.Api
         private readonly CommCareClient _c;
         internal DataApi(CommCareClient c) => _c = c;
 
-        /// <summary>Data sources (id, display_name). The resource name differs between HQ versions (40 §3): the
+        /// <summary>Data sources (id, display_name). The resource name differs between HQ versions (docs/commcare-api.md#reports-data-sources-and-odata): the
         /// published one first, then the other.</summary>
         public IReadOnlyList<IReadOnlyDictionary<string, object?>> DataSources()
         {
@@ -55,7 +55,7 @@ namespace CommCare.Client.Api
     }
 
     /// <summary>
-    /// The ucr cursor (40 §4): meta.next is query-only and carries only the cursor, while data_source_id and
+    /// The ucr cursor (docs/commcare-api.md#reports-data-sources-and-odata): meta.next is query-only and carries only the cursor, while data_source_id and
     /// limit are read from the query string, so they are sent again with each cursor.
     /// </summary>
     internal sealed class CursorWalker<T> : IPageWalker<T>

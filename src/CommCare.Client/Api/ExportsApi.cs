@@ -8,7 +8,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>DET export instances and the saved-export download (42-exports-messaging-audit.md §1–2).</summary>
+    /// <summary>DET export instances and the saved-export download (docs/commcare-api.md#exports-messaging-events-and-audit).</summary>
     public sealed class ExportsApi
     {
         private readonly CommCareClient _c;
@@ -57,7 +57,7 @@ namespace CommCare.Client.Api
 
 namespace CommCare.Client.Api
 {
-    /// <summary>The legacy read-only data-forwarding listing (78 §1): gone from current servers, so a 404 says so.</summary>
+    /// <summary>The legacy read-only data-forwarding listing (docs/commcare-api.md#data-forwarding): gone from current servers, so a 404 says so.</summary>
     // Whether the legacy listing is still served is unconfirmed (docs/commcare-api.md U48).
     public sealed class ForwardersApi
     {

@@ -8,7 +8,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Filters for the form list (commcare-api/12-forms.md).</summary>
+    /// <summary>Filters for the form list (docs/commcare-api.md#forms).</summary>
     public sealed class FormQuery
     {
         public string? Xmlns { get; set; }

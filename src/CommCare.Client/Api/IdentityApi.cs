@@ -41,7 +41,7 @@ namespace CommCare.Client.Api
         }
 
         /// <summary>
-        /// The SSO check (60-identity-sso.md): are this user name and password right for the session's project
+        /// The SSO check (docs/commcare-api.md#identity-and-sso): are this user name and password right for the session's project
         /// space? A plain "no" (403) is an answer, not an error. The password goes only in the request body.
         /// </summary>
         public CCCredentialCheck CheckCredential(string userName, System.Security.SecureString password)

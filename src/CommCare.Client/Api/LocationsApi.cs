@@ -14,7 +14,7 @@ using CommCare.Models;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Locations (v2) and location types (commcare-api/21-groups-locations.md, 74 §B).</summary>
+    /// <summary>Locations (v2) and location types (docs/commcare-api.md#groups-and-locations).</summary>
     public sealed class LocationsApi
     {
         /// <summary>The server's limit for one bulk (PATCH) request.</summary>

@@ -11,7 +11,7 @@ using CommCare.Models;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Web users and invitations (commcare-api/20-users-read.md, 73-users-write.md §2–3).</summary>
+    /// <summary>Web users and invitations (docs/commcare-api.md#users-and-bulk-upload).</summary>
     public sealed class WebUsersApi
     {
         private readonly CommCareClient _c;
@@ -28,7 +28,7 @@ namespace CommCare.Client.Api
             return new CCPagedResult<CCWebUser>(_c.Engine, () => new OffsetWalker<CCWebUser>(first), reader, _c.Sink, _c.Token);
         }
 
-        /// <summary>By id, from the list: the detail endpoint answers a miss with a 500 (20-users-read.md),
+        /// <summary>By id, from the list: the detail endpoint answers a miss with a 500 (docs/commcare-api.md#users-and-bulk-upload),
         /// which looks like a server fault and would be retried.</summary>
         public CCWebUser? Get(string id) => List().FirstOrDefault(u => string.Equals(u.Id, id, StringComparison.Ordinal));
 

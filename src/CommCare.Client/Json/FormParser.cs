@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace CommCare.Client.Json
 {
-    /// <summary>Form v1 / v0.5 JSON → CCForm (commcare-api/12-forms.md).</summary>
+    /// <summary>Form v1 / v0.5 JSON → CCForm (docs/commcare-api.md#forms).</summary>
     internal static class FormParser
     {
         public static CCForm Read(ref Utf8JsonReader r)

@@ -35,7 +35,7 @@ namespace CommCare.Client.Paging
     }
 
     /// <summary>
-    /// Gap-free, duplicate-free walk over case and form lists by indexed_on (00-overview §5.4):
+    /// Gap-free, duplicate-free walk over case and form lists by indexed_on (docs/commcare-api.md#walking-cases-and-forms-by-indexed_on):
     /// order_by=indexed_on with an inclusive lower bound that moves to the last record's timestamp,
     /// dropping boundary records already delivered. When one timestamp fills a whole page (thousands of
     /// records sharing it) the window cannot move, so that single timestamp is read with offset paging
