@@ -156,7 +156,7 @@ namespace CommCare.Client.Api
             q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
             var first = new Uri(_c.DomainApiPath("messaging-event/v1/"), q.ToString());
             // Paging by date_last_activity may repeat events (docs/commcare-api.md U26): de-duplicated by id.
-            return new CCPagedResult<CCMessagingEvent>(_c.Engine, () => new DedupingWalker<CCMessagingEvent>(new OffsetWalker<CCMessagingEvent>(first), e => e.Id.ToString(CultureInfo.InvariantCulture)), Read, _c.Sink, _c.Token);
+            return _c.Pages(() => new DedupingWalker<CCMessagingEvent>(new OffsetWalker<CCMessagingEvent>(first), e => e.Id.ToString(CultureInfo.InvariantCulture)), Read);
         }
 
         private static void Range(QueryString q, string field, DateTime? start, DateTime? end)

@@ -82,7 +82,7 @@ namespace CommCare.Client.Api
             q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
             var first = new Uri(Root, q.ToString());
             // The cursor is keyset paging on (indexed_on, case_id): no gaps or repeats for unchanged data. The next URL is followed as given (docs/commcare-api.md U12).
-            return new CCPagedResult<CCCase>(_c.Engine, () => new OffsetWalker<CCCase>(first), CaseV2Parser.Read, _c.Sink, _c.Token, PageShape.CaseV2);
+            return _c.Pages(first, CaseV2Parser.Read, PageShape.CaseV2);
         }
 
         internal static QueryString Filters(CaseV2Query query)

@@ -19,7 +19,7 @@ namespace CommCare.Client.Api
         public CCPagedResult<CCExportInstance> List()
         {
             var first = new Uri(Root, "?limit=1000");
-            return new CCPagedResult<CCExportInstance>(_c.Engine, () => new OffsetWalker<CCExportInstance>(first), Read, _c.Sink, _c.Token);
+            return _c.Pages(first, Read);
         }
 
         public CCExportInstance? Get(string id)
@@ -68,7 +68,7 @@ namespace CommCare.Client.Api
         {
             var first = new Uri(_c.DomainApiPath("v0.4/data-forwarding/"), "?limit=1000");
             ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader r) => JsonValue.ReadObject(ref r);
-            try { return new List<IReadOnlyDictionary<string, object?>>(new CCPagedResult<IReadOnlyDictionary<string, object?>>(_c.Engine, () => new OffsetWalker<IReadOnlyDictionary<string, object?>>(first), reader, _c.Sink, _c.Token)); }
+            try { return new List<IReadOnlyDictionary<string, object?>>(_c.Pages(first, reader)); }
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.NotFound)
             {
                 throw new CCApiException(CCErrorKind.NotFound, "This server has no data-forwarding listing (current CommCare HQ removed it; forwarders are managed in Project Settings > Data Forwarding).", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex);

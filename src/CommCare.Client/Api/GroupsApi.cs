@@ -24,7 +24,7 @@ namespace CommCare.Client.Api
         {
             var first = new Uri(ListUri, "?limit=" + pageSize.ToString(CultureInfo.InvariantCulture));
             ItemReader<CCGroup> reader = (ref Utf8JsonReader r) => Read(ref r);
-            return new CCPagedResult<CCGroup>(_c.Engine, () => new OffsetWalker<CCGroup>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         public CCGroup? Get(string id)

@@ -37,7 +37,7 @@ namespace CommCare.Client.Api
                 var o = JsonValue.ReadObject(ref r);
                 return new CCProjectSpace { Domain = (JsonValue.Str(o, "domain_name") ?? ""), ProjectName = JsonValue.Str(o, "project_name") };
             };
-            return new CCPagedResult<CCProjectSpace>(_c.Engine, () => new OffsetWalker<CCProjectSpace>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         /// <summary>

@@ -24,7 +24,7 @@ namespace CommCare.Client.Api
         public IReadOnlyList<CCLookupTable> Tables()
         {
             var first = new Uri(_c.DomainApi("lookup_table"), "?limit=1000");
-            return new List<CCLookupTable>(new CCPagedResult<CCLookupTable>(_c.Engine, () => new OffsetWalker<CCLookupTable>(first), ReadTable, _c.Sink, _c.Token));
+            return new List<CCLookupTable>(_c.Pages(first, ReadTable));
         }
 
         /// <summary>The table with this tag or id, or null.</summary>
@@ -41,7 +41,7 @@ namespace CommCare.Client.Api
             var byId = new Dictionary<string, CCLookupTable>(StringComparer.Ordinal);
             foreach (var t in tables) byId[t.Id] = t;
             var first = new Uri(_c.DomainApi("lookup_table_item"), "?limit=1000");
-            foreach (var item in new CCPagedResult<CCLookupTableItem>(_c.Engine, () => new OffsetWalker<CCLookupTableItem>(first), ReadItem, _c.Sink, _c.Token))
+            foreach (var item in _c.Pages(first, ReadItem))
             {
                 if (byId.TryGetValue(item.TableId, out var t)) item.Table = t.Tag;
                 else if (!all) continue;

@@ -213,7 +213,7 @@ namespace CommCare.Client.Api
             {
                 ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader rr) => JsonValue.ReadObject(ref rr);
                 var nextUri = OffsetWalker<object>.ResolveNext(first, next!);
-                var rest = new CCPagedResult<IReadOnlyDictionary<string, object?>>(_c.Engine, () => new OffsetWalker<IReadOnlyDictionary<string, object?>>(nextUri), reader, _c.Sink, _c.Token, DataShape);
+                var rest = _c.Pages(nextUri, reader, DataShape);
                 all = Concat(rows, rest, status, rest.Status);
             }
             return new ReportData(columns, total, all, status);

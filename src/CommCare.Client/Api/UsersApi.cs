@@ -62,7 +62,7 @@ namespace CommCare.Client.Api
                 u.IsActive = active;
                 return u;
             };
-            return new CCPagedResult<CCMobileWorker>(_c.Engine, () => new OffsetWalker<CCMobileWorker>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         /// <summary>One worker by id, or null when there is none in this project.</summary>

@@ -25,7 +25,7 @@ namespace CommCare.Client.Api
             var q = new QueryString().Add("web_username", email).Add("limit", "1000");
             var first = new Uri(ListUri, q.ToString());
             ItemReader<CCWebUser> reader = (ref Utf8JsonReader r) => Read(ref r);
-            return new CCPagedResult<CCWebUser>(_c.Engine, () => new OffsetWalker<CCWebUser>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         /// <summary>By id, from the list: the detail endpoint answers a miss with a 500 (docs/commcare-api.md#users-and-bulk-upload),
