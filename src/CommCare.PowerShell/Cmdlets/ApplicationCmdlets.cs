@@ -25,7 +25,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             var apps = new CommCareClient(ActiveSession, Sink, CancellationToken).Applications;
-            try
+            Call(() =>
             {
                 if (ParameterSetName == "Id")
                 {
@@ -40,8 +40,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 var pattern = Name == null ? null : new WildcardPattern(Name, WildcardOptions.IgnoreCase);
                 foreach (var a in apps.List()) { Flush(); if (pattern == null || pattern.IsMatch(a.Name ?? "")) WriteObject(a); }
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -131,8 +130,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Descending = Descending, PageSize = EffectivePageSize(PageSize),
             };
             CommCare.Client.Paging.CCPagedResult<CCMessagingEvent> result;
-            try { result = new CommCareClient(ActiveSession, Sink, CancellationToken).Messaging.List(q); }
-            catch (CCApiException ex) { Terminate(ex); return; }
+            result = Call(() => new CommCareClient(ActiveSession, Sink, CancellationToken).Messaging.List(q));
             result.MaxRecords = MaxRecords();
             Stream(result, result.Status, "Get-CCMessagingEvent");
         }

@@ -20,8 +20,7 @@ namespace CommCare.PowerShell.Cmdlets
             {
                 while (true)
                 {
-                    try { import = status(import); }
-                    catch (CCApiException ex) { Terminate(ex, import.StatusUrl); return; }
+                    import = Call(() => status(import), import.StatusUrl);
                     Flush();
                     if (import.State == CCCaseImportState.Completed || import.State == CCCaseImportState.Failed) break;
                     WriteProgress(new ProgressRecord(id, "Import-CCCaseData", import.State == CCCaseImportState.Queued ? "Queued" : "Importing")
@@ -176,8 +175,7 @@ namespace CommCare.PowerShell.Cmdlets
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             var options = new CaseImportOptions { CaseType = CaseType, SearchField = SearchField, SearchColumn = SearchColumn, NameColumn = NameColumn, CreateNewCases = CreateNewCases, Comment = Comment };
             CCCaseImport import;
-            try { import = client.CaseImports.Upload(workbook, fileName, options); }
-            catch (CCApiException ex) { Terminate(ex, fileName); return; }
+            import = Call(() => client.CaseImports.Upload(workbook, fileName, options), fileName);
             import.RowCount = rowCount;
             Flush();
             if (NoWait) { WriteObject(import); base.EndProcessing(); return; }

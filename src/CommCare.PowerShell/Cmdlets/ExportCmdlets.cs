@@ -22,7 +22,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Exports;
-            try
+            Call(() =>
             {
                 if (ParameterSetName == "Id")
                     foreach (var id in Id)
@@ -33,8 +33,7 @@ namespace CommCare.PowerShell.Cmdlets
                         else WriteObject(e);
                     }
                 else foreach (var e in api.List()) { Flush(); WriteObject(e); }
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -96,8 +95,7 @@ namespace CommCare.PowerShell.Cmdlets
     {
         protected override void ProcessRecord()
         {
-            try { foreach (var f in new CommCareClient(ActiveSession, Sink, CancellationToken).Forwarders.List()) { Flush(); WriteObject(Rows.ToObject(f)); } }
-            catch (CCApiException ex) { Terminate(ex); }
+            Call(() => { foreach (var f in new CommCareClient(ActiveSession, Sink, CancellationToken).Forwarders.List()) { Flush(); WriteObject(Rows.ToObject(f)); } });
         }
     }
 }

@@ -135,7 +135,7 @@ namespace CommCare.PowerShell.Cmdlets
                         WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Case '{id}' was not found in project space '{ActiveSession.Domain}'."), id);
                     else WriteObject(c);
                 }
-                catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, id); }
+                catch (CCApiException ex) when (StopsCommand(ex)) { Terminate(ex, id); }
                 catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Id: {ex.Message}"), id); }
                 catch (CCApiException ex) { WriteItemError(ex, id); }
             }
@@ -169,8 +169,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Query = Query, PageSize = EffectivePageSize(PageSize),
             };
             CommCare.Client.Paging.CCPagedResult<CCCase> result;
-            try { result = client.CasesV2.List(query); }
-            catch (CCApiException ex) { Terminate(ex); return; }
+            result = Call(() => client.CasesV2.List(query));
             result.MaxRecords = MaxRecords();
             Stream(result, result.Status, "Get-CCCase");
         }

@@ -66,7 +66,7 @@ namespace CommCare.PowerShell.Cmdlets
                         if (f == null) WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Form '{id}' was not found in project space '{ActiveSession.Domain}'."), id);
                         else WriteObject(f);
                     }
-                    catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, id); }
+                    catch (CCApiException ex) when (StopsCommand(ex)) { Terminate(ex, id); }
                     catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Id: {ex.Message}"), id); }
                     catch (CCApiException ex) { WriteItemError(ex, id); }
                 }

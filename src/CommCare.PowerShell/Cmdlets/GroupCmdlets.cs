@@ -26,7 +26,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             var groups = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups;
-            try
+            Call(() =>
             {
                 if (ParameterSetName == "Id")
                 {
@@ -52,8 +52,7 @@ namespace CommCare.PowerShell.Cmdlets
                     foreach (var n in Name)
                         if (!WildcardPattern.ContainsWildcardCharacters(n) && !matched.Contains(n))
                             WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Group '{n}' was not found in project space '{ActiveSession.Domain}'."), n);
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 

@@ -21,8 +21,7 @@ namespace CommCare.PowerShell.Cmdlets
     {
         protected override void ProcessRecord()
         {
-            try { var me = new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.Get(); Flush(); WriteObject(me); }
-            catch (CCApiException ex) { Terminate(ex); }
+            Call(() => { var me = new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.Get(); Flush(); WriteObject(me); });
         }
     }
 
@@ -43,8 +42,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            try { foreach (var d in new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.UserDomains(CanViewReports, FeatureFlag)) { Flush(); WriteObject(d); } }
-            catch (CCApiException ex) { Terminate(ex); }
+            Call(() => { foreach (var d in new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.UserDomains(CanViewReports, FeatureFlag)) { Flush(); WriteObject(d); } });
         }
     }
 

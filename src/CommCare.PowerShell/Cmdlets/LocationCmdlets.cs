@@ -31,7 +31,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Locations;
-            try
+            Call(() =>
             {
                 if (ParameterSetName == "Id")
                 {
@@ -53,8 +53,7 @@ namespace CommCare.PowerShell.Cmdlets
                     if (pattern != null && !pattern.IsMatch(l.Name)) continue;
                     WriteObject(l);
                 }
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -70,11 +69,10 @@ namespace CommCare.PowerShell.Cmdlets
     {
         protected override void ProcessRecord()
         {
-            try
+            Call(() =>
             {
                 foreach (var t in new CommCareClient(ActiveSession, Sink, CancellationToken).Locations.Types()) { Flush(); WriteObject(t); }
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -161,7 +159,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 foreach (var id in ids) { var l = api.Get(id); if (l != null) WriteObject(l); }
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex); }
+            catch (CCApiException ex) when (StopsCommand(ex)) { Terminate(ex); }
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.BadRequest && items.Count > 1)
             {
                 // The batch was rolled back as a whole: send each row alone to find the bad ones.
@@ -175,7 +173,7 @@ namespace CommCare.PowerShell.Cmdlets
                         var l = api.Get(id);
                         if (l != null) WriteObject(l);
                     }
-                    catch (CCApiException one) when (one.Kind != CCErrorKind.Authentication && one.Kind != CCErrorKind.Permission)
+                    catch (CCApiException one) when (!StopsCommand(one))
                     {
                         WriteItemError(new CCApiException(one.Kind, $"Location '{item.Spec.Name}' was not created: {one.ServerMessage ?? one.Message}", one.StatusCode, one.ServerMessage, one.RequestPath, one), item.Target);
                     }

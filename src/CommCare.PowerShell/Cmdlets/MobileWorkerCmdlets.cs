@@ -237,11 +237,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected void WriteRowError(string reason, string message, object target, CCApiException? inner = null)
         {
             var ex = inner ?? new CCApiException(CCErrorKind.InvalidArgument, message);
-            var record = new ErrorRecord(new CCApiException(ex.Kind, message, ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), "CommCare.MobileWorker." + reason,
-                Category(ex.Kind), target);
-            if (ex.ServerMessage != null) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Server said: " + ex.ServerMessage };
-            Flush();
-            WriteError(record);
+            WriteRowError("CommCare.MobileWorker." + reason, new CCApiException(ex.Kind, message, ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), target);
         }
 
     }
@@ -355,7 +351,7 @@ namespace CommCare.PowerShell.Cmdlets
             {
                 if (d.Error is CCApiException ex)
                 {
-                    if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, d.Target);
+                    if (StopsCommand(ex)) Terminate(ex, d.Target);
                     _failed++;
                     string reason = (ex.ServerMessage ?? "").Contains("already taken") ? "UserNameTaken" : ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString();
                     WriteRowError(reason, $"Row {d.Row}: '{d.Full}' was not created: {ex.ServerMessage ?? ex.Message}", d.Target, ex);
@@ -483,7 +479,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 if (PassThru) WriteObject(u);
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) { Terminate(ex, Target(Id)); }
+            catch (CCApiException ex) when (StopsCommand(ex)) { Terminate(ex, Target(Id)); }
             catch (CCApiException ex) { _failed++; WriteRowError(ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString(), $"Row {_rows}: mobile worker {label} was not updated: {ex.ServerMessage ?? ex.Message}", Target(Id), ex); }
         }
 

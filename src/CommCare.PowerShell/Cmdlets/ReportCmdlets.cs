@@ -28,7 +28,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             var reports = new CommCareClient(ActiveSession, Sink, CancellationToken).Reports;
-            try
+            Call(() =>
             {
                 var all = reports.List();
                 Flush();
@@ -44,8 +44,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 var pattern = Title == null ? null : new WildcardPattern(Title, WildcardOptions.IgnoreCase);
                 foreach (var r in all) if (pattern == null || pattern.IsMatch(r.Title ?? "")) WriteObject(r);
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
 
         private static CCReport? FindById(IReadOnlyList<CCReport> all, string id)

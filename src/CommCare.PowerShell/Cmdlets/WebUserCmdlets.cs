@@ -26,7 +26,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).WebUsers;
-            try
+            Call(() =>
             {
                 if (ParameterSetName == "Id")
                 {
@@ -43,8 +43,7 @@ namespace CommCare.PowerShell.Cmdlets
                 foreach (var u in api.List(Email)) { Flush(); WriteObject(u); n++; }
                 if (Email != null && n == 0)
                     WriteItemError(new CCApiException(CCErrorKind.NotFound, $"No active web user '{Email}' in project space '{ActiveSession.Domain}'."), Email);
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
