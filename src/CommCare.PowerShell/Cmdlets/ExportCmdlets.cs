@@ -12,19 +12,19 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCExport | Format-Table Name, Type, CaseType, Xmlns</code><para>Every export.</para></example>
     /// <example><code>Get-CCExport -Id $id | Save-CCExport -DetConfig -Path det.xlsx</code><para>The DET configuration of one export.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCExport", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCExport", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCExportInstance))]
     public sealed class GetCCExportCommand : CCSessionCmdlet
     {
         /// <summary>Export ids.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ExportId")] [ValidateNotNullOrEmpty] public string[] Id { get; set; } = Array.Empty<string>();
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ExportId")] [ValidateNotNullOrEmpty] public string[] Id { get; set; } = Array.Empty<string>();
 
         protected override void ProcessRecord()
         {
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Exports;
             Call(() =>
             {
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                     foreach (var id in Id)
                     {
                         var e = api.Get(id);

@@ -14,26 +14,26 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCLocation -LocationType district</code><para>Every district.</para></example>
     /// <example><code>Get-CCLocation -LocationType district | Set-CCLocation -Property @{ region = 'north' }</code><para>Sets a custom field on every district.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCLocation", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCLocation", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCLocation))]
     public sealed class GetCCLocationCommand : CCSessionCmdlet
     {
         /// <summary>Location ids (by pipeline too).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)] [Alias("location_id", "LocationId")] [ValidateNotNullOrEmpty]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, ValueFromPipelineByPropertyName = true)] [Alias("location_id", "LocationId")] [ValidateNotNullOrEmpty]
         public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>Only this location type (its code, e.g. district).</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("location_type_code")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LocationTypeCompleter))] public string? LocationType { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [Alias("location_type_code")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LocationTypeCompleter))] public string? LocationType { get; set; }
         /// <summary>Only names matching this (wildcards allowed).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Name { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List, Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Name { get; set; }
         /// <summary>Only the location with this site code.</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("site_code")] [ValidateNotNullOrEmpty] public string? SiteCode { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [Alias("site_code")] [ValidateNotNullOrEmpty] public string? SiteCode { get; set; }
 
         protected override void ProcessRecord()
         {
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Locations;
             Call(() =>
             {
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                 {
                     foreach (var id in Id)
                     {
