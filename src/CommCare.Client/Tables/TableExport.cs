@@ -189,10 +189,22 @@ namespace CommCare.Client.Tables
                 Array.Clear(row, 0, row.Length);
                 bool any = false;
                 for (int i = 0; i < cells.Length && i < map.Length; i++)
-                    if (map[i] >= 0 && !string.IsNullOrEmpty(cells[i])) { row[map[i]] = cells[i]; any = true; }
+                    if (map[i] >= 0 && !string.IsNullOrEmpty(cells[i])) { row[map[i]] = Typed(t.Columns[map[i]].Kind, cells[i]!); any = true; }
                 if (!any) continue;
                 Spool(t).Write(row, t.Columns.Count);
                 t.RowCount++;
+            }
+        }
+
+        // A file's text back to what a walk would have put in the spool, so old and new rows are written alike.
+        private static object Typed(ColumnKind kind, string text)
+        {
+            switch (kind)
+            {
+                case ColumnKind.Integer: return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) ? (object)l : text;
+                case ColumnKind.Boolean: return text == "true" ? true : text == "false" ? (object)false : text;
+                case ColumnKind.Timestamp: return Json.IsoDate.TryParse(text, out var d) ? (object)d : text;
+                default: return text;
             }
         }
 
@@ -303,7 +315,8 @@ namespace CommCare.Client.Tables
         {
             using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16) { NewLine = "\r\n" };
             int n = t.Columns.Count;
-            for (int i = 0; i < n; i++) { if (i > 0) w.Write(','); CsvCell(w, t.Columns[i].Name); }
+            // Headers are HQ's names ("@version"), never formulas: written as they are.
+            for (int i = 0; i < n; i++) { if (i > 0) w.Write(','); w.Write(TableFile.Quote(t.Columns[i].Name)); }
             w.Write("\r\n");
             foreach (var row in Rows(t))
             {
@@ -332,7 +345,7 @@ namespace CommCare.Client.Tables
         private static string Unescape(string cell) => CsvText.Unescape(cell);
 
         /// <summary>The text form of a value (the module's round-trip forms: ISO 8601 UTC, invariant numbers).</summary>
-        internal static string Text(object v)
+        public static string Text(object v)
         {
             switch (v)
             {

@@ -20,7 +20,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The file to write (.csv, .xlsx or .json), or a folder with -Format (one file per form or case type). Repeat groups go to files beside a CSV ("visits.members.csv"), to extra sheets of a workbook, and stay nested in JSON.</summary>
         [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
         /// <summary>The format of the files in a -Path folder (with a file name, its extension decides).</summary>
-        [Parameter] public TableFormat? Format { get; set; }
+        [Parameter] [ValidateSet("Csv", "Xlsx", "Json")] public string? Format { get; set; }
         /// <summary>Replace existing files (each is replaced only when the new one is complete).</summary>
         [Parameter] public SwitchParameter Force { get; set; }
         /// <summary>A file that remembers where the export ended: the next run with the same file and filters adds only what was indexed since to the existing files (an edited form or updated case appears again, as a new row with its new values).</summary>
@@ -33,7 +33,9 @@ namespace CommCare.PowerShell.Cmdlets
         private protected TableExport OpenExport(CCCheckpoint? checkpoint)
         {
             string path = ResolveOutputPath(Path);
-            try { return new TableExport(path, Format, Force, append: checkpoint?.ResumeFrom != null, escapeFormulas: !NoFormulaEscape); }
+            // The parameter is a string: a Client type in a cmdlet's public signature would load the Client early.
+            TableFormat? format = Format == null ? (TableFormat?)null : (TableFormat)Enum.Parse(typeof(TableFormat), Format, ignoreCase: true);
+            try { return new TableExport(path, format, Force, append: checkpoint?.ResumeFrom != null, escapeFormulas: !NoFormulaEscape); }
             catch (CCApiException ex) { ThrowParameterError(nameof(Path), ex.Message.StartsWith("-Path: ", StringComparison.Ordinal) ? ex.Message.Substring(7) : ex.Message, Path); throw; }
         }
 
@@ -290,7 +292,13 @@ namespace CommCare.PowerShell.Cmdlets
             o.TypeNames.Insert(0, "CommCare.TableRow#" + row.Table.Name);
             o.Properties.Add(new PSNoteProperty("Table", row.Table.Name));
             var cols = row.Table.Columns;
-            for (int i = 0; i < cols.Count; i++) o.Properties.Add(new PSNoteProperty(cols[i].Name, row.Get(i)));
+            // Dates and booleans as the files have them (ISO 8601 UTC, true/false): Export-Csv of these rows then
+            // writes what Export-CCForm writes, in any culture.
+            for (int i = 0; i < cols.Count; i++)
+            {
+                var v = row.Get(i);
+                o.Properties.Add(new PSNoteProperty(cols[i].Name, v is DateTime || v is bool ? TableExport.Text(v) : v));
+            }
             return o;
         }
     }
