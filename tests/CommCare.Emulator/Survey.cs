@@ -172,6 +172,17 @@ public static class Survey
     private static readonly string[] ConditionSets = Subsets(Conditions);
     private static readonly string[] Tenths = MakeTenths(300);
     private static readonly string[] Incomes = MakeIncomes(60);
+    // Pools drawn once, so that writing a form formats no numbers (generation speed, see README).
+    private static readonly string[] GpsPoints = MakePool(4096, static r =>
+        string.Create(CultureInfo.InvariantCulture, $"{-1.5 + r.Next(300_000) / 100_000.0:0.00000} {34.0 + r.Next(200_000) / 100_000.0:0.00000} {1100 + r.Next(600)}.0 {5 + r.Next(20)}.0"));
+    private static readonly string[] Phones = MakePool(4096, static r => "+2547" + (10000000 + r.Next(89999999)).ToString(CultureInfo.InvariantCulture));
+
+    private static string[] MakePool(int n, Func<Rng, string> draw)
+    {
+        var a = new string[n];
+        for (var i = 0; i < n; i++) a[i] = draw(new Rng(0, 24, i));
+        return a;
+    }
 
     /// <summary>Every multi-select answer by bit mask: chosen values in option order, space-separated ("" for none).</summary>
     private static string[] Subsets(AppOption[] options)
@@ -256,8 +267,7 @@ public static class Survey
 
         w.Key("respondent").BeginObject();
         w.Key("contact").BeginObject();
-        w.Prop("gps", r.Next(5) == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
-            $"{-1.5 + r.Next(300_000) / 100_000.0:0.00000} {34.0 + r.Next(200_000) / 100_000.0:0.00000} {1100 + r.Next(600)}.0 {5 + r.Next(20)}.0"));
+        w.Prop("gps", r.Next(5) == 0 ? "" : GpsPoints[r.Next(GpsPoints.Length)]);
         w.Prop("landmark", r.Next(3) == 0 ? "" : Landmarks[r.Next(Landmarks.Length)]);
         w.Prop("village", Villages[r.Next(Villages.Length)].Value);
         w.EndObject();
@@ -265,7 +275,7 @@ public static class Survey
         if (newer) w.Prop("education", Education[education].Value);
         w.Prop("resp_age", Generator.SmallInt(18 + r.Next(60)));
         w.Prop("resp_name", Generator.PersonName(r.Next(1 << 20)));
-        w.Prop("resp_phone", r.Next(4) == 0 ? "" : "+2547" + (10000000 + r.Next(89999999)).ToString(CultureInfo.InvariantCulture));
+        w.Prop("resp_phone", r.Next(4) == 0 ? "" : Phones[r.Next(Phones.Length)]);
         w.EndObject();
 
         w.PropDate("survey_date", surveyDay, DateStyle.DateOnly);
