@@ -54,7 +54,7 @@ namespace CommCare.Client.Tests
         {
             var t = FormTables.FromApplications(new[] { App(("/data/kids", "Repeat", null), ("/data/kids/kname", "Text", "/data/kids"), ("/data/kids/shots", "Repeat", "/data/kids"), ("/data/kids/shots/when", "Date", "/data/kids/shots")) });
             t.Seal();
-            var one = t.Flatten(Form("f1", D(("kids", D(("kname", "Bo"), ("shots", D(("when", "2024-01-01")))))))));
+            var one = t.Flatten(Form("f1", D(("kids", D(("kname", "Bo"), ("shots", D(("when", "2024-01-01"))))))));
             var many = t.Flatten(Form("f2", D(("kids", new List<object?> { D(("kname", "Cy")), D(("kname", "Di"), ("shots", new List<object?> { D(("when", "a")), D(("when", "b")) })) }))));
             Assert.Equal(new[] { "0.0", "0.0.0" }, one.Children.Select(r => r.Number));
             Assert.Equal(new[] { "1.0", "1.1", "1.1.0", "1.1.1" }, many.Children.Select(r => r.Number));
@@ -71,7 +71,7 @@ namespace CommCare.Client.Tests
         {
             var t = FormTables.FromApplications(new[] { App(("/data/q", "Text", null)) });
             t.Seal();
-            var rec = t.Flatten(Form("f1", D(("q", D(("#text", "answer"), ("@lang", "en"))), ("case", D(("@case_id", "c1"), ("update", D(("status", "open")))))))));
+            var rec = t.Flatten(Form("f1", D(("q", D(("#text", "answer"), ("@lang", "en"))), ("case", D(("@case_id", "c1"), ("update", D(("status", "open"))))))));
             var table = t.Tables.Single();
             Assert.Equal("answer", rec.Main.Get(table.IndexOf("form.q")));
             Assert.Equal("en", rec.Main.Get(table.IndexOf("form.q.@lang")));
