@@ -56,9 +56,9 @@ function Invoke-Build {
     foreach ($f in 'CommCare.PowerShell.dll', 'CommCare.Models.dll') { Copy-Item (Join-Path $bin $f) $Stage }
     Copy-Item (Join-Path $Root 'CommCare.psd1') $Stage
     Copy-Item (Join-Path $Root 'src/CommCare.format.ps1xml'), (Join-Path $Root 'src/CommCare.types.ps1xml') $Stage
-    # about_CommCare: Get-Help about_CommCare reads en-US/about_CommCare.help.txt.
+    # about_CommCare: Get-Help about_CommCare reads en-US/about_CommCare.help.txt, plain text made from the Markdown.
     New-Item -ItemType Directory -Force -Path (Join-Path $Stage 'en-US') | Out-Null
-    Copy-Item (Join-Path $Root 'docs/about_CommCare.md') (Join-Path $Stage 'en-US/about_CommCare.help.txt')
+    & (Join-Path $Root 'src/tools/ConvertTo-AboutHelp.ps1') -Markdown (Join-Path $Root 'docs/about_CommCare.md') -OutFile (Join-Path $Stage 'en-US/about_CommCare.help.txt')
     # dependencies/: the client and everything it needs, loaded in isolation by ModuleInitializer.
     Get-ChildItem $bin -Filter *.dll | Where-Object {
         $_.Name -notin 'CommCare.PowerShell.dll', 'CommCare.Models.dll', 'System.Management.Automation.dll'
