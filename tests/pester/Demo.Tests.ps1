@@ -30,6 +30,12 @@ BeforeAll {
         }
         throw "No line matching '$Pattern' within $Seconds s; output:`n$(@($Run.Lines.ToArray()) -join "`n")"
     }
+    # The closing lines both tasks print: the Connect-CCServer line to paste, then how to stop.
+    function Wait-Banner($Run, [int] $Seconds) {
+        $connect = (Wait-Line $Run '^\s+Connect-CCServer ' $Seconds).Trim()
+        Wait-Line $Run 'Ctrl\+C' 10 | Out-Null
+        [pscustomobject]@{ Connect = $connect; Url = [regex]::Match($connect, '-Server (\S+)').Groups[1].Value }
+    }
     # What Ctrl+C in a terminal sends; the task must stop the emulator it started and exit.
     function Stop-BuildTask($Run) {
         if (-not $Run.Process.HasExited) { & kill -INT $Run.Process.Id; [void]$Run.Process.WaitForExit(20000) }
@@ -47,9 +53,8 @@ Describe 'build.ps1 -Task Emulator' {
     It 'prints the URL, the credentials and a Connect-CCServer line that works; Ctrl+C stops it' {
         $run = Start-BuildTask 'Emulator'
         try {
-            $connect = (Wait-Line $run '^\s*Connect-CCServer ' 120).Trim()
-            Wait-Line $run 'Ctrl\+C' 10 | Out-Null
-            $url = [regex]::Match($connect, '-Server (\S+)').Groups[1].Value
+            $banner = Wait-Banner $run 120
+            $connect = $banner.Connect; $url = $banner.Url
             $text = @($run.Lines.ToArray()) -join "`n"
             $text | Should -Match ([regex]::Escape("running at $url"))
             $text | Should -Match "user name: $([regex]::Escape($AdminUser))"
@@ -71,8 +76,8 @@ Describe 'build.ps1 -Task Demo' {
     It 'shows rows before their summary, the generated passwords once, and ends with a Connect-CCServer line to the running emulator' {
         $run = Start-BuildTask 'Demo'
         try {
-            $connect = (Wait-Line $run '^\s+Connect-CCServer ' 240).Trim()
-            Wait-Line $run 'Ctrl\+C' 10 | Out-Null
+            $banner = Wait-Banner $run 240
+            $connect = $banner.Connect; $url = $banner.Url
             $lines = @($run.Lines.ToArray())
             $text = $lines -join "`n"
             $text | Should -Not -Match "`e" -Because 'redirected output carries no escape codes'
@@ -90,7 +95,6 @@ Describe 'build.ps1 -Task Demo' {
             $password = [regex]::Match($amina, '^demo\.amina@\S+\s+(\S+)\s').Groups[1].Value
             $password.Length | Should -BeGreaterOrEqual 8
             # The closing lines lead to the same emulator, with what the demo made.
-            $url = [regex]::Match($connect, '-Server (\S+)').Groups[1].Value
             $text | Should -Match ([regex]::Escape("PS> $connect"))
             Invoke-Expression $connect
             (Get-CCMobileWorker -UserName demo.amina).FirstName | Should -Be 'Amina'
