@@ -78,6 +78,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCDataSourceCommand : CCSessionCmdlet
     {
+        /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text).</summary>
+        [Parameter] public SwitchParameter NoFormulaEscape { get; set; }
         /// <summary>Replace the file if it exists (it is swapped in only once complete); without it an existing file is kept.</summary>
         [Parameter] public SwitchParameter Force { get; set; }
         /// <summary>The data source id.</summary>
@@ -103,7 +105,7 @@ namespace CommCare.PowerShell.Cmdlets
                     foreach (var k in e.Current.Keys) keys.Add(k);
                     all = Rows.Prepend(e.Current, e);
                 }
-                long n = CommCare.Client.Excel.TableFile.Write(file, keys, keys, all, CommCare.Client.Excel.TableFile.SheetName(DataSourceId));
+                long n = CommCare.Client.Excel.TableFile.Write(file, keys, keys, all, CommCare.Client.Excel.TableFile.SheetName(DataSourceId), escapeFormulas: !NoFormulaEscape);
                 Flush();
                 WriteVerbose($"Wrote {n} rows of data source {DataSourceId} to {file}.");
                 WriteObject(new FileInfo(file));

@@ -154,6 +154,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCMobileWorkerCommand : CCSessionCmdlet
     {
+        /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text; Import-CCMobileWorker reads it back without it).</summary>
+        [Parameter] public SwitchParameter NoFormulaEscape { get; set; }
         /// <summary>The .xlsx or .csv file to write.</summary>
         [Parameter(Mandatory = true, Position = 0)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
         /// <summary>Replace the file if it exists.</summary>
@@ -171,7 +173,7 @@ namespace CommCare.PowerShell.Cmdlets
                 var workers = client.Users.LoadAll().Values.ToList();
                 var groups = client.Groups.List().ToList();
                 var locations = workers.Any(w => w.Locations.Count > 0) ? client.Locations.List().ToList() : new List<CCLocation>();
-                int n = UserBulkFile.Write(file, workers, groups, locations, overwrite: Force);
+                int n = UserBulkFile.Write(file, workers, groups, locations, overwrite: Force, escapeFormulas: !NoFormulaEscape);
                 Flush();
                 WriteVerbose($"Wrote {n} mobile workers to {file}.");
                 WriteObject(new FileInfo(file));

@@ -66,6 +66,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(PSObject), typeof(FileInfo))]
     public sealed class ExportCCReportCommand : CCSessionCmdlet
     {
+        /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text).</summary>
+        [Parameter] public SwitchParameter NoFormulaEscape { get; set; }
         /// <summary>The report (binds from Get-CCReport output).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Id")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(ReportIdCompleter))] public string ReportId { get; set; } = "";
         /// <summary>Filter values by slug, e.g. @{ district = 'North','South'; visit_date = '2026-01-01','2026-06-30'; age = '>=18' }.</summary>
@@ -126,7 +128,7 @@ namespace CommCare.PowerShell.Cmdlets
             {
                 if (file != null)
                 {
-                    long n = CommCare.Client.Excel.TableFile.Write(file, headers, keys, data, CommCare.Client.Excel.TableFile.SheetName(definition?.Title ?? "Report"), written => Progress(written, total));
+                    long n = CommCare.Client.Excel.TableFile.Write(file, headers, keys, data, CommCare.Client.Excel.TableFile.SheetName(definition?.Title ?? "Report"), written => Progress(written, total), escapeFormulas: !NoFormulaEscape);
                     Flush();
                     WriteVerbose($"Wrote {n} rows of report {ReportId} to {file}.");
                     if (PassThru) WriteObject(new FileInfo(file));
