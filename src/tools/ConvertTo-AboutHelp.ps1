@@ -8,9 +8,15 @@ param([Parameter(Mandatory)] [string] $Markdown, [Parameter(Mandatory)] [string]
 $ErrorActionPreference = 'Stop'
 $width = 80
 
-# Inline Markdown to text: `code` and **bold** lose their marks, [text](link) keeps the link in brackets.
+# Inline Markdown to text: `code` and **bold** lose their marks, [text](link) keeps the link in brackets
+# (a page of docs/ named by its path there, as the topic is read outside the repository).
 function ConvertTo-Plain([string] $s) {
-    $s = $s -replace '\[([^\]]+)\]\(([^)]+)\)', '$1 ($2)'
+    $s = [regex]::Replace($s, '\[([^\]]+)\]\(([^)]+)\)', {
+        param($m)
+        $text = $m.Groups[1].Value; $link = $m.Groups[2].Value
+        if ($link -notmatch '^\w+:') { $link = "docs/$link" }
+        if ($text -eq $m.Groups[2].Value) { $link } else { "$text ($link)" }
+    })
     $s = $s -replace '\*\*([^*]+)\*\*', '$1'
     $s -replace '`([^`]+)`', '$1'
 }
