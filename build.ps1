@@ -25,6 +25,8 @@ param(
     [string] $Configuration = 'Release',
     # Pester only: run test files whose name matches (e.g. 'Paging').
     [string] $PesterFilter = '*',
+    # Bench only: which benchmarks (throughput, flat, memory, startup, provisioning); all by default.
+    [string[]] $BenchSection,
     # Emulator and Demo: the emulator's port on 127.0.0.1 (0: any free port).
     [ValidateRange(0, 65535)] [int] $Port = 8700,
     # Emulator and Demo: use the module and emulator of an earlier build instead of building again.
@@ -248,7 +250,8 @@ function Invoke-Bench {
     Invoke-Build
     $bench = Join-Path $Root 'bench/Invoke-Bench.ps1'
     if (-not (Test-Path $bench)) { throw 'No benchmarks yet: bench/Invoke-Bench.ps1 is missing.' }
-    & $bench -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration
+    $sections = if ($BenchSection) { @{ Section = $BenchSection } } else { @{} }
+    & $bench -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration @sections
 }
 
 function Invoke-Package {

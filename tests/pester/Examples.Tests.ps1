@@ -19,12 +19,10 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     . (Join-Path $PSScriptRoot 'ExampleFixtures.ps1')
-    Import-Module $ModulePsd1 -Force
     if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
     foreach ($v in 'COMMCARE_SERVER', 'COMMCARE_DOMAIN', 'COMMCARE_USERNAME', 'COMMCARE_API_KEY') { Remove-Item "env:$v" -ErrorAction SilentlyContinue }
-    $script:emu = Start-TestEmulator @('--cases', '50', '--forms', '50')
+    $script:emu = Start-TestEnvironment @('--cases', '50', '--forms', '50')
     $script:EmulatorUrl = $emu.Url
-    Connect-TestServer $emu.Url | Out-Null
     $script:Vars = & $NewExampleVariables $emu.Url
     $script:ExampleFiles = $script:Files = Join-Path ([IO.Path]::GetTempPath()) ("cc-examples-" + [guid]::NewGuid())
     New-Item -ItemType Directory $Files | Out-Null

@@ -10,10 +10,8 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
     if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
-    $script:emu = Start-TestEmulator @('--cases', '50', '--forms', '50')
-    Connect-TestServer $emu.Url | Out-Null
+    $script:emu = Start-TestEnvironment @('--cases', '50', '--forms', '50')
 }
 
 AfterAll { Stop-TestEmulator $emu }

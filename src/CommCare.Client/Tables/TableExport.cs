@@ -31,6 +31,9 @@ namespace CommCare.Client.Tables
         public bool Append { get; }
 
         /// <param name="path">A .csv/.xlsx/.json file, or a folder (with <paramref name="format"/>).</param>
+        /// <param name="format">The files' format (a folder needs it; a file's extension gives it otherwise).</param>
+        /// <param name="overwrite">Existing files may be replaced (-Force).</param>
+        /// <param name="append">The existing files' rows are kept and the new ones added (a checkpoint's later run).</param>
         /// <param name="escapeFormulas">CSV cells that a spreadsheet would run as a formula are written as text.</param>
         public TableExport(string path, TableFormat? format, bool overwrite, bool append, bool escapeFormulas)
         {

@@ -98,7 +98,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 catch (CCApiException ex)
                 {
-                    if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, Target(plan.Target));
+                    if (StopsCommand(ex)) Terminate(ex, Target(plan.Target));
                     failed++;
                     WriteRowError(ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString(),
                         new CCApiException(ex.Kind, $"Row {plan.Row} ({plan.UserName}): the worker was not {(create ? "created" : "updated")}: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex),
@@ -135,11 +135,7 @@ namespace CommCare.PowerShell.Cmdlets
         }
 
         private void WriteRowError(string reason, CCApiException ex, IReadOnlyList<KeyValuePair<string, string>> cells)
-        {
-            Flush();
-            var record = ToErrorRecord(ex, Target(cells));
-            WriteError(new ErrorRecord(record.Exception, "CommCare.MobileWorker." + reason, record.CategoryInfo.Category, record.TargetObject) { ErrorDetails = record.ErrorDetails });
-        }
+            => WriteRowError("CommCare.MobileWorker." + reason, ex, Target(cells));
     }
 
     /// <summary>

@@ -15,24 +15,24 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCReport | Format-Table Id, Title</code><para>Every report.</para></example>
     /// <example><code>(Get-CCReport -Title 'Household*').Filters</code><para>The filters of the reports whose titles start with Household.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCReport", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCReport", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCReport))]
     public sealed class GetCCReportCommand : CCSessionCmdlet
     {
         /// <summary>Report ids (by pipeline too).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ReportId")] [ValidateNotNullOrEmpty]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ReportId")] [ValidateNotNullOrEmpty]
         public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>Only reports whose title matches (wildcards allowed).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Title { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List, Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Title { get; set; }
 
         protected override void ProcessRecord()
         {
             var reports = new CommCareClient(ActiveSession, Sink, CancellationToken).Reports;
-            try
+            Call(() =>
             {
                 var all = reports.List();
                 Flush();
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                 {
                     foreach (var id in Id)
                     {
@@ -44,8 +44,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 var pattern = Title == null ? null : new WildcardPattern(Title, WildcardOptions.IgnoreCase);
                 foreach (var r in all) if (pattern == null || pattern.IsMatch(r.Title ?? "")) WriteObject(r);
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
 
         private static CCReport? FindById(IReadOnlyList<CCReport> all, string id)

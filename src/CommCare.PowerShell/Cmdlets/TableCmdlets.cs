@@ -30,6 +30,8 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Write the files (FileInfo) to the pipeline.</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
+        private bool _skip;
+
         private protected TableExport OpenExport(CCCheckpoint? checkpoint)
         {
             string path = ResolveOutputPath(Path);
@@ -45,6 +47,8 @@ namespace CommCare.PowerShell.Cmdlets
             try
             {
                 export.Check(tables, typeParameter);
+                // -WhatIf: the structure was read (nothing changes by reading); no record is fetched, no file written.
+                if (!ShouldProcess(string.Join(", ", export.Files(tables)), export.Append ? "Add new rows to" : "Write")) { _skip = true; return; }
                 if (export.Append)
                 {
                     var missing = tables.Count > 0 ? export.FileOf(tables[0], tables) : null;
@@ -60,6 +64,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Walks the records into the files; the checkpoint is saved only once every file is in place.</summary>
         private protected void Run<T>(CCPagedResult<T> records, Func<T, TableRecord> flatten, TableExport export, Func<IReadOnlyList<TableDef>> tables, CCCheckpoint? checkpoint, string activity, string noun)
         {
+            if (_skip) { export.Dispose(); checkpoint?.Dispose(); return; }
             var sw = System.Diagnostics.Stopwatch.StartNew();
             long n;
             try
@@ -113,7 +118,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.xlsx</code><para>One form type to a workbook: a sheet for the forms and one per repeat group.</para></example>
     /// <example><code>Export-CCForm -AppId $app.Id -Path exports -Format Csv -PassThru</code><para>Every form type of an application into the folder "exports", one CSV file per form type and repeat group; -PassThru lists the files.</para></example>
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.csv -Checkpoint visits.cp</code><para>The first run writes every form; later runs with the same checkpoint add only what was indexed since.</para></example>
-    [Cmdlet(VerbsData.Export, "CCForm")]
+    [Cmdlet(VerbsData.Export, "CCForm", SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCFormCommand : CCTableExportCmdlet
     {
@@ -177,7 +182,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv</code><para>Every patient case, one column per property.</para></example>
     /// <example><code>Export-CCCase -Path cases -Format Xlsx -Force -PassThru</code><para>Every case type into the folder "cases", one workbook per case type, replacing earlier files.</para></example>
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv -Checkpoint patients.cp</code><para>Incremental: later runs add what changed since.</para></example>
-    [Cmdlet(VerbsData.Export, "CCCase")]
+    [Cmdlet(VerbsData.Export, "CCCase", SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCCaseCommand : CCTableExportCmdlet
     {
