@@ -136,26 +136,34 @@ public static class AppCatalog
         BuildComment = comment, DateCreated = builtOn, Modules = modules,
     };
 
-    public static AppDoc? Find(string domain, string id)
+    /// <summary>The seeded apps, plus the survey app (Survey.cs) when the data set has survey forms.</summary>
+    private static IEnumerable<AppDoc> All(DataSet? ds)
     {
-        foreach (var d in Docs) if (d.Domain == domain && d.Id == id) return d;
+        foreach (var d in Docs) yield return d;
+        if (ds is { Spec.SurveyForms: > 0 }) foreach (var d in Survey.Docs) yield return d;
+    }
+
+    public static AppDoc? Find(DataSet? ds, string domain, string id)
+    {
+        foreach (var d in All(ds)) if (d.Domain == domain && d.Id == id) return d;
         return null;
     }
 
     /// <summary>Current (working-copy) apps, remote apps excluded, by date_created.</summary>
-    public static List<AppDoc> WorkingCopies(string domain)
+    public static List<AppDoc> WorkingCopies(DataSet? ds, string domain)
     {
         var list = new List<AppDoc>();
-        foreach (var d in Docs) if (d.Domain == domain && !d.IsBuild && d.DocType != "RemoteApp") list.Add(d);
+        foreach (var d in All(ds)) if (d.Domain == domain && !d.IsBuild && d.DocType != "RemoteApp") list.Add(d);
         list.Sort(static (a, b) => a.DateCreated.CompareTo(b.DateCreated));
         return list;
     }
 
-    /// <summary>Every build of an app, by version.</summary>
+    /// <summary>Every build of an app, by version (only apps <see cref="Find"/> found get here, so the survey builds are always searched).</summary>
     public static List<AppDoc> Builds(string domain, string appId)
     {
         var list = new List<AppDoc>();
         foreach (var d in Docs) if (d.Domain == domain && d.CopyOf == appId) list.Add(d);
+        foreach (var d in Survey.Docs) if (d.Domain == domain && d.CopyOf == appId) list.Add(d);
         list.Sort(static (a, b) => a.Version.CompareTo(b.Version));
         return list;
     }
@@ -205,7 +213,7 @@ public static class ApplicationsApi
     /// <summary><c>DoesNothingPaginatorCompat</c>: every app, limit/offset ignored.</summary>
     public static ApiResponse List(ApiContext ctx)
     {
-        var apps = AppCatalog.WorkingCopies(ctx.Domain!);
+        var apps = AppCatalog.WorkingCopies(ctx.Data, ctx.Domain!);
         var extras = ctx.Query.Flag("extras");
         var w = new PyJsonWriter(16 * 1024);
         w.BeginObject().Key("meta").BeginObject()
@@ -220,7 +228,7 @@ public static class ApplicationsApi
     /// <summary>A working copy or a build; a remote app or an unknown id → 404, empty body.</summary>
     public static ApiResponse Detail(ApiContext ctx)
     {
-        var a = AppCatalog.Find(ctx.Domain!, ctx.Route("id"));
+        var a = AppCatalog.Find(ctx.Data, ctx.Domain!, ctx.Route("id"));
         if (a is null || a.DocType == "RemoteApp") return ApiResponse.Empty(404);
         var w = new PyJsonWriter(8 * 1024);
         WriteApp(w, a, ctx.Query.Flag("extras"));
@@ -345,7 +353,7 @@ public static class ApplicationsApi
     public static ApiResponse DomainForms(ApiContext ctx)
     {
         var id = ctx.Query.Get("application_id");
-        var a = string.IsNullOrEmpty(id) ? null : AppCatalog.Find(ctx.Domain!, id);
+        var a = string.IsNullOrEmpty(id) ? null : AppCatalog.Find(ctx.Data, ctx.Domain!, id);
         if (a is null || a.DocType == "RemoteApp") return UsersApi.CannedNotFound();
         var items = new List<(string Name, string Xmlns)>();
         foreach (var m in a.Modules)
@@ -389,7 +397,7 @@ public static class ApplicationsApi
         var w = new PyJsonWriter(1024);
         w.BeginObject().Prop("status", "success").Key("applications").BeginArray();
         var baseUrl = ctx.Http.Request.Scheme + "://" + ctx.Http.Request.Host.Value;
-        foreach (var a in AppCatalog.WorkingCopies(ctx.Domain!))
+        foreach (var a in AppCatalog.WorkingCopies(ctx.Data, ctx.Domain!))
         {
             w.BeginObject()
                 .Prop("name", a.Name)
@@ -428,7 +436,7 @@ public static class ApplicationsApi
             return CczError(400, "'version' must be an integer");
 
         var domain = ctx.Domain!;
-        var doc = AppCatalog.Find(domain, appId);
+        var doc = AppCatalog.Find(ctx.Data, domain, appId);
         if (doc is null || doc.DocType == "RemoteApp") return CczError(404, "Application not found");
         var masterId = doc.CopyOf ?? doc.Id;
         AppDoc? target = doc;

@@ -349,6 +349,8 @@ public sealed class DomainTx
             SeedData = baseData.SeedData ?? baseData,
             SharedCaseIndexedOn = baseData.SharedCaseIndexedOn,
             SharedFormIndexedOn = baseData.SharedFormIndexedOn,
+            SharedSurveyFormIndexedOn = baseData.SharedSurveyFormIndexedOn,
+            SurveyForms = baseData.SurveyForms,
         };
         next.BuildIndexes(parallel: cases.Length + forms.Length >= Generator.BigSet);
         Store.Publish(next);

@@ -369,7 +369,9 @@ public static class Control
             Int("forms", DataSetSpec.DefaultForms),
             Int("sameTimestampForms", 0),
             Int("sameTimestampCases", 0),
-            seed);
+            seed,
+            Int("surveyForms", 0),
+            Int("sameTimestampSurveyForms", 0));
     }
 
     public static void WriteDataSet(Utf8JsonWriter w, DataSet ds)
@@ -381,6 +383,8 @@ public static class Control
         w.WriteNumber("archivedForms", demo.ArchivedForms);
         w.WriteNumber("sameTimestampForms", ds.Spec.SameTimestampForms > 1 ? Math.Min(ds.Spec.SameTimestampForms, demo.Forms.Length) : 0);
         w.WriteNumber("sameTimestampCases", ds.Spec.SameTimestampCases > 1 ? Math.Min(ds.Spec.SameTimestampCases, demo.Cases.Length) : 0);
+        w.WriteNumber("surveyForms", demo.SurveyForms);
+        w.WriteNumber("sameTimestampSurveyForms", ds.Spec.SameTimestampSurveyForms > 1 ? Math.Min(ds.Spec.SameTimestampSurveyForms, demo.SurveyForms) : 0);
         w.WriteNumber("seed", ds.Spec.Seed);
         w.WriteNumber("generationMs", Math.Round(ds.GenerationMs, 1));
         w.WriteBoolean("jsonReady", ds.JsonReady.IsCompleted);
@@ -396,6 +400,7 @@ public static class Control
             w.WriteNumber("archivedForms", d.ArchivedForms);
             DateProp(w, "sharedCaseIndexedOn", d.SharedCaseIndexedOn);
             DateProp(w, "sharedFormIndexedOn", d.SharedFormIndexedOn);
+            DateProp(w, "sharedSurveyFormIndexedOn", d.SharedSurveyFormIndexedOn);
             DateProp(w, "firstCaseIndexedOn", d.CaseIndexedOn.Length > 0 ? d.CaseIndexedOn[0] : 0);
             DateProp(w, "lastCaseIndexedOn", d.CaseIndexedOn.Length > 0 ? d.CaseIndexedOn[^1] : 0);
             DateProp(w, "firstFormIndexedOn", d.FormIndexedOn.Length > 0 ? d.FormIndexedOn[0] : 0);

@@ -10,7 +10,7 @@ namespace CommCare.Emulator;
 
 /// <summary>Parameters of a generated data set (CLI flags / POST /_emulator/dataset).</summary>
 public sealed record DataSetSpec(int Cases = DataSetSpec.DefaultCases, int Forms = DataSetSpec.DefaultForms,
-    int SameTimestampForms = 0, int SameTimestampCases = 0, long Seed = 1)
+    int SameTimestampForms = 0, int SameTimestampCases = 0, long Seed = 1, int SurveyForms = 0, int SameTimestampSurveyForms = 0)
 {
     public const int DefaultCases = 120;
     public const int DefaultForms = 150;
@@ -111,7 +111,7 @@ public sealed class CaseRec
 /// <summary>An index of a case (<c>{identifier: {case_id, case_type, relationship}}</c>).</summary>
 public sealed record CaseIndex(string Identifier, string CaseId, string CaseType, string Relationship);
 
-public enum FormKind : byte { Register, Followup, Close }
+public enum FormKind : byte { Register, Followup, Close, Survey }
 
 public sealed class FormRec
 {
@@ -140,6 +140,9 @@ public sealed class FormRec
     public int[] CaseSeqs = Array.Empty<int>();
     public int Weight;
     public int NotesIdx;
+    /// <summary>A survey form's number among the survey forms (0 = the first by indexed_on) and the seed its body is drawn from.</summary>
+    public int SurveyNo = -1;
+    public long SurveySeed;
     /// <summary>The pre-serialised JSON, set once (background serialisation or first use); read it via DomainData.FormJson.</summary>
     public JsonRef? JsonSlot;
 
@@ -227,6 +230,9 @@ public sealed class DomainData
     /// <summary>The indexed_on value shared by the --same-timestamp-* group (0 if none).</summary>
     public long SharedCaseIndexedOn;
     public long SharedFormIndexedOn;
+    /// <summary>The indexed_on value shared by the --same-timestamp-survey-forms group (0 if none) and the survey form count.</summary>
+    public long SharedSurveyFormIndexedOn;
+    public int SurveyForms;
     public int ArchivedForms;
 
     /// <summary>Serialiser for this domain's records (set by <see cref="BuildIndexes"/>).</summary>
@@ -382,13 +388,13 @@ public sealed class DataSet
     public static DataSet Generate(DataSetSpec spec, string baseUrl)
     {
         var sw = Stopwatch.StartNew();
-        var big = (long)spec.Cases + spec.Forms >= Generator.BigSet;
+        var big = (long)spec.Cases + spec.Forms + spec.SurveyForms >= Generator.BigSet;
         // Nearly everything allocated while generating survives, so collections in the middle would only copy
         // live data around. For big sets, ask for a no-GC region (sized from the spec) until the JSON is done.
         var noGc = false;
         if (big && Environment.GetEnvironmentVariable("EMU_NOGC") != "0")
         {
-            var estimate = 64L * 1024 * 1024 + (long)spec.Cases * 2200 + (long)spec.Forms * 5000;
+            var estimate = 64L * 1024 * 1024 + (long)spec.Cases * 2200 + (long)spec.Forms * 5000 + (long)spec.SurveyForms * 9000;
             try
             {
                 noGc = GC.TryStartNoGCRegion(Math.Min(estimate, 4L << 30));

@@ -53,6 +53,9 @@ public static class Generator
 
     public static string NoteText(int idx) => Notes[idx % Notes.Length];
 
+    /// <summary>A "First Last" name picked by any non-negative number.</summary>
+    public static string PersonName(int pick) => PatientNames[pick % PatientNames.Length];
+
     public static string SmallInt(int i) => (uint)i < SmallInts.Length ? SmallInts[i] : i.ToString(CultureInfo.InvariantCulture);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -61,7 +64,7 @@ public static class Generator
         var n = Math.Max(0, spec.Cases);
         var m = Math.Max(0, spec.Forms);
         var seed = spec.Seed;
-        var big = (long)n + m >= BigSet;
+        var big = (long)n + m + Math.Max(0, spec.SurveyForms) >= BigSet;
         var trace = Environment.GetEnvironmentVariable("EMU_TRACE") == "1" ? Stopwatch.StartNew() : null;
         var alloc0 = GC.GetTotalAllocatedBytes();
         void T(string what)
@@ -289,6 +292,12 @@ public static class Generator
             forms[j] = f;
         });
         T("forms");
+        long sharedSurvey = 0;
+        if (spec.SurveyForms > 0)
+        {
+            forms = Survey.AddForms(forms, domain, spec, big, out sharedSurvey);
+            T("survey forms");
+        }
 
         // ---- link cases back to forms (xform_ids: non-archived forms) --------------------------------------
         var formCount = new int[n];
@@ -340,6 +349,8 @@ public static class Generator
         var data = new DomainData { Domain = domain, Cases = cases, Forms = forms, BaseUrl = baseUrl };
         data.SharedCaseIndexedOn = sharedCase;
         data.SharedFormIndexedOn = sharedForm;
+        data.SharedSurveyFormIndexedOn = sharedSurvey;
+        data.SurveyForms = Math.Max(0, spec.SurveyForms);
         // ---- dense arrays, id lookups and sort permutations (in parallel for big sets) --------------------
         data.BuildIndexes(parallel: big);
         T("indexes");
@@ -365,7 +376,7 @@ public static class Generator
     }
 
     /// <summary>Runs <paramref name="body"/> for 0..count-1, on all cores for big sets.</summary>
-    private static void For(int count, bool parallel, Action<int> body)
+    internal static void For(int count, bool parallel, Action<int> body)
     {
         if (!parallel)
         {
@@ -486,7 +497,7 @@ public static class Generator
     /// <paramref name="same"/> records in the middle share exactly one value.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long[] Timeline(int count, int same, long seed, int stream, out long shared)
+    internal static long[] Timeline(int count, int same, long seed, int stream, out long shared)
     {
         var res = new long[count];
         shared = 0;

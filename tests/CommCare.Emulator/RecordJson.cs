@@ -26,12 +26,17 @@ public sealed class RecordJson(DomainData data, string baseUrl)
 
     private static readonly string AppVersion18 = MakeAppVersion(18);
     private static readonly string AppVersion7 = MakeAppVersion(7);
+    private static readonly string AppVersionSurveyOld = MakeAppVersion(Survey.OldVersion);
+    private static readonly string AppVersionSurveyNew = MakeAppVersion(Survey.NewVersion);
     private static readonly string[] DeviceIds = { "358001070684640", "358001070684641", "358001070684642" };
 
     private static string MakeAppVersion(int build) =>
         $"CommCare Android, version \"{CommCareVersion}\"(464694). App v{build}. CommCare Version {CommCareVersion}. Build 464694, built on: 2023-09-12";
 
-    private static string AppVersion(int build) => build switch { 18 => AppVersion18, 7 => AppVersion7, _ => MakeAppVersion(build) };
+    private static string AppVersion(int build) => build switch
+    {
+        18 => AppVersion18, 7 => AppVersion7, Survey.OldVersion => AppVersionSurveyOld, Survey.NewVersion => AppVersionSurveyNew, _ => MakeAppVersion(build),
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteCase(PyJsonWriter w, CaseRec c, CaseExtras extras)
@@ -245,6 +250,9 @@ public sealed class RecordJson(DomainData data, string baseUrl)
                 w.PropDate("visit_date", f.TimeEnd, DateStyle.DateOnly);
                 w.Prop("weight", Generator.SmallInt(f.Weight));
                 break;
+            case FormKind.Survey:
+                Survey.WriteBody(w, f, worker, appVersion, deviceId);
+                break;
             default:
                 w.Prop("close_reason", first?.Field("close_reason") ?? "moved");
                 WriteMeta(w, f, worker, appVersion, deviceId);
@@ -283,7 +291,7 @@ public sealed class RecordJson(DomainData data, string baseUrl)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteMeta(PyJsonWriter w, FormRec f, (string Id, string Username) worker, string appVersion, string deviceId)
+    internal static void WriteMeta(PyJsonWriter w, FormRec f, (string Id, string Username) worker, string appVersion, string deviceId)
     {
         w.Key("meta").BeginObject()
             .Prop("@xmlns", MetaXmlns)

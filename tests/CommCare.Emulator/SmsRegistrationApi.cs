@@ -158,7 +158,7 @@ public static partial class SmsRegistrationApi
         doc.Dispose();
         if (root.ValueKind != JsonValueKind.Object) return ApiResponse.ServerError();
         if (CheckFields(root, defs) is { } e) return e;
-        if (AppCatalog.Find(ctx.Domain!, root.GetProperty("app_id").GetString()!) is null) return FieldError("app_id", "Invalid app_id specified");
+        if (AppCatalog.Find(ctx.Data, ctx.Domain!, root.GetProperty("app_id").GetString()!) is null) return FieldError("app_id", "Invalid app_id specified");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var u in root.GetProperty("users").EnumerateArray())
         {

@@ -23,6 +23,32 @@ namespace CommCare.Client.Api
         public CCApplication? Get(string id)
             => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("application"), QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
+        /// <summary>
+        /// The structure of every build too, for exports whose columns must cover forms submitted from any
+        /// build: the working copies first (one, or all), then each one's builds, newest first, fetched only for
+        /// apps <paramref name="wanted"/> accepts (those that have the form or case types asked for).
+        /// </summary>
+        public IReadOnlyList<CCApplication> WithBuilds(string? appId, Func<CCApplication, bool> wanted, Action<string>? progress = null)
+        {
+            IReadOnlyList<CCApplication> apps = appId == null ? List()
+                : new[] { Get(appId) ?? throw new CCApiException(CCErrorKind.NotFound, $"-AppId: application '{appId}' was not found in project space '{_c.Session.Domain}'; list them with Get-CCApplication.") };
+            var all = new List<CCApplication>(apps);
+            foreach (var app in apps)
+            {
+                if (!wanted(app)) continue;
+                var builds = new List<CCAppVersion>(app.Versions);
+                builds.Sort((a, b) => (b.Version ?? 0).CompareTo(a.Version ?? 0));
+                foreach (var v in builds)
+                {
+                    if (string.IsNullOrEmpty(v.Id) || v.Id == app.Id) continue;
+                    progress?.Invoke($"{app.Name} build {v.Version}");
+                    var b = Get(v.Id);
+                    if (b != null) all.Add(b);
+                }
+            }
+            return all;
+        }
+
         /// <summary>The .ccz download URL: the working copy, a build number, or the latest release/build.</summary>
         public Uri CczUri(string appId, int? version, string? latest, bool includeMultimedia)
         {
