@@ -20,11 +20,17 @@ namespace CommCare.Database
         private const int MaxParameters = 30000;
         private readonly Dictionary<string, (int Rows, SqliteCommand Command)> _upserts = new Dictionary<string, (int, SqliteCommand)>();
 
-        public SqliteTableStore(string connectionString) : base(connectionString)
+        public SqliteTableStore(string connectionString, Func<string, string>? resolvePath = null) : base(connectionString)
         {
             Start(() =>
             {
                 var builder = new SqliteConnectionStringBuilder(connectionString);
+                if (resolvePath != null && builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource)
+                    && builder.DataSource != ":memory:" && !System.IO.Path.IsPathRooted(builder.DataSource))
+                {
+                    builder.DataSource = resolvePath(builder.DataSource);
+                    connectionString = builder.ConnectionString;
+                }
                 // A missing file is created; a missing folder is the user's mistake, said as such.
                 if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
                 {

@@ -9,13 +9,16 @@ namespace CommCare.Database
     /// <summary>Opens a store by provider; every failure is one CCApiException naming the connection (password masked).</summary>
     public static class TableStores
     {
-        public static ITableStore Open(DatabaseProvider provider, string connectionString)
+        /// <param name="provider">Sqlite or PostgreSql.</param>
+        /// <param name="connectionString">The provider's connection string.</param>
+        /// <param name="resolvePath">SQLite: turns a relative file name into a full one (the shell's current location, not the process's).</param>
+        public static ITableStore Open(DatabaseProvider provider, string connectionString, Func<string, string>? resolvePath = null)
         {
             if (string.IsNullOrWhiteSpace(connectionString))
                 throw new CCApiException(CCErrorKind.InvalidArgument, "-ConnectionString is empty: give e.g. 'Data Source=commcare.db' (SQLite) or 'Host=…;Database=…;Username=…;Password=…' (PostgreSQL).");
             switch (provider)
             {
-                case DatabaseProvider.Sqlite: return new SqliteTableStore(connectionString);
+                case DatabaseProvider.Sqlite: return new SqliteTableStore(connectionString, resolvePath);
                 case DatabaseProvider.PostgreSql: return new PostgresTableStore(connectionString);
                 default: throw new ArgumentOutOfRangeException(nameof(provider));
             }

@@ -12,28 +12,41 @@ using CommCare.Models;
 namespace CommCare.PowerShell.Cmdlets
 {
     /// <summary>What Export-CCForm and Export-CCCase share: the files, the checkpoint, the walk and its progress.</summary>
-    public abstract class CCTableExportCmdlet : CCSessionCmdlet
+    public abstract partial class CCTableExportCmdlet : CCSessionCmdlet
     {
         private static int _activityIds = 5000;
         private readonly int _activityId = System.Threading.Interlocked.Increment(ref _activityIds);
 
+        internal const string FileSet = "File", DatabaseSet = "Database";
+
         /// <summary>The file to write (.csv, .xlsx or .json), or a folder with -Format (one file per form or case type). Repeat groups go to files beside a CSV ("visits.members.csv"), to extra sheets of a workbook, and stay nested in JSON.</summary>
-        [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = FileSet)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
         /// <summary>The format of the files in a -Path folder (with a file name, its extension decides).</summary>
-        [Parameter] public TableFormat? Format { get; set; }
+        // A string, not TableFormat: a field of a client enum type would load CommCare.Client while PowerShell
+        // reads the cmdlets at import, before the module's loader is in place (the import fails).
+        [Parameter(ParameterSetName = FileSet)] [ValidateSet("Csv", "Xlsx", "Json")] public string? Format { get; set; }
         /// <summary>Replace existing files (each is replaced only when the new one is complete).</summary>
-        [Parameter] public SwitchParameter Force { get; set; }
+        [Parameter(ParameterSetName = FileSet)] public SwitchParameter Force { get; set; }
         /// <summary>A file that remembers where the export ended: the next run with the same file and filters adds only what was indexed since to the existing files (an edited form or updated case appears again, as a new row with its new values).</summary>
-        [Parameter] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
+        [Parameter(ParameterSetName = FileSet)] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
         /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text).</summary>
-        [Parameter] public SwitchParameter NoFormulaEscape { get; set; }
-        /// <summary>Write the files (FileInfo) to the pipeline.</summary>
+        [Parameter(ParameterSetName = FileSet)] public SwitchParameter NoFormulaEscape { get; set; }
+        /// <summary>Write the files (FileInfo) to the pipeline; with -ConnectionString, a summary of the run (records, rows, seconds).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
+        /// <summary>Keep the tables in a database instead of files: an SQLite file ('Data Source=commcare.db', created when missing; a relative path is relative to the current location) or a PostgreSQL database ('Host=…;Database=…;Username=…;Password=…', with -Provider PostgreSql). Every run continues from where the last one ended (the position is kept in the table commcare_export_state, committed with the rows it covers): new and edited records replace their rows by id, repeat rows are replaced with their form's. See docs/database-export.md.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = DatabaseSet)] [ValidateNotNullOrEmpty] public string ConnectionString { get; set; } = "";
+        /// <summary>The database behind -ConnectionString: Sqlite (the default; a file, nothing to install) or PostgreSql.</summary>
+        [Parameter(ParameterSetName = DatabaseSet)] [ValidateSet("Sqlite", "PostgreSql")] public string Provider { get; set; } = "Sqlite";
+        /// <summary>Rebuild the database tables from scratch: the export is written into new tables, which replace the old ones (and the saved position) only once it is complete; a run that fails leaves the old tables as they were.</summary>
+        [Parameter(ParameterSetName = DatabaseSet)] public SwitchParameter Full { get; set; }
+
+        private protected bool ToDatabase => ParameterSetName == DatabaseSet;
 
         private protected TableExport OpenExport(CCCheckpoint? checkpoint)
         {
             string path = ResolveOutputPath(Path);
-            try { return new TableExport(path, Format, Force, append: checkpoint?.ResumeFrom != null, escapeFormulas: !NoFormulaEscape); }
+            TableFormat? format = Format == null ? (TableFormat?)null : (TableFormat)Enum.Parse(typeof(TableFormat), Format, ignoreCase: true);
+            try { return new TableExport(path, format, Force, append: checkpoint?.ResumeFrom != null, escapeFormulas: !NoFormulaEscape); }
             catch (CCApiException ex) { ThrowParameterError(nameof(Path), ex.Message.StartsWith("-Path: ", StringComparison.Ordinal) ? ex.Message.Substring(7) : ex.Message, Path); throw; }
         }
 
@@ -111,7 +124,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.xlsx</code><para>One form type to a workbook: a sheet for the forms and one per repeat group.</para></example>
     /// <example><code>Export-CCForm -AppId $app.Id -Path exports -Format Csv -PassThru</code><para>Every form type of an application into the folder "exports", one CSV file per form type and repeat group; -PassThru lists the files.</para></example>
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.csv -Checkpoint visits.cp</code><para>The first run writes every form; later runs with the same checkpoint add only what was indexed since.</para></example>
-    [Cmdlet(VerbsData.Export, "CCForm")]
+    [Cmdlet(VerbsData.Export, "CCForm", DefaultParameterSetName = FileSet)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCFormCommand : CCTableExportCmdlet
     {
@@ -147,24 +160,48 @@ namespace CommCare.PowerShell.Cmdlets
                 IndexedOnStart = Opt(nameof(IndexedSince), IndexedSince), IndexedOnEnd = Opt(nameof(IndexedUntil), IndexedUntil),
                 IncludeArchived = IncludeArchived, PageSize = PageSize,
             };
+            if (ToDatabase) { ProcessDatabase(client, query); return; }
             var checkpoint = OpenCheckpoint(p => client.Forms.OpenCheckpoint(p, query), "forms");
             var export = OpenExport(checkpoint);
             FormTables tables;
             CCPagedResult<CCForm> forms;
             try
             {
-                var only = Xmlns == null ? null : new HashSet<string>(StringComparer.Ordinal) { Xmlns };
-                var apps = client.Applications.WithBuilds(AppId,
-                    app => only == null || app.Modules.Any(m => m.Forms.Any(f => f.Xmlns != null && only.Contains(f.Xmlns))),
-                    what => { Flush(); WriteVerbose($"Reading the structure of {what}."); });
-                Flush();
-                tables = FormTables.FromApplications(apps, only);
-                tables.Seal();
+                tables = Tables(client);
                 forms = client.Forms.List(query);
             }
             catch (CCApiException ex) { export.Dispose(); checkpoint?.Dispose(); Terminate(ex); return; }
             Prepare(export, tables.Tables, "-Xmlns", checkpoint);
             Run(forms, tables.Flatten, export, () => tables.Tables, checkpoint, "Export-CCForm", "forms");
+        }
+
+        private FormTables Tables(CommCareClient client)
+        {
+            var only = Xmlns == null ? null : new HashSet<string>(StringComparer.Ordinal) { Xmlns };
+            var apps = client.Applications.WithBuilds(AppId,
+                app => only == null || app.Modules.Any(m => m.Forms.Any(f => f.Xmlns != null && only.Contains(f.Xmlns))),
+                what => { Flush(); WriteVerbose($"Reading the structure of {what}."); });
+            Flush();
+            var tables = FormTables.FromApplications(apps, only);
+            tables.Seal();
+            return tables;
+        }
+
+        // Archived forms are always walked into a database: a form archived after it was stored gets a new
+        // indexed_on, comes again, and its row's archived column turns true.
+        private void ProcessDatabase(CommCareClient client, FormQuery query)
+        {
+            query.IncludeArchived = true;
+            var db = OpenDatabase(client.Forms.DescribeWalk(query), query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids);
+            FormTables tables;
+            CCPagedResult<CCForm> forms;
+            try
+            {
+                tables = Tables(client);
+                forms = client.Forms.List(query);
+            }
+            catch (CCApiException ex) { CloseDatabase(db); Terminate(ex); return; }
+            RunDatabase(db, forms, tables.Flatten, () => tables.Tables, "Export-CCForm", "forms");
         }
     }
 
@@ -175,7 +212,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv</code><para>Every patient case, one column per property.</para></example>
     /// <example><code>Export-CCCase -Path cases -Format Xlsx -Force -PassThru</code><para>Every case type into the folder "cases", one workbook per case type, replacing earlier files.</para></example>
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv -Checkpoint patients.cp</code><para>Incremental: later runs add what changed since.</para></example>
-    [Cmdlet(VerbsData.Export, "CCCase")]
+    [Cmdlet(VerbsData.Export, "CCCase", DefaultParameterSetName = FileSet)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCCaseCommand : CCTableExportCmdlet
     {
@@ -206,21 +243,43 @@ namespace CommCare.PowerShell.Cmdlets
                 DateModifiedStart = Opt(nameof(ModifiedSince), ModifiedSince), DateModifiedEnd = Opt(nameof(ModifiedUntil), ModifiedUntil),
                 PageSize = PageSize,
             };
+            if (ToDatabase) { ProcessDatabase(client, query); return; }
             var checkpoint = OpenCheckpoint(p => client.Cases.OpenCheckpoint(p, query), "cases");
             var export = OpenExport(checkpoint);
             CaseTables tables;
             CCPagedResult<CCCase> cases;
             try
             {
-                var only = CaseType == null ? null : new HashSet<string>(StringComparer.Ordinal) { CaseType };
-                tables = CaseTables.FromApplications(client.Applications.List(), only);
-                if (CaseType != null) tables.Expect(CaseType);
-                Flush();
+                tables = Tables(client);
                 cases = client.Cases.List(query);
             }
             catch (CCApiException ex) { export.Dispose(); checkpoint?.Dispose(); Terminate(ex); return; }
             Prepare(export, tables.Tables, "-CaseType", checkpoint);
             Run(cases, tables.Flatten, export, () => tables.Tables, checkpoint, "Export-CCCase", "cases");
+        }
+
+        private CaseTables Tables(CommCareClient client)
+        {
+            var only = CaseType == null ? null : new HashSet<string>(StringComparer.Ordinal) { CaseType };
+            var tables = CaseTables.FromApplications(client.Applications.List(), only);
+            if (CaseType != null) tables.Expect(CaseType);
+            Flush();
+            return tables;
+        }
+
+        // Closed cases stay in the walk (unless -Closed:$false): closing gives a case a new indexed_on, so its row's closed column turns true.
+        private void ProcessDatabase(CommCareClient client, CaseQuery query)
+        {
+            var db = OpenDatabase(client.Cases.DescribeWalk(query), query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids);
+            CaseTables tables;
+            CCPagedResult<CCCase> cases;
+            try
+            {
+                tables = Tables(client);
+                cases = client.Cases.List(query);
+            }
+            catch (CCApiException ex) { CloseDatabase(db); Terminate(ex); return; }
+            RunDatabase(db, cases, tables.Flatten, () => tables.Tables, "Export-CCCase", "cases");
         }
     }
 
