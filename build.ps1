@@ -112,19 +112,23 @@ function Invoke-Test {
     $passed = 0; $failed = 0
     New-Item -ItemType Directory -Force -Path $Out | Out-Null
 
-    Write-Step "xunit"
-    $trx = Join-Path $Out 'xunit.trx'
-    Remove-Item $trx -ErrorAction SilentlyContinue
-    $PSNativeCommandUseErrorActionPreference = $false   # a red xunit must still let Pester run and the summary print
-    dotnet test (Join-Path $Root 'tests/CommCare.Client.Tests/CommCare.Client.Tests.csproj') -c $Configuration --no-build --nologo `
-        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
-    $PSNativeCommandUseErrorActionPreference = $true
-    if (Test-Path $trx) {
-        $c = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-        $passed += [int]$c.passed; $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
-        Write-Host "xunit: $($c.passed) passed, $($c.failed) failed, $($c.total) total"
-    } else {
-        Write-Host 'xunit: no result file (the run failed to start)'; $failed++
+    # xunit: the client library, and the database layer (against a real SQLite file and a PostgreSQL 15
+    # server it starts itself).
+    foreach ($project in 'CommCare.Client.Tests', 'CommCare.Database.Tests') {
+        Write-Step "xunit ($project)"
+        $trx = Join-Path $Out "$project.trx"
+        Remove-Item $trx -ErrorAction SilentlyContinue
+        $PSNativeCommandUseErrorActionPreference = $false   # a red xunit must still let Pester run and the summary print
+        dotnet test (Join-Path $Root "tests/$project/$project.csproj") -c $Configuration --no-build --nologo `
+            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
+        $PSNativeCommandUseErrorActionPreference = $true
+        if (Test-Path $trx) {
+            $c = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+            $passed += [int]$c.passed; $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+            Write-Host "xunit ($project): $($c.passed) passed, $($c.failed) failed, $($c.total) total"
+        } else {
+            Write-Host "xunit ($project): no result file (the run failed to start)"; $failed++
+        }
     }
 
     Write-Step "Pester (staged module in a real pwsh, against the emulator)"

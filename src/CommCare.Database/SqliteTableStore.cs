@@ -1,5 +1,6 @@
 using CommCare.Models;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using System;
 using System.Collections.Generic;
 using System.Data.Common;
@@ -15,10 +16,10 @@ namespace CommCare.Database
     /// </summary>
     public sealed class SqliteTableStore : TableStore
     {
-        // SQLite allows 32,766 parameters a statement; 200 rows keeps statements short and prepared once.
-        private const int MaxRowsPerStatement = 200;
-        private const int MaxParameters = 30000;
-        private readonly Dictionary<string, (int Rows, SqliteCommand Command)> _upserts = new Dictionary<string, (int, SqliteCommand)>();
+        // SQLite takes 32,766 parameters a statement; a few hundred rows' worth keeps statements short.
+        private const int MaxRowsPerStatement = 100;
+        private const int MaxParameters = 2000;
+        private readonly Dictionary<string, sqlite3_stmt> _upserts = new Dictionary<string, sqlite3_stmt>();
 
         public SqliteTableStore(string connectionString, Func<string, string>? resolvePath = null) : base(connectionString)
         {
@@ -98,7 +99,7 @@ namespace CommCare.Database
         {
             foreach (var k in _upserts.Keys.Where(k => k.StartsWith(table + "\u001f", StringComparison.Ordinal)).ToList())
             {
-                _upserts[k].Command.Dispose();
+                _upserts[k].Dispose();
                 _upserts.Remove(k);
             }
         }
@@ -124,49 +125,58 @@ namespace CommCare.Database
             foreach (var row in rows)
             {
                 pending.Add(row);
-                if (pending.Count == perStatement) { Run(tx, table, pending); pending.Clear(); }
+                if (pending.Count == perStatement) { Run(table, pending); pending.Clear(); }
             }
-            if (pending.Count > 0) Run(tx, table, pending);
+            if (pending.Count > 0) Run(table, pending);
         }
 
-        private void Run(DbTransaction tx, Ensured table, List<object?[]> rows)
+        // Rows are bound by position straight through SQLitePCLRaw (on the connection's own handle, so inside
+        // the batch's transaction): Microsoft.Data.Sqlite binds by name, and SQLite finds a name by scanning the
+        // statement's parameters, which made a many-row statement cost the square of its size.
+        private void Run(Ensured table, List<object?[]> rows)
         {
-            var cmd = Upsert(table, rows.Count);
-            cmd.Transaction = (SqliteTransaction)tx;
+            var stmt = Upsert(table, rows.Count);
             var t = table.Table;
-            int p = 0;
+            int p = 1;
             foreach (var row in rows)
-                for (int c = 0; c < row.Length; c++)
-                    cmd.Parameters[p++].Value = Value(t.Columns[c].Kind, row[c]) ?? DBNull.Value;
-            cmd.ExecuteNonQuery();
+                for (int c = 0; c < row.Length; c++, p++)
+                {
+                    int rc;
+                    switch (Value(t.Columns[c].Kind, row[c]))
+                    {
+                        case null: rc = raw.sqlite3_bind_null(stmt, p); break;
+                        case string s: rc = raw.sqlite3_bind_text(stmt, p, s); break;
+                        case long l: rc = raw.sqlite3_bind_int64(stmt, p, l); break;
+                        case bool b: rc = raw.sqlite3_bind_int(stmt, p, b ? 1 : 0); break;
+                        case double d: rc = raw.sqlite3_bind_double(stmt, p, d); break;
+                        case object o: rc = raw.sqlite3_bind_text(stmt, p, Convert.ToString(o, System.Globalization.CultureInfo.InvariantCulture)); break;
+                    }
+                    Check(rc);
+                }
+            int step = raw.sqlite3_step(stmt);
+            raw.sqlite3_reset(stmt);
+            if (step != raw.SQLITE_DONE) Check(step);
         }
 
-        private SqliteCommand Upsert(Ensured table, int rowCount)
+        private void Check(int rc)
+        {
+            if (rc == raw.SQLITE_OK || rc == raw.SQLITE_DONE || rc == raw.SQLITE_ROW) return;
+            var handle = ((SqliteConnection)Db).Handle!;
+            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), rc, raw.sqlite3_extended_errcode(handle));
+        }
+
+        private sqlite3_stmt Upsert(Ensured table, int rowCount)
         {
             string cacheKey = table.Table.Name + "\u001f" + rowCount;
-            if (_upserts.TryGetValue(cacheKey, out var cached)) return cached.Command;
+            if (_upserts.TryGetValue(cacheKey, out var cached)) return cached;
             var sb = new StringBuilder();
             sb.Append("INSERT INTO ").Append(Q(table.Physical)).Append(" (").Append(string.Join(", ", table.Columns.Select(Q))).Append(") VALUES ");
-            var cmd = (SqliteCommand)Db.CreateCommand();
-            int p = 0;
-            for (int r = 0; r < rowCount; r++)
-            {
-                if (r > 0) sb.Append(',');
-                sb.Append('(');
-                for (int c = 0; c < table.Columns.Length; c++)
-                {
-                    if (c > 0) sb.Append(',');
-                    string name = "@p" + p++;
-                    sb.Append(name);
-                    cmd.Parameters.Add(new SqliteParameter { ParameterName = name });
-                }
-                sb.Append(')');
-            }
+            string one = "(" + string.Join(",", Enumerable.Repeat("?", table.Columns.Length)) + ")";
+            for (int r = 0; r < rowCount; r++) sb.Append(r > 0 ? "," : "").Append(one);
             sb.Append(UpsertTail(table));
-            cmd.CommandText = sb.ToString();
-            cmd.CommandTimeout = 0;
-            _upserts[cacheKey] = (rowCount, cmd);
-            return cmd;
+            Check(raw.sqlite3_prepare_v2(((SqliteConnection)Db).Handle!, sb.ToString(), out sqlite3_stmt stmt));
+            _upserts[cacheKey] = stmt;
+            return stmt;
         }
 
         protected override object? Value(ColumnKind kind, object? value)
@@ -199,7 +209,7 @@ namespace CommCare.Database
 
         public override void Dispose()
         {
-            foreach (var c in _upserts.Values) c.Command.Dispose();
+            foreach (var c in _upserts.Values) c.Dispose();
             _upserts.Clear();
             base.Dispose();
         }

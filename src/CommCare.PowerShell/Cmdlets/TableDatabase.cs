@@ -79,6 +79,7 @@ namespace CommCare.PowerShell.Cmdlets
                     summary.Properties.Add(new PSNoteProperty("Records", export.Records));
                     summary.Properties.Add(new PSNoteProperty("Rows", export.Rows));
                     summary.Properties.Add(new PSNoteProperty("Seconds", Math.Round(seconds, 3)));
+                    summary.Properties.Add(new PSNoteProperty("DatabaseSeconds", Math.Round(export.Writing.TotalSeconds, 3)));
                     summary.Properties.Add(new PSNoteProperty("Full", export.Full));
                     WriteObject(summary);
                 }
