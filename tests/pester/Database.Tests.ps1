@@ -20,6 +20,22 @@ BeforeAll {
     }
     function Get-Count([string] $Provider, [string] $Cs, [string] $Sql) { [long](Invoke-TestSql $Provider $Cs $Sql)[0][0] }
 
+    # A fresh pwsh (the module loaded as a user's would be) running a script; returns the process, not waiting.
+    function Start-ChildPwsh([string] $Script) {
+        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
+        $dll = Join-Path $PSHOME 'pwsh.dll'
+        $exe, $pre = if (Test-Path $dll) { 'dotnet', @($dll) } else { (Join-Path $PSHOME 'pwsh'), @() }
+        $out = [IO.Path]::GetTempFileName()
+        $p = Start-Process $exe -ArgumentList (@($pre) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)) -PassThru -RedirectStandardOutput $out -RedirectStandardError "$out.err"
+        $p | Add-Member -NotePropertyName Output -NotePropertyValue $out -PassThru
+    }
+    $script:childPrelude = @"
+`$ErrorActionPreference = 'Stop'
+. '$(Join-Path $PSScriptRoot 'TestHelpers.ps1')'
+Import-Module '$env:COMMCARE_MODULE_PSD1'
+Connect-TestServer '$url' | Out-Null
+"@
+
     function New-FollowupXml([string] $Id, [string] $Note) {
         @"
 <?xml version="1.0" encoding="UTF-8"?>
@@ -110,5 +126,103 @@ Describe 'Export-CCForm and Export-CCCase into a database (<Provider>)' -ForEach
         foreach ($x in $archived) { Get-Count $Provider $cs "SELECT COUNT(*) FROM `"Follow-up Visit`" WHERE formid = '$($x.Id)' AND archived = $bool" | Should -Be 1 }
         foreach ($x in $edited) { Get-Count $Provider $cs "SELECT COUNT(*) FROM `"Follow-up Visit`" WHERE formid = '$($x.Id)' AND `"form.note`" = 'edited'" | Should -Be 1 }
         foreach ($x in $toClose) { Get-Count $Provider $cs "SELECT COUNT(*) FROM `"$($x.CaseType)`" WHERE caseid = '$($x.Id)' AND closed = $bool" | Should -Be 1 }
+    }
+
+    It 'three kill -9 at random points of a run, then a run to the end: the database equals a fresh full export' {
+        $cs = New-TestDatabase $Provider $pg
+        $rng = [Random]::new()
+        $last = $null
+        for ($k = 1; $k -le 3; $k++) {
+            # Small pages: many transactions, so the kill lands between or inside them.
+            $p = Start-ChildPwsh ($childPrelude + "`nExport-CCForm -ConnectionString '$cs' -Provider $Provider -PageSize 50")
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            do {
+                Start-Sleep -Milliseconds 50
+                $now = try { @(Invoke-TestSql $Provider $cs "SELECT position FROM commcare_export_state")[0][0] } catch { $null }
+                if ($p.HasExited) { throw "The export ended by itself before kill $k ($(Get-Content $p.Output -Raw) $(Get-Content "$($p.Output).err" -Raw))." }
+                if ($sw.Elapsed.TotalSeconds -gt 180) { $p.Kill(); throw "Run $k stored nothing new in 180 s." }
+            } while ($null -eq $now -or $now -eq $last)
+            Start-Sleep -Milliseconds $rng.Next(0, 300)
+            $p.HasExited | Should -BeFalse -Because "kill $k must interrupt a running export"
+            $p.Kill()   # SIGKILL: no cleanup of any kind
+            $p.WaitForExit()
+            $last = @(Invoke-TestSql $Provider $cs "SELECT position FROM commcare_export_state")[0][0]
+        }
+        Export-CCForm -ConnectionString $cs -Provider $Provider
+
+        $fresh = New-TestDatabase $Provider $pg
+        Export-CCForm -ConnectionString $fresh -Provider $Provider
+        $a = Get-TestDatabaseDump $Provider $cs
+        $b = Get-TestDatabaseDump $Provider $fresh
+        (Compare-Object $a $b | ForEach-Object { $_.SideIndicator + ' ' + $_.InputObject }) -join "`n" | Should -BeNullOrEmpty
+        $a.Count | Should -Be $b.Count
+    }
+
+    It 'refuses a table whose columns conflict with the export, naming the column, and leaves it alone' {
+        $cs = New-TestDatabase $Provider $pg
+        Invoke-TestSql $Provider $cs 'CREATE TABLE "Register" (formid TEXT PRIMARY KEY, received_on INTEGER)' | Out-Null
+        { Export-CCForm -ConnectionString $cs -Provider $Provider -Xmlns http://openrosa.org/formdesigner/REGISTER } | Should -Throw "*'Register'*'received_on'*"
+        $cols = if ($Provider -eq 'Sqlite') { "SELECT COUNT(*) FROM pragma_table_info('Register')" } else { "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'Register'" }
+        Get-Count $Provider $cs $cols | Should -Be 2
+    }
+}
+
+Describe 'Database export: connection errors and loading' {
+    It 'a wrong PostgreSQL password is one error naming the connection, without the password, and no CommCare request is made' {
+        Invoke-Emu $url 'requests' -Method DELETE | Out-Null
+        $bad = Get-PgConnectionString $pg 'postgres' 'Wr0ng-Secret-Pw-123'
+        $Error.Clear()
+        $caught = $null
+        try { Export-CCForm -Provider PostgreSql -ConnectionString $bad } catch { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $Error.Count | Should -Be 1
+        $caught.FullyQualifiedErrorId | Should -BeLike 'CommCare.Authentication*'
+        $caught.Exception.Message | Should -BeLike "PostgreSQL database 'Host=127.0.0.1;Port=$($pg.Port);*Password=*****;*': the password was refused*"
+        ($caught | Out-String) + $caught.Exception.ToString() + ($caught.TargetObject | Out-String) | Should -Not -Match 'Wr0ng-Secret-Pw-123'
+        @(Get-EmuRequests $url | Where-Object path -like '/a/*').Count | Should -Be 0
+    }
+
+    It 'an unreachable PostgreSQL server is one network error before any CommCare request' {
+        Invoke-Emu $url 'requests' -Method DELETE | Out-Null
+        $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+        { Export-CCCase -Provider PostgreSql -ConnectionString "Host=127.0.0.1;Port=$port;Database=x;Username=u;Password=Secret-9" } | Should -Throw '*cannot be reached*'
+        @(Get-EmuRequests $url | Where-Object path -like '/a/*').Count | Should -Be 0
+    }
+
+    It 'loads SQLite and Npgsql only for a database export, in the module''s load context, with the native library the module ships' {
+        $db = Join-Path ([IO.Path]::GetTempPath()) ('cc-db-' + [guid]::NewGuid().ToString('N') + '.db')
+        $p = Start-ChildPwsh ($childPrelude + @"
+
+'before=' + @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -match 'Sqlite|Npgsql|CommCare.Database' }).Count
+Get-CCCase | Select-Object -First 1 | Out-Null
+'afterlist=' + @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -match 'Sqlite|Npgsql|CommCare.Database' }).Count
+Export-CCCase -ConnectionString 'Data Source=$db' | Out-Null
+`$asm = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Microsoft.Data.Sqlite' }
+'context=' + [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$asm).Name
+'native=' + ((Get-Content "/proc/`$PID/maps" | Where-Object { `$_ -match 'e_sqlite3' } | Select-Object -First 1) -replace '^.* ', '')
+"@)
+        $p.WaitForExit(300000) | Should -BeTrue
+        $out = Get-Content $p.Output
+        $p.ExitCode | Should -Be 0 -Because (Get-Content "$($p.Output).err" -Raw)
+        $out | Should -Contain 'before=0'
+        $out | Should -Contain 'afterlist=0'
+        $out | Should -Contain 'context=CommCare'
+        $stage = Split-Path $env:COMMCARE_MODULE_PSD1
+        $arch = if ([Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture -eq 'Arm64') { 'arm64' } else { 'x64' }
+        ($out | Where-Object { $_ -like 'native=*' }) | Should -Be "native=$(Join-Path $stage "dependencies/database/runtimes/linux-$arch/native/libe_sqlite3.so")"
+        Test-Path $db | Should -BeTrue
+    }
+
+    It 'ships the native SQLite library for every platform the module supports, apart from the client''s own files' {
+        $stage = Split-Path $env:COMMCARE_MODULE_PSD1
+        foreach ($rid in 'win-x64', 'win-x86', 'win-arm64', 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64') {
+            $file = if ($rid -like 'win-*') { 'e_sqlite3.dll' } elseif ($rid -like 'osx-*') { 'libe_sqlite3.dylib' } else { 'libe_sqlite3.so' }
+            Test-Path (Join-Path $stage "dependencies/database/runtimes/$rid/native/$file") | Should -BeTrue -Because "$rid needs its e_sqlite3"
+        }
+        $db = (Get-ChildItem (Join-Path $stage 'dependencies/database') -Filter *.dll).Name
+        $db | Should -Contain 'CommCare.Database.dll'
+        $db | Should -Contain 'Npgsql.dll'
+        $db | Should -Contain 'Microsoft.Data.Sqlite.dll'
+        (Get-ChildItem (Join-Path $stage 'dependencies') -Filter *.dll).Name | Should -Not -Contain 'Npgsql.dll'
     }
 }
