@@ -102,6 +102,28 @@ try {
                 $r, ($rows[1].Median / $rows[0].Median), ($rows[0].Median / $rows[2].Median), ($rows[3].Records / $rows[3].Median * 1000)))
     }
 
+    Write-Host "==> database export: $Forms forms to CSV, SQLite and PostgreSQL (issue #17)"
+    # Each run writes into a new file or database, so every one is a full first run.
+    $pg = Start-TestPostgres
+    try {
+        $export = "`$sw = [Diagnostics.Stopwatch]::StartNew(); `$r = {0}; `"$Forms `$(`$sw.ElapsedMilliseconds)`""
+        $rows = @(Measure-Interleaved @(
+                "Export-CCForm -Path folder -Format Csv"
+                "Export-CCForm -ConnectionString (SQLite)"
+                "Export-CCForm -Provider PostgreSql -ConnectionString"
+            ) @(
+                { $d = Join-Path ([IO.Path]::GetTempPath()) ('cc-bench-' + [guid]::NewGuid()); New-Item -ItemType Directory $d | Out-Null
+                  try { Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -Path '$d' -Format Csv -IncludeArchived")) } finally { Remove-Item $d -Recurse -Force } }
+                { $cs = New-TestDatabase 'Sqlite' $pg
+                  try { Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -ConnectionString '$cs'")) } finally { Remove-Item ($cs -replace '^Data Source=', '') -ErrorAction SilentlyContinue } }
+                { $cs = New-TestDatabase 'PostgreSql' $pg
+                  Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -Provider PostgreSql -ConnectionString '$cs'")) }
+            ))
+    } finally { Stop-TestPostgres $pg }
+    $rows | ForEach-Object { $results.Add($_) }
+    $notes.Add(("database export: SQLite took {0:0.00}x the CSV export's time (target <= 2x), PostgreSQL {1:0.00}x (target <= 3x)" -f
+            ($rows[1].Median / $rows[0].Median), ($rows[2].Median / $rows[0].Median)))
+
     Write-Host "==> memory: Get-CCForm | Export-Csv, $MemorySmall vs $MemoryLarge forms"
     # One data set of $MemoryLarge forms; the small export takes its first $MemorySmall. The two sizes
     # alternate, $Runs times each: the peak of one process varies with the collector's timing, so the

@@ -124,6 +124,8 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.xlsx</code><para>One form type to a workbook: a sheet for the forms and one per repeat group.</para></example>
     /// <example><code>Export-CCForm -AppId $app.Id -Path exports -Format Csv -PassThru</code><para>Every form type of an application into the folder "exports", one CSV file per form type and repeat group; -PassThru lists the files.</para></example>
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.csv -Checkpoint visits.cp</code><para>The first run writes every form; later runs with the same checkpoint add only what was indexed since.</para></example>
+    /// <example><code>Export-CCForm -AppId $app.Id -ConnectionString 'Data Source=commcare.db'</code><para>Every form type of an application kept in an SQLite file (created on the first run): one table per form type and repeat group. Each later run stores only what changed since the last one: new and edited forms replace their rows, archived forms get archived = true.</para></example>
+    /// <example><code>Export-CCForm -AppId $app.Id -Provider PostgreSql -ConnectionString $env:DW_CONNECTION -PassThru</code><para>The same into PostgreSQL, from a runbook; -PassThru gives the run's records, rows and seconds. A failed run leaves the database as the last completed page left it, and the next run continues from there.</para></example>
     [Cmdlet(VerbsData.Export, "CCForm", DefaultParameterSetName = FileSet)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCFormCommand : CCTableExportCmdlet
@@ -187,21 +189,16 @@ namespace CommCare.PowerShell.Cmdlets
             return tables;
         }
 
-        // Archived forms are always walked into a database: a form archived after it was stored gets a new
-        // indexed_on, comes again, and its row's archived column turns true.
+        // Archived forms are always walked into a database: a form archived after it was stored is re-indexed
+        // (docs/commcare-api.md, Cases and forms), comes again, and its row's archived column turns true.
         private void ProcessDatabase(CommCareClient client, FormQuery query)
         {
             query.IncludeArchived = true;
-            var db = OpenDatabase(client.Forms.DescribeWalk(query), query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids);
-            FormTables tables;
-            CCPagedResult<CCForm> forms;
-            try
+            ProcessDatabase<CCForm>(client.Forms.DescribeWalk(query), query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids, () =>
             {
-                tables = Tables(client);
-                forms = client.Forms.List(query);
-            }
-            catch (CCApiException ex) { CloseDatabase(db); Terminate(ex); return; }
-            RunDatabase(db, forms, tables.Flatten, () => tables.Tables, "Export-CCForm", "forms");
+                var tables = Tables(client);
+                return (client.Forms.List(query), tables.Flatten, () => tables.Tables);
+            }, "Export-CCForm", "forms");
         }
     }
 
@@ -212,6 +209,8 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv</code><para>Every patient case, one column per property.</para></example>
     /// <example><code>Export-CCCase -Path cases -Format Xlsx -Force -PassThru</code><para>Every case type into the folder "cases", one workbook per case type, replacing earlier files.</para></example>
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv -Checkpoint patients.cp</code><para>Incremental: later runs add what changed since.</para></example>
+    /// <example><code>Export-CCCase -CaseType patient -ConnectionString 'Data Source=commcare.db'</code><para>Patient cases kept in an SQLite file: an updated case replaces its row, a closed case shows closed = true.</para></example>
+    /// <example><code>Export-CCCase -Provider PostgreSql -ConnectionString $cs -Full</code><para>Rebuilds every case type's table from scratch; the new tables replace the old ones only when the export is complete.</para></example>
     [Cmdlet(VerbsData.Export, "CCCase", DefaultParameterSetName = FileSet)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCCaseCommand : CCTableExportCmdlet
@@ -269,18 +268,11 @@ namespace CommCare.PowerShell.Cmdlets
 
         // Closed cases stay in the walk (unless -Closed:$false): closing gives a case a new indexed_on, so its row's closed column turns true.
         private void ProcessDatabase(CommCareClient client, CaseQuery query)
-        {
-            var db = OpenDatabase(client.Cases.DescribeWalk(query), query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids);
-            CaseTables tables;
-            CCPagedResult<CCCase> cases;
-            try
+            => ProcessDatabase<CCCase>(client.Cases.DescribeWalk(query), query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids, () =>
             {
-                tables = Tables(client);
-                cases = client.Cases.List(query);
-            }
-            catch (CCApiException ex) { CloseDatabase(db); Terminate(ex); return; }
-            RunDatabase(db, cases, tables.Flatten, () => tables.Tables, "Export-CCCase", "cases");
-        }
+                var tables = Tables(client);
+                return (client.Cases.List(query), tables.Flatten, () => tables.Tables);
+            }, "Export-CCCase", "cases");
     }
 
     /// <summary>

@@ -13,10 +13,30 @@ namespace CommCare.PowerShell.Cmdlets
     // CommCare.Database (and with it SQLite and Npgsql) loads only when one of these methods runs.
     public abstract partial class CCTableExportCmdlet
     {
+        /// <summary>A database export: the database opened first, then <paramref name="begin"/> reads the
+        /// application structure and starts the walk (CommCare requests), then the walk is stored.</summary>
+        /// <param name="walk">The walk's description: the key of its position in the state table.</param>
+        /// <param name="start">The query's own start (a saved position before it is not used).</param>
+        /// <param name="setStart">Moves the query's start to the saved position.</param>
+        /// <param name="setSkip">Gives the query the ids already stored at that position.</param>
+        /// <param name="begin">Reads the structure and returns the records, how to flatten one, and the tables.</param>
+        /// <param name="activity">The progress bar's title.</param>
+        /// <param name="noun">"forms" or "cases".</param>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private protected void ProcessDatabase<T>(string walk, DateTime? start, Action<DateTime?> setStart, Action<IList<string>> setSkip,
+            Func<(IEnumerable<T> Records, Func<T, TableRecord> Flatten, Func<IReadOnlyList<TableDef>> Tables)> begin, string activity, string noun)
+        {
+            var db = OpenDatabase(walk, start, setStart, setSkip);
+            (IEnumerable<T> Records, Func<T, TableRecord> Flatten, Func<IReadOnlyList<TableDef>> Tables) w;
+            try { w = begin(); }
+            catch (CCApiException ex) { CloseDatabase(db); Terminate(ex); return; }
+            RunDatabase(db, w.Records, w.Flatten, w.Tables, activity, noun);
+        }
+
         /// <summary>Opens the database (before any CommCare request: a wrong password costs no API call) and
         /// moves the walk to where the last run ended.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private protected object OpenDatabase(string walk, DateTime? start, Action<DateTime?> setStart, Action<IList<string>> setSkip)
+        private object OpenDatabase(string walk, DateTime? start, Action<DateTime?> setStart, Action<IList<string>> setSkip)
         {
             ITableStore? store = null;
             try
@@ -41,11 +61,11 @@ namespace CommCare.PowerShell.Cmdlets
         private static DateTime Utc(DateTime d) => d.Kind == DateTimeKind.Local ? d.ToUniversalTime() : DateTime.SpecifyKind(d, DateTimeKind.Utc);
 
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private protected void CloseDatabase(object opened) => ((Opened)opened).Store.Dispose();
+        private void CloseDatabase(object opened) => ((Opened)opened).Store.Dispose();
 
         /// <summary>Walks the records into the database, a page per transaction, with progress in rows per second.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private protected void RunDatabase<T>(object opened, IEnumerable<T> records, Func<T, TableRecord> flatten, Func<IReadOnlyList<TableDef>> tables, string activity, string noun)
+        private void RunDatabase<T>(object opened, IEnumerable<T> records, Func<T, TableRecord> flatten, Func<IReadOnlyList<TableDef>> tables, string activity, string noun)
         {
             var o = (Opened)opened;
             var export = o.Export;
