@@ -21,7 +21,9 @@ param(
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
     # Pester only: run test files whose name matches (e.g. 'Paging').
-    [string] $PesterFilter = '*'
+    [string] $PesterFilter = '*',
+    # Bench only: which benchmarks (throughput, flat, memory, startup, provisioning); all by default.
+    [string[]] $BenchSection
 )
 
 $ErrorActionPreference = 'Stop'
@@ -224,7 +226,8 @@ function Invoke-Bench {
     Invoke-Build
     $bench = Join-Path $Root 'bench/Invoke-Bench.ps1'
     if (-not (Test-Path $bench)) { throw 'No benchmarks yet: bench/Invoke-Bench.ps1 is missing.' }
-    & $bench -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration
+    $sections = if ($BenchSection) { @{ Section = $BenchSection } } else { @{} }
+    & $bench -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration @sections
 }
 
 function Invoke-Package {

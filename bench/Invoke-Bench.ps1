@@ -17,6 +17,11 @@ param(
     # Throttled provisioning: creates, and the server's (and session's) requests per second.
     [int] $Provision = 1000,
     [int] $ProvisionRate = 50,
+    # Flat tables: survey forms (20+ questions, a repeat, a nested repeat) exported to CSV.
+    [int] $FlatForms = 50000,
+    # Which benchmarks to run (all by default), e.g. -Section flat.
+    [ValidateSet('throughput', 'database', 'flat', 'memory', 'startup', 'provisioning')]
+    [string[]] $Section = @('throughput', 'database', 'flat', 'memory', 'startup', 'provisioning'),
     # Defaults to the emulator built by build.ps1.
     [string] $EmulatorDll
 )
@@ -80,10 +85,10 @@ try {
     # The emulator pre-serialises every record in the background after it starts: wait for that, and
     # warm its request path, so neither competes with the first timed run.
     Invoke-RestMethod "$url/_emulator/dataset?wait=true" | Out-Null
-    foreach ($r in 'form', 'case') { & dotnet $floor $url demo $r 1000 admin@example.com emu-admin-key-0001 bytes | Out-Null }
-    foreach ($spec in @(
+    if ($Section -contains 'throughput') { foreach ($r in 'form', 'case') { & dotnet $floor $url demo $r 1000 admin@example.com emu-admin-key-0001 bytes | Out-Null } }
+    foreach ($spec in @(if ($Section -contains 'throughput') {
             @{ Resource = 'form'; Cmd = "Get-CCForm -IncludeArchived -PageSize 1000"; Limit = 1000; Query = 'include_archived=true' },
-            @{ Resource = 'case'; Cmd = "Get-CCCase -PageSize 5000"; Limit = 5000; Query = '' })) {
+            @{ Resource = 'case'; Cmd = "Get-CCCase -PageSize 5000"; Limit = 5000; Query = '' } })) {
         $r = $spec.Resource
         Write-Host "==> throughput: $r"
         $rows = @(Measure-Interleaved @(
@@ -102,28 +107,62 @@ try {
                 $r, ($rows[1].Median / $rows[0].Median), ($rows[0].Median / $rows[2].Median), ($rows[3].Records / $rows[3].Median * 1000)))
     }
 
-    Write-Host "==> database export: $Forms forms to CSV, SQLite and PostgreSQL (issue #17)"
-    # Each run writes into a new file or database, so every one is a full first run.
-    $pg = Start-TestPostgres
-    try {
-        $export = "`$sw = [Diagnostics.Stopwatch]::StartNew(); `$r = {0}; `"$Forms `$(`$sw.ElapsedMilliseconds)`""
-        $rows = @(Measure-Interleaved @(
-                "Export-CCForm -Path folder -Format Csv"
-                "Export-CCForm -ConnectionString (SQLite)"
-                "Export-CCForm -Provider PostgreSql -ConnectionString"
-            ) @(
-                { $d = Join-Path ([IO.Path]::GetTempPath()) ('cc-bench-' + [guid]::NewGuid()); New-Item -ItemType Directory $d | Out-Null
-                  try { Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -Path '$d' -Format Csv -IncludeArchived")) } finally { Remove-Item $d -Recurse -Force } }
-                { $cs = New-TestDatabase 'Sqlite' $pg
-                  try { Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -ConnectionString '$cs'")) } finally { Remove-Item ($cs -replace '^Data Source=', '') -ErrorAction SilentlyContinue } }
-                { $cs = New-TestDatabase 'PostgreSql' $pg
-                  Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -Provider PostgreSql -ConnectionString '$cs'")) }
-            ))
-    } finally { Stop-TestPostgres $pg }
-    $rows | ForEach-Object { $results.Add($_) }
-    $notes.Add(("database export: SQLite took {0:0.00}x the CSV export's time (target <= 2x), PostgreSQL {1:0.00}x (target <= 3x)" -f
-            ($rows[1].Median / $rows[0].Median), ($rows[2].Median / $rows[0].Median)))
+    if ($Section -contains 'database') {
+        Write-Host "==> database export: $Forms forms to CSV, SQLite and PostgreSQL (issue #17)"
+        # Each run writes into a new file or database, so every one is a full first run.
+        $pg = Start-TestPostgres
+        try {
+            $export = "`$sw = [Diagnostics.Stopwatch]::StartNew(); `$r = {0}; `"$Forms `$(`$sw.ElapsedMilliseconds)`""
+            $rows = @(Measure-Interleaved @(
+                    "Export-CCForm -Path folder -Format Csv"
+                    "Export-CCForm -ConnectionString (SQLite)"
+                    "Export-CCForm -Provider PostgreSql -ConnectionString"
+                ) @(
+                    { $d = Join-Path ([IO.Path]::GetTempPath()) ('cc-bench-' + [guid]::NewGuid()); New-Item -ItemType Directory $d | Out-Null
+                      try { Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -Path '$d' -Format Csv -IncludeArchived")) } finally { Remove-Item $d -Recurse -Force } }
+                    { $cs = New-TestDatabase 'Sqlite' $pg
+                      try { Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -ConnectionString '$cs'")) } finally { Remove-Item ($cs -replace '^Data Source=', '') -ErrorAction SilentlyContinue } }
+                    { $cs = New-TestDatabase 'PostgreSql' $pg
+                      Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -Provider PostgreSql -ConnectionString '$cs'")) }
+                ))
+        } finally { Stop-TestPostgres $pg }
+        $rows | ForEach-Object { $results.Add($_) }
+        $notes.Add(("database export: SQLite took {0:0.00}x the CSV export's time (target <= 2x), PostgreSQL {1:0.00}x (target <= 3x)" -f
+                ($rows[1].Median / $rows[0].Median), ($rows[2].Median / $rows[0].Median)))
+    }
 
+    if ($Section -contains 'flat') {
+        Write-Host "==> flat tables: $FlatForms survey forms to CSV"
+        Invoke-Emu $url 'dataset' -Body @{ cases = 10; forms = 10; surveyForms = $FlatForms } | Out-Null
+        Invoke-RestMethod "$url/_emulator/dataset?wait=true" | Out-Null
+        $xmlns = 'http://openrosa.org/formdesigner/SURVEY'
+        $flatCsv = Join-Path ([IO.Path]::GetTempPath()) ("cc-bench-flat-" + [guid]::NewGuid() + '.csv')
+        # The columns Export-CCForm writes for the form table, as a user would select them by hand.
+        $null = Invoke-Child (($connect -f $url) + "`nExport-CCForm -Xmlns '$xmlns' -Path '$flatCsv' -Force; 'ok'")
+        $columns = (Get-Content $flatCsv -TotalCount 1) -split ','
+        $system = @{ number = '$null'; formid = '$_.Id'; completed_time = '$_.Metadata.TimeEnd'; started_time = '$_.Metadata.TimeStart'; username = '$_.Metadata.UserName'
+            userID = '$_.Metadata.UserId'; received_on = '$_.ReceivedOn'; edited_on = '$_.EditedOn'; app_id = '$_.AppId'; build_id = '$_.BuildId'; '@version' = '$_.Version'; archived = '$_.Archived' }
+        $select = ($columns | ForEach-Object {
+                $e = if ($system.ContainsKey($_)) { $system[$_] } else { '$_.Form.' + ((($_ -replace '^form\.', '') -split '\.' | ForEach-Object { "'$_'" }) -join '.') }
+                "@{ n = '$_'; e = { $e } }"
+            }) -join ', '
+        $handCsv = $flatCsv + '.hand.csv'
+        $rows = @(Measure-Interleaved @(
+                "flat: Export-CCForm -Path x.csv ($($columns.Count) columns + 2 repeat tables)"
+                "flat: Get-CCForm | Select-Object <the same $($columns.Count) columns> | Export-Csv"
+                "flat: Get-CCForm | Measure-Object"
+            ) @(
+                { Invoke-Child (($connect -f $url) + "`n`$sw = [Diagnostics.Stopwatch]::StartNew(); Export-CCForm -Xmlns '$xmlns' -Path '$flatCsv' -Force; `"$FlatForms `$(`$sw.ElapsedMilliseconds)`"") }
+                { Invoke-Child (($connect -f $url) + "`n`$sw = [Diagnostics.Stopwatch]::StartNew(); Get-CCForm -Xmlns '$xmlns' | Select-Object $select | Export-Csv '$handCsv' -NoTypeInformation; `"$FlatForms `$(`$sw.ElapsedMilliseconds)`"") }
+                { Invoke-Child (($connect -f $url) + "`n`$sw = [Diagnostics.Stopwatch]::StartNew(); `$n = (Get-CCForm -Xmlns '$xmlns' | Measure-Object).Count; `"`$n `$(`$sw.ElapsedMilliseconds)`"") }
+            ))
+        Get-ChildItem ($flatCsv -replace '\.csv$', '*') -ErrorAction SilentlyContinue | Remove-Item -ErrorAction SilentlyContinue
+        $rows | ForEach-Object { $results.Add($_) }
+        $notes.Add(("flat tables: Export-CCForm is {0:0.0}x faster than Get-CCForm | Select-Object | Export-Csv of the same columns (target >= 5x) and takes {1:0.00}x the time of Get-CCForm | Measure-Object (target <= 1.3x)" -f
+                ($rows[1].Median / $rows[0].Median), ($rows[0].Median / $rows[2].Median)))
+    }
+
+    if ($Section -contains 'memory') {
     Write-Host "==> memory: Get-CCForm | Export-Csv, $MemorySmall vs $MemoryLarge forms"
     # One data set of $MemoryLarge forms; the small export takes its first $MemorySmall. The two sizes
     # alternate, $Runs times each: the peak of one process varies with the collector's timing, so the
@@ -156,7 +195,10 @@ Get-CCForm -IncludeArchived$first | Export-Csv '$csv' -NoTypeInformation
         $results.Add($row)
     }
     $notes.Add(("memory: peak working set for {0:N0} forms is {1:0.00}x that for {2:N0} (target < 1.3)" -f $MemoryLarge, ($medianPeak[$MemoryLarge] / $medianPeak[$MemorySmall]), $MemorySmall))
+    }
 
+    $startRuns = 0
+    if ($Section -contains 'startup') {
     Write-Host '==> start-up'
     Invoke-Emu $url 'dataset' -Body @{ cases = 100; forms = 10 } | Out-Null
     $startRuns = [math]::Max(5, $Runs * 3)
@@ -181,6 +223,8 @@ Get-CCForm -IncludeArchived$first | Export-Csv '$csv' -NoTypeInformation
     $bareMs = $startRows[0].Median
     $notes.Add(("start-up: cold Import-Module plus first call costs {0} ms over bare pwsh (target < 250 ms); any first command (Get-Date) costs {1} ms over it, one Invoke-RestMethod call {2} ms" -f
             ($startRows[3].Median - $bareMs), ($startRows[1].Median - $bareMs), ($startRows[2].Median - $bareMs)))
+    }
+    if ($Section -contains 'provisioning') {
     Write-Host "==> throttled provisioning: $Provision New-CCMobileWorker at $ProvisionRate/s"
     Reset-Emu $url
     $probe = try { Invoke-WebRequest "$url/a/demo/api/v0.5/user/?limit=1" -Headers @{ Authorization = 'ApiKey admin@example.com:emu-admin-key-0001' } -SkipHttpErrorCheck } catch { $null }
@@ -202,6 +246,7 @@ Import-Module '$ModulePsd1'
         $minimum = ($Provision - $ProvisionRate) / $ProvisionRate * 1000   # the first second's allowance goes at once
         $results.Add([pscustomobject]@{ Name = "New-CCMobileWorker x $Provision at $ProvisionRate/s (server limit $ProvisionRate/s)"; Records = [long]$n; Median = [double]$ms; Min = [double]$ms; Max = [double]$ms })
         $notes.Add(("throttled provisioning: {0} creates took {1:0.00}x the minimum the limit allows ({2:N0} ms; target within 1.10x), {3} responses were 429 (target 0)" -f $n, ([double]$ms / $minimum), $minimum, $throttled))
+    }
     }
 }
 finally { Stop-TestEmulator $emu }

@@ -212,16 +212,37 @@ public static class Survey
         _ => r.Next(3) == 0 ? "" : Notes[r.Next(Notes.Length)],
     };
 
-    /// <summary>One JSON value for a repeat: nothing for 0 entries, an object for 1, an array for more (HQ's xml2json).</summary>
-    private static void BeginRepeat(PyJsonWriter w, string key, int entries)
+    /// <summary>
+    /// Pre-serialised <c>respondent</c> groups and <c>members</c> entries, per build: entry i of the old build is entry i
+    /// of the new one without the new questions. A form picks from them, so writing it is mostly copying bytes (speed:
+    /// see README). Built on the first survey form written.
+    /// </summary>
+    private static class Pools
     {
-        w.Key(key);
-        if (entries > 1) w.BeginArray();
-    }
+        private const int Size = 2048;
+        private delegate void Fragment(PyJsonWriter w, ref Rng r, bool newer);
 
-    private static void EndRepeat(PyJsonWriter w, int entries)
-    {
-        if (entries > 1) w.EndArray();
+        public static readonly byte[][][] Respondents = { Make(31, WriteRespondent, false), Make(31, WriteRespondent, true) };
+        public static readonly byte[][][] Heads = { Make(32, WriteHead, false), Make(32, WriteHead, true) };
+        public static readonly byte[][][] Members = { Make(33, WriteOther, false), Make(33, WriteOther, true) };
+
+        private static byte[][] Make(int stream, Fragment write, bool newer)
+        {
+            var pool = new byte[Size][];
+            var w = new PyJsonWriter(4096);
+            for (var i = 0; i < Size; i++)
+            {
+                w.Reset();
+                var r = new Rng(0, stream, i);
+                write(w, ref r, newer);
+                pool[i] = w.ToArray();
+            }
+            return pool;
+        }
+
+        private static void WriteHead(PyJsonWriter w, ref Rng r, bool newer) => WriteMember(w, ref r, head: true, newer);
+
+        private static void WriteOther(PyJsonWriter w, ref Rng r, bool newer) => WriteMember(w, ref r, head: false, newer);
     }
 
     /// <summary>
@@ -232,10 +253,9 @@ public static class Survey
     internal static void WriteBody(PyJsonWriter w, FormRec f, (string Id, string Username) worker, string appVersion, string deviceId)
     {
         var no = f.SurveyNo;
-        var newer = no >= OldBuildForms;
+        var build = no >= OldBuildForms ? 1 : 0;
         var r = new Rng(f.SurveySeed, 23, no);
         var members = r.Next(5);
-        var surveyDay = f.TimeStart - f.TimeStart % TimeSpan.TicksPerDay;
 
         w.Prop("bed_nets", Generator.SmallInt(r.Next(6)));
         w.Prop("consent", r.Next(20) == 0 ? "no" : "yes");
@@ -244,17 +264,29 @@ public static class Survey
         w.Prop("has_latrine", r.Next(4) == 0 ? "no" : "yes");
         w.Prop("household_size", Generator.SmallInt(members + 1 + r.Next(4)));
         w.Prop("interviewer_note", Note(ref r, no));
-        if (newer && no % 100 == 37) w.Prop(LegacyKey, "LC-" + Generator.SmallInt(no % 1000));
+        if (build == 1 && no % 100 == 37) w.Prop(LegacyKey, "LC-" + Generator.SmallInt(no % 1000));
         if (members > 0)
         {
-            BeginRepeat(w, "members", members);
-            for (var m = 0; m < members; m++) WriteMember(w, ref r, m, newer, surveyDay);
-            EndRepeat(w, members);
+            // HQ's xml2json: one entry is an object, several an array; none leaves the key out.
+            w.Key("members");
+            if (members > 1) w.BeginArray();
+            w.RawValue(Pools.Heads[build][r.Next(Pools.Heads[build].Length)]);
+            for (var m = 1; m < members; m++) w.RawValue(Pools.Members[build][r.Next(Pools.Members[build].Length)]);
+            if (members > 1) w.EndArray();
         }
         RecordJson.WriteMeta(w, f, worker, appVersion, deviceId);
         w.Prop("monthly_income", Incomes[r.Next(Incomes.Length)]);
+        w.Key("respondent").RawValue(Pools.Respondents[build][r.Next(Pools.Respondents[build].Length)]);
+        w.PropDate("survey_date", f.TimeStart - f.TimeStart % TimeSpan.TicksPerDay, DateStyle.DateOnly);
+        w.Prop("symptoms", SymptomSets[Mask(ref r, Symptoms.Length)]);
+        w.Prop("total_members", Generator.SmallInt(members));
+        w.Prop("water_source", WaterSources[r.Next(WaterSources.Length)].Value);
+        w.Prop("water_treatment", TreatmentSets[Mask(ref r, Treatments.Length)]);
+    }
 
-        w.Key("respondent").BeginObject();
+    private static void WriteRespondent(PyJsonWriter w, ref Rng r, bool newer)
+    {
+        w.BeginObject();
         w.Key("contact").BeginObject();
         w.Prop("gps", r.Next(5) == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
             $"{-1.5 + r.Next(300_000) / 100_000.0:0.00000} {34.0 + r.Next(200_000) / 100_000.0:0.00000} {1100 + r.Next(600)}.0 {5 + r.Next(20)}.0"));
@@ -267,15 +299,10 @@ public static class Survey
         w.Prop("resp_name", Generator.PersonName(r.Next(1 << 20)));
         w.Prop("resp_phone", r.Next(4) == 0 ? "" : "+2547" + (10000000 + r.Next(89999999)).ToString(CultureInfo.InvariantCulture));
         w.EndObject();
-
-        w.PropDate("survey_date", surveyDay, DateStyle.DateOnly);
-        w.Prop("symptoms", SymptomSets[Mask(ref r, Symptoms.Length)]);
-        w.Prop("total_members", Generator.SmallInt(members));
-        w.Prop("water_source", WaterSources[r.Next(WaterSources.Length)].Value);
-        w.Prop("water_treatment", TreatmentSets[Mask(ref r, Treatments.Length)]);
     }
 
-    private static void WriteMember(PyJsonWriter w, ref Rng r, int m, bool newer, long surveyDay)
+    /// <summary>One <c>members</c> entry (the household head or another member), its visits in 2023.</summary>
+    private static void WriteMember(PyJsonWriter w, ref Rng r, bool head, bool newer)
     {
         var visits = r.Next(4);
         w.BeginObject();
@@ -285,21 +312,22 @@ public static class Survey
         if (newer) w.Prop("muac_cm", Tenths[muac]);
         w.Prop("vaccinated", Vaccinated[r.Next(Vaccinated.Length)].Value);
         w.EndObject();
-        w.Prop("member_age", Generator.SmallInt(m == 0 ? 18 + r.Next(60) : r.Next(80)));
+        w.Prop("member_age", Generator.SmallInt(head ? 18 + r.Next(60) : r.Next(80)));
         w.Prop("member_name", Generator.PersonName(r.Next(1 << 20)));
-        w.Prop("relationship", m == 0 ? "head" : Relationships[1 + r.Next(Relationships.Length - 1)].Value);
+        w.Prop("relationship", head ? "head" : Relationships[1 + r.Next(Relationships.Length - 1)].Value);
         if (visits > 0)
         {
-            BeginRepeat(w, "visits", visits);
+            w.Key("visits");
+            if (visits > 1) w.BeginArray();
             for (var v = 0; v < visits; v++)
             {
                 w.BeginObject();
                 w.Prop("referred", r.Next(5) == 0 ? "yes" : "no");
-                w.PropDate("visit_date", surveyDay - TimeSpan.TicksPerDay * (1 + r.Next(365)), DateStyle.DateOnly);
+                w.PropDate("visit_date", Dates.Ticks(2023, 1, 1) + TimeSpan.TicksPerDay * r.Next(365), DateStyle.DateOnly);
                 w.Prop("visit_reason", VisitReasons[r.Next(VisitReasons.Length)].Value);
                 w.EndObject();
             }
-            EndRepeat(w, visits);
+            if (visits > 1) w.EndArray();
         }
         w.EndObject();
     }

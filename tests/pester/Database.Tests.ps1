@@ -132,6 +132,8 @@ Describe 'Export-CCForm and Export-CCCase into a database (<Provider>)' -ForEach
         $cs = New-TestDatabase $Provider $pg
         $rng = [Random]::new()
         $last = $null
+        # Every form page answers 150 ms late, so each run is still going when it is killed.
+        Invoke-Emu $url 'faults' -Body @{ seed = 3; rate = 1.0; kinds = @('slow'); slowMs = 150; pathContains = '/form/' } | Out-Null
         for ($k = 1; $k -le 3; $k++) {
             # Small pages: many transactions, so the kill lands between or inside them.
             $p = Start-ChildPwsh ($childPrelude + "`nExport-CCForm -ConnectionString '$cs' -Provider $Provider -PageSize 50")
@@ -139,8 +141,8 @@ Describe 'Export-CCForm and Export-CCCase into a database (<Provider>)' -ForEach
             do {
                 Start-Sleep -Milliseconds 50
                 $now = try { @(Invoke-TestSql $Provider $cs "SELECT position FROM commcare_export_state")[0][0] } catch { $null }
-                if ($p.HasExited) { throw "The export ended by itself before kill $k ($(Get-Content $p.Output -Raw) $(Get-Content "$($p.Output).err" -Raw))." }
-                if ($sw.Elapsed.TotalSeconds -gt 180) { $p.Kill(); throw "Run $k stored nothing new in 180 s." }
+                if ($p.HasExited) { Invoke-Emu $url 'faults' -Method DELETE | Out-Null; throw "The export ended by itself before kill $k ($(Get-Content $p.Output -Raw) $(Get-Content "$($p.Output).err" -Raw))." }
+                if ($sw.Elapsed.TotalSeconds -gt 180) { $p.Kill(); Invoke-Emu $url 'faults' -Method DELETE | Out-Null; throw "Run $k stored nothing new in 180 s." }
             } while ($null -eq $now -or $now -eq $last)
             Start-Sleep -Milliseconds $rng.Next(0, 300)
             $p.HasExited | Should -BeFalse -Because "kill $k must interrupt a running export"
@@ -148,6 +150,7 @@ Describe 'Export-CCForm and Export-CCCase into a database (<Provider>)' -ForEach
             $p.WaitForExit()
             $last = @(Invoke-TestSql $Provider $cs "SELECT position FROM commcare_export_state")[0][0]
         }
+        Invoke-Emu $url 'faults' -Method DELETE | Out-Null
         Export-CCForm -ConnectionString $cs -Provider $Provider
 
         $fresh = New-TestDatabase $Provider $pg

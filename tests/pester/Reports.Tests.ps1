@@ -1,9 +1,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
-    $script:emu = Start-TestEmulator
+    $script:emu = Start-TestEnvironment
     $script:url = $emu.Url
-    Connect-TestServer $url | Out-Null
     $script:big = '5e1a0c7d9b3f4e2a8c6d0b1f3e5a7c01'
     $script:small = '5e1a0c7d9b3f4e2a8c6d0b1f3e5a7c02'
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) ("cc-rep-" + [guid]::NewGuid())

@@ -9,7 +9,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Application structure and .ccz downloads (30-applications.md, 76-ccz-download.md).</summary>
+    /// <summary>Application structure and .ccz downloads (docs/commcare-api.md#applications).</summary>
     public sealed class ApplicationsApi
     {
         private readonly CommCareClient _c;
@@ -163,7 +163,7 @@ namespace CommCare.Client.Api
         public int PageSize { get; set; } = 1000;
     }
 
-    /// <summary>Messaging events with their cursor paging (42 §3).</summary>
+    /// <summary>Messaging events with their cursor paging (docs/commcare-api.md#exports-messaging-events-and-audit).</summary>
     public sealed class MessagingApi
     {
         private readonly CommCareClient _c;
@@ -182,7 +182,7 @@ namespace CommCare.Client.Api
             q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
             var first = new Uri(_c.DomainApiPath("messaging-event/v1/"), q.ToString());
             // Paging by date_last_activity may repeat events (docs/commcare-api.md U26): de-duplicated by id.
-            return new CCPagedResult<CCMessagingEvent>(_c.Engine, () => new DedupingWalker<CCMessagingEvent>(new OffsetWalker<CCMessagingEvent>(first), e => e.Id.ToString(CultureInfo.InvariantCulture)), Read, _c.Sink, _c.Token);
+            return _c.Pages(() => new DedupingWalker<CCMessagingEvent>(new OffsetWalker<CCMessagingEvent>(first), e => e.Id.ToString(CultureInfo.InvariantCulture)), Read);
         }
 
         private static void Range(QueryString q, string field, DateTime? start, DateTime? end)

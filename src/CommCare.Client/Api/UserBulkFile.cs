@@ -54,7 +54,8 @@ namespace CommCare.Client.Api
         {
             string text;
             using (var reader = new StreamReader(path, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true)) text = reader.ReadToEnd();
-            return FromRecords(Csv.Parse(text), null);
+            // Cells guarded against formulas when written (TableFile.Cell) read back as their values.
+            return FromRecords(Csv.Parse(text).Select(r => (r.Number, r.Cells.Select(CommCare.Client.Tables.CsvText.Unescape).ToList())), null);
         }
 
         private static UserSheet ReadXlsx(string path)
@@ -96,7 +97,7 @@ namespace CommCare.Client.Api
         /// Through a temporary file; an existing file is replaced only with <paramref name="overwrite"/>.
         /// Returns the number of workers written.
         /// </summary>
-        public static int Write(string path, IEnumerable<CCMobileWorker> workers, IEnumerable<CCGroup> groups, IEnumerable<CCLocation> locations, bool overwrite)
+        public static int Write(string path, IEnumerable<CCMobileWorker> workers, IEnumerable<CCGroup> groups, IEnumerable<CCLocation> locations, bool overwrite, bool escapeFormulas = true)
         {
             string ext = Path.GetExtension(path).ToLowerInvariant();
             if (ext != ".xlsx" && ext != ".csv") throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' must end in .xlsx or .csv.");
@@ -108,7 +109,7 @@ namespace CommCare.Client.Api
                 {
                     using var w = new StreamWriter(s, new UTF8Encoding(false)) { NewLine = "\r\n" };
                     w.WriteLine(string.Join(",", headers.Select(TableFile.Quote)));
-                    foreach (var r in rows) w.WriteLine(string.Join(",", r.Select(v => TableFile.Quote(v ?? ""))));
+                    foreach (var r in rows) w.WriteLine(string.Join(",", r.Select(v => escapeFormulas ? TableFile.Cell(v ?? "") : TableFile.Quote(v ?? ""))));
                 });
                 return rows.Count;
             }

@@ -31,6 +31,9 @@ namespace CommCare.Client.Tables
         public bool Append { get; }
 
         /// <param name="path">A .csv/.xlsx/.json file, or a folder (with <paramref name="format"/>).</param>
+        /// <param name="format">The files' format (a folder needs it; a file's extension gives it otherwise).</param>
+        /// <param name="overwrite">Existing files may be replaced (-Force).</param>
+        /// <param name="append">The existing files' rows are kept and the new ones added (a checkpoint's later run).</param>
         /// <param name="escapeFormulas">CSV cells that a spreadsheet would run as a formula are written as text.</param>
         public TableExport(string path, TableFormat? format, bool overwrite, bool append, bool escapeFormulas)
         {
@@ -189,10 +192,22 @@ namespace CommCare.Client.Tables
                 Array.Clear(row, 0, row.Length);
                 bool any = false;
                 for (int i = 0; i < cells.Length && i < map.Length; i++)
-                    if (map[i] >= 0 && !string.IsNullOrEmpty(cells[i])) { row[map[i]] = cells[i]; any = true; }
+                    if (map[i] >= 0 && !string.IsNullOrEmpty(cells[i])) { row[map[i]] = Typed(t.Columns[map[i]].Kind, cells[i]!); any = true; }
                 if (!any) continue;
                 Spool(t).Write(row, t.Columns.Count);
                 t.RowCount++;
+            }
+        }
+
+        // A file's text back to what a walk would have put in the spool, so old and new rows are written alike.
+        private static object Typed(ColumnKind kind, string text)
+        {
+            switch (kind)
+            {
+                case ColumnKind.Integer: return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) ? (object)l : text;
+                case ColumnKind.Boolean: return text == "true" ? true : text == "false" ? (object)false : text;
+                case ColumnKind.Timestamp: return Json.IsoDate.TryParse(text, out var d) ? (object)d : text;
+                default: return text;
             }
         }
 
@@ -303,7 +318,8 @@ namespace CommCare.Client.Tables
         {
             using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16) { NewLine = "\r\n" };
             int n = t.Columns.Count;
-            for (int i = 0; i < n; i++) { if (i > 0) w.Write(','); CsvCell(w, t.Columns[i].Name); }
+            // Headers are HQ's names ("@version"), never formulas: written as they are.
+            for (int i = 0; i < n; i++) { if (i > 0) w.Write(','); w.Write(TableFile.Quote(t.Columns[i].Name)); }
             w.Write("\r\n");
             foreach (var row in Rows(t))
             {
@@ -332,7 +348,7 @@ namespace CommCare.Client.Tables
         private static string Unescape(string cell) => CsvText.Unescape(cell);
 
         /// <summary>The text form of a value (the module's round-trip forms: ISO 8601 UTC, invariant numbers).</summary>
-        internal static string Text(object v)
+        public static string Text(object v)
         {
             switch (v)
             {

@@ -29,6 +29,7 @@ namespace CommCare.Client.Tables
         public void Write(object?[] values, int count)
         {
             var w = _w!;
+            if (count > values.Length) count = values.Length;   // columns added after the row was made: empty in it
             while (count > 0 && values[count - 1] == null) count--;
             w.Write(count);
             for (int i = 0; i < count; i++)

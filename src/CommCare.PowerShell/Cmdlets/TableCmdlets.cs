@@ -17,30 +17,30 @@ namespace CommCare.PowerShell.Cmdlets
         private static int _activityIds = 5000;
         private readonly int _activityId = System.Threading.Interlocked.Increment(ref _activityIds);
 
-        internal const string FileSet = "File", DatabaseSet = "Database";
-
         /// <summary>The file to write (.csv, .xlsx or .json), or a folder with -Format (one file per form or case type). Repeat groups go to files beside a CSV ("visits.members.csv"), to extra sheets of a workbook, and stay nested in JSON.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = FileSet)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Path)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
         /// <summary>The format of the files in a -Path folder (with a file name, its extension decides).</summary>
         // A string, not TableFormat: a field of a client enum type would load CommCare.Client while PowerShell
         // reads the cmdlets at import, before the module's loader is in place (the import fails).
-        [Parameter(ParameterSetName = FileSet)] [ValidateSet("Csv", "Xlsx", "Json")] public string? Format { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Path)] [ValidateSet("Csv", "Xlsx", "Json")] public string? Format { get; set; }
         /// <summary>Replace existing files (each is replaced only when the new one is complete).</summary>
-        [Parameter(ParameterSetName = FileSet)] public SwitchParameter Force { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Path)] public SwitchParameter Force { get; set; }
         /// <summary>A file that remembers where the export ended: the next run with the same file and filters adds only what was indexed since to the existing files (an edited form or updated case appears again, as a new row with its new values).</summary>
-        [Parameter(ParameterSetName = FileSet)] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Path)] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
         /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text).</summary>
-        [Parameter(ParameterSetName = FileSet)] public SwitchParameter NoFormulaEscape { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Path)] public SwitchParameter NoFormulaEscape { get; set; }
         /// <summary>Write the files (FileInfo) to the pipeline; with -ConnectionString, a summary of the run (records, rows, seconds).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
         /// <summary>Keep the tables in a database instead of files: an SQLite file ('Data Source=commcare.db', created when missing; a relative path is relative to the current location) or a PostgreSQL database ('Host=…;Database=…;Username=…;Password=…', with -Provider PostgreSql). Every run continues from where the last one ended (the position is kept in the table commcare_export_state, committed with the rows it covers): new and edited records replace their rows by id, repeat rows are replaced with their form's. See docs/database-export.md.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = DatabaseSet)] [ValidateNotNullOrEmpty] public string ConnectionString { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Database)] [ValidateNotNullOrEmpty] public string ConnectionString { get; set; } = "";
         /// <summary>The database behind -ConnectionString: Sqlite (the default; a file, nothing to install) or PostgreSql.</summary>
-        [Parameter(ParameterSetName = DatabaseSet)] [ValidateSet("Sqlite", "PostgreSql")] public string Provider { get; set; } = "Sqlite";
+        [Parameter(ParameterSetName = ParameterSets.Database)] [ValidateSet("Sqlite", "PostgreSql")] public string Provider { get; set; } = "Sqlite";
         /// <summary>Rebuild the database tables from scratch: the export is written into new tables, which replace the old ones (and the saved position) only once it is complete; a run that fails leaves the old tables as they were.</summary>
-        [Parameter(ParameterSetName = DatabaseSet)] public SwitchParameter Full { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Database)] public SwitchParameter Full { get; set; }
 
-        private protected bool ToDatabase => ParameterSetName == DatabaseSet;
+        private protected bool ToDatabase => ParameterSetName == ParameterSets.Database;
+
+        private bool _skip;
 
         private protected TableExport OpenExport(CCCheckpoint? checkpoint)
         {
@@ -56,6 +56,8 @@ namespace CommCare.PowerShell.Cmdlets
             try
             {
                 export.Check(tables, typeParameter);
+                // -WhatIf: the structure was read (nothing changes by reading); no record is fetched, no file written.
+                if (!ShouldProcess(string.Join(", ", export.Files(tables)), export.Append ? "Add new rows to" : "Write")) { _skip = true; return; }
                 if (export.Append)
                 {
                     var missing = tables.Count > 0 ? export.FileOf(tables[0], tables) : null;
@@ -71,6 +73,7 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>Walks the records into the files; the checkpoint is saved only once every file is in place.</summary>
         private protected void Run<T>(CCPagedResult<T> records, Func<T, TableRecord> flatten, TableExport export, Func<IReadOnlyList<TableDef>> tables, CCCheckpoint? checkpoint, string activity, string noun)
         {
+            if (_skip) { export.Dispose(); checkpoint?.Dispose(); return; }
             var sw = System.Diagnostics.Stopwatch.StartNew();
             long n;
             try
@@ -126,7 +129,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.csv -Checkpoint visits.cp</code><para>The first run writes every form; later runs with the same checkpoint add only what was indexed since.</para></example>
     /// <example><code>Export-CCForm -AppId $app.Id -ConnectionString 'Data Source=commcare.db'</code><para>Every form type of an application kept in an SQLite file (created on the first run): one table per form type and repeat group. Each later run stores only what changed since the last one: new and edited forms replace their rows, archived forms get archived = true.</para></example>
     /// <example><code>Export-CCForm -AppId $app.Id -Provider PostgreSql -ConnectionString $env:DW_CONNECTION -PassThru</code><para>The same into PostgreSQL, from a runbook; -PassThru gives the run's records, rows and seconds. A failed run leaves the database as the last completed page left it, and the next run continues from there.</para></example>
-    [Cmdlet(VerbsData.Export, "CCForm", DefaultParameterSetName = FileSet)]
+    [Cmdlet(VerbsData.Export, "CCForm", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCFormCommand : CCTableExportCmdlet
     {
@@ -211,7 +214,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv -Checkpoint patients.cp</code><para>Incremental: later runs add what changed since.</para></example>
     /// <example><code>Export-CCCase -CaseType patient -ConnectionString 'Data Source=commcare.db'</code><para>Patient cases kept in an SQLite file: an updated case replaces its row, a closed case shows closed = true.</para></example>
     /// <example><code>Export-CCCase -Provider PostgreSql -ConnectionString $cs -Full</code><para>Rebuilds every case type's table from scratch; the new tables replace the old ones only when the export is complete.</para></example>
-    [Cmdlet(VerbsData.Export, "CCCase", DefaultParameterSetName = FileSet)]
+    [Cmdlet(VerbsData.Export, "CCCase", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCCaseCommand : CCTableExportCmdlet
     {
@@ -341,7 +344,13 @@ namespace CommCare.PowerShell.Cmdlets
             o.TypeNames.Insert(0, "CommCare.TableRow#" + row.Table.Name);
             o.Properties.Add(new PSNoteProperty("Table", row.Table.Name));
             var cols = row.Table.Columns;
-            for (int i = 0; i < cols.Count; i++) o.Properties.Add(new PSNoteProperty(cols[i].Name, row.Get(i)));
+            // Dates and booleans as the files have them (ISO 8601 UTC, true/false): Export-Csv of these rows then
+            // writes what Export-CCForm writes, in any culture.
+            for (int i = 0; i < cols.Count; i++)
+            {
+                var v = row.Get(i);
+                o.Properties.Add(new PSNoteProperty(cols[i].Name, v is DateTime || v is bool ? TableExport.Text(v) : v));
+            }
             return o;
         }
     }

@@ -26,6 +26,8 @@ namespace CommCare.PowerShell.Cmdlets
         private protected void ProcessDatabase<T>(string walk, DateTime? start, Action<DateTime?> setStart, Action<IList<string>> setSkip,
             Func<(IEnumerable<T> Records, Func<T, TableRecord> Flatten, Func<IReadOnlyList<TableDef>> Tables)> begin, string activity, string noun)
         {
+            // -WhatIf: nothing is opened, created or read.
+            if (!ShouldProcess($"{Provider} database '{ConnectionText.Masked(ConnectionString)}'", $"Store {noun} in")) return;
             var db = OpenDatabase(walk, start, setStart, setSkip);
             (IEnumerable<T> Records, Func<T, TableRecord> Flatten, Func<IReadOnlyList<TableDef>> Tables) w;
             try { w = begin(); }
