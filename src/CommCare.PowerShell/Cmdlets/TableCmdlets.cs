@@ -89,12 +89,13 @@ namespace CommCare.PowerShell.Cmdlets
                     WriteProgress(new ProgressRecord(_activityId, activity, text) { PercentComplete = total is long tt && tt > 0 ? (int)Math.Min(100, count * 100 / tt) : -1 });
                 });
                 Flush();
+                double walked = sw.Elapsed.TotalSeconds;
                 WriteProgress(new ProgressRecord(_activityId, activity, "Writing the files") { PercentComplete = -1 });
                 var files = export.Complete(tables());
                 checkpoint?.Compact();
                 WriteProgress(new ProgressRecord(_activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
                 var rows = tables().SelectMany(t => t.SelfAndDescendants()).Select(t => $"{t.Name}: {t.RowCount:N0} row(s)");
-                WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Exported {0:N0} {1} in {2:N1} s ({3}) to {4}.", n, noun, sw.Elapsed.TotalSeconds, string.Join(", ", rows), string.Join(", ", files)));
+                WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Exported {0:N0} {1} in {2:N1} s (reading {5:N1} s, writing the files {6:N1} s; {3}) to {4}.", n, noun, sw.Elapsed.TotalSeconds, string.Join(", ", rows), string.Join(", ", files), walked, sw.Elapsed.TotalSeconds - walked));
                 if (PassThru) foreach (var f in files) WriteObject(new FileInfo(f));
             }
             catch (CCApiException ex) { Terminate(ex); }
