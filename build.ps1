@@ -72,13 +72,40 @@ function Invoke-Build {
     New-Item -ItemType Directory -Force -Path (Join-Path $Stage 'en-US') | Out-Null
     & (Join-Path $Root 'src/tools/ConvertTo-AboutHelp.ps1') -Markdown (Join-Path $Root 'docs/about_CommCare.md') -OutFile (Join-Path $Stage 'en-US/about_CommCare.help.txt')
     # dependencies/: the client and everything it needs, loaded in isolation by ModuleInitializer.
+    # dependencies/database/: what only the database export needs (loaded only when one runs), with the
+    # native SQLite library for every platform the module supports.
+    $clientBin = Join-Path $Root "src/CommCare.Client/bin/$Configuration/netstandard2.0"
+    $clientDlls = (Get-ChildItem $clientBin -Filter *.dll).Name
+    $dbDir = Join-Path $deps 'database'
+    New-Item -ItemType Directory -Force -Path $dbDir | Out-Null
     Get-ChildItem $bin -Filter *.dll | Where-Object {
         $_.Name -notin 'CommCare.PowerShell.dll', 'CommCare.Models.dll', 'System.Management.Automation.dll'
-    } | Copy-Item -Destination $deps
+    } | ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -in $clientDlls) { $deps } else { $dbDir }) }
+    Copy-SqliteNative -Destination $dbDir
     if (Test-Path (Join-Path $deps 'System.Management.Automation.dll')) { throw 'The reference System.Management.Automation.dll must not ship.' }
     $help = Join-Path $Root 'src/tools/New-CCHelp.ps1'
     Invoke-Pwsh -NoProfile -NonInteractive -File $help -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -XmlDoc (Join-Path $bin 'CommCare.PowerShell.xml')
     Write-Step "staged $((Get-ChildItem $Stage -Recurse -File).Count) files"
+}
+
+# The platforms whose native e_sqlite3 ships in dependencies/database/runtimes/ (NativeLibraries.cs picks one).
+$SqliteRids = 'win-x64', 'win-x86', 'win-arm64', 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64'
+
+function Copy-SqliteNative([string] $Destination) {
+    # The native library's package and version as restore resolved them for CommCare.Database.
+    $assets = Get-Content (Join-Path $Root 'src/CommCare.Database/obj/project.assets.json') -Raw | ConvertFrom-Json
+    $lib = $assets.libraries.PSObject.Properties | Where-Object Name -like 'SQLitePCLRaw.lib.e_sqlite3/*' | Select-Object -First 1
+    if (-not $lib) { throw 'SQLitePCLRaw.lib.e_sqlite3 is not among the restored packages of CommCare.Database.' }
+    $folder = @($assets.packageFolders.PSObject.Properties.Name) |
+        ForEach-Object { Join-Path $_ $lib.Value.path } | Where-Object { Test-Path $_ } | Select-Object -First 1
+    if (-not $folder) { throw "The package folder of $($lib.Name) was not found." }
+    foreach ($rid in $SqliteRids) {
+        $src = Join-Path $folder "runtimes/$rid/native"
+        if (-not (Test-Path $src)) { throw "$($lib.Name) has no native library for $rid." }
+        $dst = Join-Path $Destination "runtimes/$rid/native"
+        New-Item -ItemType Directory -Force -Path $dst | Out-Null
+        Copy-Item (Join-Path $src '*') $dst
+    }
 }
 
 function Get-PesterPath {
@@ -97,19 +124,23 @@ function Invoke-Test {
     $passed = 0; $failed = 0
     New-Item -ItemType Directory -Force -Path $Out | Out-Null
 
-    Write-Step "xunit"
-    $trx = Join-Path $Out 'xunit.trx'
-    Remove-Item $trx -ErrorAction SilentlyContinue
-    $PSNativeCommandUseErrorActionPreference = $false   # a red xunit must still let Pester run and the summary print
-    dotnet test (Join-Path $Root 'tests/CommCare.Client.Tests/CommCare.Client.Tests.csproj') -c $Configuration --no-build --nologo `
-        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
-    $PSNativeCommandUseErrorActionPreference = $true
-    if (Test-Path $trx) {
-        $c = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-        $passed += [int]$c.passed; $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
-        Write-Host "xunit: $($c.passed) passed, $($c.failed) failed, $($c.total) total"
-    } else {
-        Write-Host 'xunit: no result file (the run failed to start)'; $failed++
+    # xunit: the client library, and the database layer (against a real SQLite file and a PostgreSQL 15
+    # server it starts itself).
+    foreach ($project in 'CommCare.Client.Tests', 'CommCare.Database.Tests') {
+        Write-Step "xunit ($project)"
+        $trx = Join-Path $Out "$project.trx"
+        Remove-Item $trx -ErrorAction SilentlyContinue
+        $PSNativeCommandUseErrorActionPreference = $false   # a red xunit must still let Pester run and the summary print
+        dotnet test (Join-Path $Root "tests/$project/$project.csproj") -c $Configuration --no-build --nologo `
+            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
+        $PSNativeCommandUseErrorActionPreference = $true
+        if (Test-Path $trx) {
+            $c = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+            $passed += [int]$c.passed; $failed += [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+            Write-Host "xunit ($project): $($c.passed) passed, $($c.failed) failed, $($c.total) total"
+        } else {
+            Write-Host "xunit ($project): no result file (the run failed to start)"; $failed++
+        }
     }
 
     Write-Step "Pester (staged module in a real pwsh, against the emulator)"

@@ -20,8 +20,8 @@ param(
     # Flat tables: survey forms (20+ questions, a repeat, a nested repeat) exported to CSV.
     [int] $FlatForms = 50000,
     # Which benchmarks to run (all by default), e.g. -Section flat.
-    [ValidateSet('throughput', 'flat', 'memory', 'startup', 'provisioning')]
-    [string[]] $Section = @('throughput', 'flat', 'memory', 'startup', 'provisioning'),
+    [ValidateSet('throughput', 'database', 'flat', 'memory', 'startup', 'provisioning')]
+    [string[]] $Section = @('throughput', 'database', 'flat', 'memory', 'startup', 'provisioning'),
     # Defaults to the emulator built by build.ps1.
     [string] $EmulatorDll
 )
@@ -105,6 +105,30 @@ try {
         $rows | ForEach-Object { $results.Add($_) }
         $notes.Add(("{0}: module is {1:0.0}x the Invoke-RestMethod loop (target >= 3x) and {2:0.00}x the floor's time (target <= 2x); the emulator alone serves {3:N0} records/s" -f
                 $r, ($rows[1].Median / $rows[0].Median), ($rows[0].Median / $rows[2].Median), ($rows[3].Records / $rows[3].Median * 1000)))
+    }
+
+    if ($Section -contains 'database') {
+        Write-Host "==> database export: $Forms forms to CSV, SQLite and PostgreSQL (issue #17)"
+        # Each run writes into a new file or database, so every one is a full first run.
+        $pg = Start-TestPostgres
+        try {
+            $export = "`$sw = [Diagnostics.Stopwatch]::StartNew(); `$r = {0}; `"$Forms `$(`$sw.ElapsedMilliseconds)`""
+            $rows = @(Measure-Interleaved @(
+                    "Export-CCForm -Path folder -Format Csv"
+                    "Export-CCForm -ConnectionString (SQLite)"
+                    "Export-CCForm -Provider PostgreSql -ConnectionString"
+                ) @(
+                    { $d = Join-Path ([IO.Path]::GetTempPath()) ('cc-bench-' + [guid]::NewGuid()); New-Item -ItemType Directory $d | Out-Null
+                      try { Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -Path '$d' -Format Csv -IncludeArchived")) } finally { Remove-Item $d -Recurse -Force } }
+                    { $cs = New-TestDatabase 'Sqlite' $pg
+                      try { Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -ConnectionString '$cs'")) } finally { Remove-Item ($cs -replace '^Data Source=', '') -ErrorAction SilentlyContinue } }
+                    { $cs = New-TestDatabase 'PostgreSql' $pg
+                      Invoke-Child (($connect -f $url) + "`n" + ($export -f "Export-CCForm -Provider PostgreSql -ConnectionString '$cs'")) }
+                ))
+        } finally { Stop-TestPostgres $pg }
+        $rows | ForEach-Object { $results.Add($_) }
+        $notes.Add(("database export: SQLite took {0:0.00}x the CSV export's time (target <= 2x), PostgreSQL {1:0.00}x (target <= 3x)" -f
+                ($rows[1].Median / $rows[0].Median), ($rows[2].Median / $rows[0].Median)))
     }
 
     if ($Section -contains 'flat') {

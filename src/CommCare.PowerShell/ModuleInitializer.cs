@@ -13,14 +13,19 @@ namespace CommCare.PowerShell
     /// netstandard2.0), preloaded with every dependency the runtime does not already satisfy, so
     /// binds inside it find our copies first. Windows PowerShell 5.1: AssemblyResolve serves our copy
     /// for any requested version up to the one we ship (no binding redirects there).
+    /// The database export's assemblies (CommCare.Database, Microsoft.Data.Sqlite, SQLitePCLRaw, Npgsql and
+    /// what only they need) live in dependencies/database/ and load only when a database export runs; the
+    /// native SQLite library for the platform is then served from dependencies/database/runtimes/RID/native/.
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
         private static readonly object Gate = new object();
         private static readonly string ModuleDir = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
         private static readonly string DependencyDir = Path.Combine(ModuleDir, "dependencies");
+        private static readonly string DatabaseDir = Path.Combine(DependencyDir, "database");
         private static readonly bool IsCore = Type.GetType("System.Runtime.Loader.AssemblyLoadContext") != null;
         private static Dictionary<string, (string Path, Version Version)>? _deps;
+        private static bool _databaseLoaded;
         private static object? _alc;
         private static MethodInfo? _loadFromPath;
         private static readonly Dictionary<string, Assembly> Loaded = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
@@ -54,8 +59,9 @@ namespace CommCare.PowerShell
         {
             if (_deps != null) return _deps;
             var map = new Dictionary<string, (string Path, Version Version)>(StringComparer.OrdinalIgnoreCase);
-            if (Directory.Exists(DependencyDir))
-                foreach (var file in Directory.GetFiles(DependencyDir, "*.dll"))
+            foreach (var dir in new[] { DependencyDir, DatabaseDir })
+                if (Directory.Exists(dir))
+                foreach (var file in Directory.GetFiles(dir, "*.dll"))
                 {
                     try
                     {
@@ -83,10 +89,34 @@ namespace CommCare.PowerShell
             lock (Gate)
             {
                 if (Loaded.TryGetValue(simple, out var done)) return done;
+                if (IsDatabase(dep.Path) && !_databaseLoaded) LoadDatabase();
+                if (Loaded.TryGetValue(simple, out done)) return done;
                 Assembly asm = IsCore ? LoadIsolated(simple, dep.Path) : Assembly.LoadFrom(dep.Path);
                 Loaded[simple] = asm;
                 return asm;
             }
+        }
+
+        private static bool IsDatabase(string path) => string.Equals(Path.GetDirectoryName(path), DatabaseDir, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>The first request for a database assembly: make the native SQLite library findable, and on
+        /// PowerShell 7 put every database assembly in our context (as the others were) before binds start.</summary>
+        private static void LoadDatabase()
+        {
+            _databaseLoaded = true;
+            if (IsCore)
+            {
+                EnsureContext();
+                NativeLibraries.HookContext(_alc!, DatabaseDir);
+                var platform = PlatformVersions();
+                foreach (var kv in Deps())
+                {
+                    if (!IsDatabase(kv.Value.Path) || Loaded.ContainsKey(kv.Key)) continue;
+                    if (platform.TryGetValue(kv.Key, out var v) && v >= kv.Value.Version) continue;
+                    Loaded[kv.Key] = (Assembly)_loadFromPath!.Invoke(_alc, new object[] { kv.Value.Path })!;
+                }
+            }
+            else NativeLibraries.PreloadWindows(DatabaseDir);
         }
 
         private static bool IsOurs(Assembly a)
@@ -103,6 +133,13 @@ namespace CommCare.PowerShell
 
         private static Assembly LoadIsolated(string simple, string path)
         {
+            EnsureContext();
+            if (Loaded.TryGetValue(simple, out var loaded)) return loaded;
+            return Assembly.Load(new AssemblyName(simple));   // provided by the platform
+        }
+
+        private static void EnsureContext()
+        {
             if (_alc == null)
             {
                 var alcType = Type.GetType("System.Runtime.Loader.AssemblyLoadContext", throwOnError: true)!;
@@ -112,15 +149,15 @@ namespace CommCare.PowerShell
                 // so binds inside our context find our copies before falling back to the default context
                 // (where another module may have loaded an older Polly or Microsoft.Extensions).
                 var platform = PlatformVersions();
+                // The database's assemblies wait for a database export (LoadDatabase).
                 foreach (var kv in Deps())
                 {
+                    if (IsDatabase(kv.Value.Path)) continue;
                     if (platform.TryGetValue(kv.Key, out var v) && v >= kv.Value.Version) continue;
                     var asm = (Assembly)_loadFromPath!.Invoke(_alc, new object[] { kv.Value.Path })!;
                     Loaded[kv.Key] = asm;
                 }
             }
-            if (Loaded.TryGetValue(simple, out var loaded)) return loaded;
-            return Assembly.Load(new AssemblyName(simple));   // provided by the platform
         }
 
         /// <summary>Versions of our dependency names that the runtime itself ships (TPA list).</summary>

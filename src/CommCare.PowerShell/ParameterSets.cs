@@ -8,6 +8,7 @@ namespace CommCare.PowerShell
         public const string ApiKey = "ApiKey";
         public const string Body = "Body";
         public const string Create = "Create";
+        public const string Database = "Database";
         public const string Credential = "Credential";
         public const string ExternalId = "ExternalId";
         public const string Form = "Form";

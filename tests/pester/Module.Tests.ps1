@@ -26,7 +26,8 @@ Describe 'The staged module' {
         # 5.1 has no binding redirects: ModuleInitializer serves our copy for any version up to the one shipped.
         # This checks that promise statically, since Windows PowerShell cannot run here.
         $dir = Split-Path $ModulePsd1
-        $files = @(Get-ChildItem $dir -Filter *.dll) + @(Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll)
+        $files = @(Get-ChildItem $dir -Filter *.dll) + @(Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll) +
+            @(Get-ChildItem (Join-Path $dir 'dependencies/database') -Filter *.dll)
         $shipped = @{}
         foreach ($f in $files) { $n = [Reflection.AssemblyName]::GetAssemblyName($f.FullName); $shipped[$n.Name] = $n.Version }
         $framework = 'netstandard', 'mscorlib', 'System', 'System.Core', 'System.Net.Http', 'System.Numerics', 'System.Xml', 'System.Xml.Linq',

@@ -170,3 +170,99 @@ function Stop-BuildTask($Run) {
 function Test-Listening([string] $Url) {
     try { Invoke-WebRequest "$Url/_emulator/requests" -TimeoutSec 2 | Out-Null; $true } catch { $_.Exception.Response -ne $null }
 }
+
+# A real PostgreSQL 15 server for the database tests: a fresh cluster in a temporary folder on a free loopback port,
+# password logins only, stopped and deleted by Stop-TestPostgres. PostgreSQL refuses to run as root, so as root it
+# runs as Debian's 'postgres' account (the same as tests/CommCare.Database.Tests/PostgresServer.cs).
+function Start-TestPostgres {
+    $bin = @($env:COMMCARE_PG_BIN, '/usr/lib/postgresql/15/bin', '/usr/local/bin', '/usr/bin') |
+        Where-Object { $_ -and (Test-Path (Join-Path $_ 'initdb')) -and (Test-Path (Join-Path $_ 'pg_ctl')) } | Select-Object -First 1
+    if (-not $bin) { throw 'PostgreSQL 15 is not installed (initdb and pg_ctl not found): .ci/run installs postgresql-15; or set COMMCARE_PG_BIN.' }
+    $dir = Join-Path ([IO.Path]::GetTempPath()) ('cc-pg-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    New-Item -ItemType Directory -Path $dir | Out-Null
+    $password = 'Pester-Adm1n-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    Set-Content (Join-Path $dir 'pw') $password
+    $runAs = if ([Environment]::UserName -eq 'root') { 'postgres' } else { $null }
+    function Invoke-AsServer([string] $File, [string[]] $Arguments) {
+        if ($runAs) { & runuser -u $runAs -- $File @Arguments } else { & $File @Arguments }
+        if ($LASTEXITCODE -ne 0) { throw "$File failed ($LASTEXITCODE): $(Get-Content (Join-Path $dir 'log') -Raw -ErrorAction SilentlyContinue)" }
+    }
+    if ($runAs) { & chown -R $runAs $dir }
+    $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+    Invoke-AsServer (Join-Path $bin 'initdb') @('-D', "$dir/data", '-U', 'cc_admin', "--pwfile=$dir/pw", '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync') | Out-Null
+    Invoke-AsServer (Join-Path $bin 'pg_ctl') @('-D', "$dir/data", '-l', "$dir/log", '-w', '-t', '60', '-o', "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off", 'start') | Out-Null
+    [pscustomobject]@{ Bin = $bin; Dir = $dir; Port = $port; Password = $password; RunAs = $runAs }
+}
+
+function Stop-TestPostgres($Pg) {
+    if (-not $Pg) { return }
+    $stop = @('-D', "$($Pg.Dir)/data", '-m', 'immediate', '-w', 'stop')
+    if ($Pg.RunAs) { & runuser -u $Pg.RunAs -- (Join-Path $Pg.Bin 'pg_ctl') @stop | Out-Null } else { & (Join-Path $Pg.Bin 'pg_ctl') @stop | Out-Null }
+    Remove-Item $Pg.Dir -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+function Get-PgConnectionString($Pg, [string] $Database = 'postgres', [string] $Password = $Pg.Password) {
+    "Host=127.0.0.1;Port=$($Pg.Port);Database=$Database;Username=cc_admin;Password=$Password;Pooling=false"
+}
+
+# A new empty database (PostgreSQL) or file (SQLite) for one export; returns its connection string.
+function New-TestDatabase([string] $Provider, $Pg) {
+    if ($Provider -eq 'Sqlite') { return "Data Source=$(Join-Path ([IO.Path]::GetTempPath()) ('cc-db-' + [guid]::NewGuid().ToString('N') + '.db'))" }
+    $name = 't_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+    $env:PGPASSWORD = $Pg.Password
+    & (Join-Path $Pg.Bin 'psql') -h 127.0.0.1 -p $Pg.Port -U cc_admin -d postgres -q -c "CREATE DATABASE $name" | Out-Null
+    Remove-Item Env:PGPASSWORD
+    Get-PgConnectionString $Pg $name
+}
+
+# A connection through the drivers the module ships, loaded by its first database export into the module's
+# private load context (where PowerShell's [TypeName] does not look: found by reflection).
+function New-TestDbConnection([string] $Provider, [string] $ConnectionString) {
+    $asmName, $typeName = if ($Provider -eq 'Sqlite') { 'Microsoft.Data.Sqlite', 'Microsoft.Data.Sqlite.SqliteConnection' } else { 'Npgsql', 'Npgsql.NpgsqlConnection' }
+    $asm = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq $asmName } | Select-Object -First 1
+    if (-not $asm) { throw "$asmName is not loaded: run a database export first." }
+    [Activator]::CreateInstance($asm.GetType($typeName, $true), [object[]]@($ConnectionString))
+}
+
+# Runs SQL through the drivers the module ships, rows as arrays.
+function Invoke-TestSql([string] $Provider, [string] $ConnectionString, [string] $Sql) {
+    $c = New-TestDbConnection $Provider $ConnectionString
+    try {
+        $c.Open()
+        $cmd = $c.CreateCommand(); $cmd.CommandText = $Sql
+        $r = $cmd.ExecuteReader()
+        while ($r.Read()) { $row = [object[]]::new($r.FieldCount); [void]$r.GetValues($row); , $row }
+        $r.Dispose()
+    } finally { $c.Dispose() }
+}
+
+# Every table's rows as sorted text lines "table|column=value|…" (columns by name, empty values left out, the
+# state table left out): two databases hold the same data exactly when their dumps are equal, whatever order
+# their columns were added in.
+function Get-TestDatabaseDump([string] $Provider, [string] $ConnectionString) {
+    $list = if ($Provider -eq 'Sqlite') { "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'commcare_export_state' ORDER BY name" }
+            else { "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'commcare_export_state' ORDER BY tablename" }
+    $tables = Invoke-TestSql $Provider $ConnectionString $list | ForEach-Object { $_[0] }
+    $inv = [Globalization.CultureInfo]::InvariantCulture
+    $c = New-TestDbConnection $Provider $ConnectionString
+    $c.Open()
+    try {
+        $lines = foreach ($t in $tables) {
+            $cmd = $c.CreateCommand(); $cmd.CommandText = "SELECT * FROM `"$($t.Replace('"', '""'))`""
+            $r = $cmd.ExecuteReader()
+            $names = 0..($r.FieldCount - 1) | ForEach-Object { $r.GetName($_) }
+            $order = 0..($r.FieldCount - 1) | Sort-Object { $names[$_] }
+            while ($r.Read()) {
+                $cells = foreach ($i in $order) {
+                    if ($r.IsDBNull($i)) { continue }
+                    $v = $r.GetValue($i)
+                    $text = if ($v -is [datetime]) { $v.ToUniversalTime().ToString('o', $inv) } else { [Convert]::ToString($v, $inv) }
+                    if ($text -ne '') { $names[$i] + '=' + $text }
+                }
+                $t + '|' + ($cells -join '|')
+            }
+            $r.Dispose()
+        }
+    } finally { $c.Dispose() }
+    [string[]]($lines | Sort-Object -CaseSensitive)
+}

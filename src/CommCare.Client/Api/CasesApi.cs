@@ -77,6 +77,10 @@ namespace CommCare.Client.Api
                 CaseParser.Read, lazy: true);
         }
 
+        /// <summary>What a saved walk position belongs to (server, project, resource, filters, window): a database
+        /// export keeps its position under this text, as a checkpoint file keeps it in its header.</summary>
+        public string DescribeWalk(CaseQuery query) => CCCheckpoint.Describe(_c.Session, "case", Filters(query), query.IndexedOnStart, query.IndexedOnEnd);
+
         /// <summary>Opens a checkpoint for this query and moves the query to where it stopped.</summary>
         public CCCheckpoint OpenCheckpoint(string path, CaseQuery query)
         {

@@ -84,6 +84,10 @@ namespace CommCare.Client.Api
             return q;
         }
 
+        /// <summary>What a saved walk position belongs to (server, project, resource, filters, window): a database
+        /// export keeps its position under this text, as a checkpoint file keeps it in its header.</summary>
+        public string DescribeWalk(FormQuery query) => CCCheckpoint.Describe(_c.Session, "form", Filters(query), query.IndexedOnStart, query.IndexedOnEnd);
+
         /// <summary>Opens a checkpoint for this query and moves the query to where it stopped.</summary>
         public CCCheckpoint OpenCheckpoint(string path, FormQuery query)
         {

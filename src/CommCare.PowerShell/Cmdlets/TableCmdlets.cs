@@ -12,30 +12,39 @@ using CommCare.Models;
 namespace CommCare.PowerShell.Cmdlets
 {
     /// <summary>What Export-CCForm and Export-CCCase share: the files, the checkpoint, the walk and its progress.</summary>
-    public abstract class CCTableExportCmdlet : CCSessionCmdlet
+    public abstract partial class CCTableExportCmdlet : CCSessionCmdlet
     {
         private static int _activityIds = 5000;
         private readonly int _activityId = System.Threading.Interlocked.Increment(ref _activityIds);
 
         /// <summary>The file to write (.csv, .xlsx or .json), or a folder with -Format (one file per form or case type). Repeat groups go to files beside a CSV ("visits.members.csv"), to extra sheets of a workbook, and stay nested in JSON.</summary>
-        [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Path)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
         /// <summary>The format of the files in a -Path folder (with a file name, its extension decides).</summary>
-        [Parameter] [ValidateSet("Csv", "Xlsx", "Json")] public string? Format { get; set; }
+        // A string, not TableFormat: a field of a client enum type would load CommCare.Client while PowerShell
+        // reads the cmdlets at import, before the module's loader is in place (the import fails).
+        [Parameter(ParameterSetName = ParameterSets.Path)] [ValidateSet("Csv", "Xlsx", "Json")] public string? Format { get; set; }
         /// <summary>Replace existing files (each is replaced only when the new one is complete).</summary>
-        [Parameter] public SwitchParameter Force { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Path)] public SwitchParameter Force { get; set; }
         /// <summary>A file that remembers where the export ended: the next run with the same file and filters adds only what was indexed since to the existing files (an edited form or updated case appears again, as a new row with its new values).</summary>
-        [Parameter] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Path)] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
         /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text).</summary>
-        [Parameter] public SwitchParameter NoFormulaEscape { get; set; }
-        /// <summary>Write the files (FileInfo) to the pipeline.</summary>
+        [Parameter(ParameterSetName = ParameterSets.Path)] public SwitchParameter NoFormulaEscape { get; set; }
+        /// <summary>Write the files (FileInfo) to the pipeline; with -ConnectionString, a summary of the run (records, rows, seconds).</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
+        /// <summary>Keep the tables in a database instead of files: an SQLite file ('Data Source=commcare.db', created when missing; a relative path is relative to the current location) or a PostgreSQL database ('Host=…;Database=…;Username=…;Password=…', with -Provider PostgreSql). Every run continues from where the last one ended (the position is kept in the table commcare_export_state, committed with the rows it covers): new and edited records replace their rows by id, repeat rows are replaced with their form's. See docs/database-export.md.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Database)] [ValidateNotNullOrEmpty] public string ConnectionString { get; set; } = "";
+        /// <summary>The database behind -ConnectionString: Sqlite (the default; a file, nothing to install) or PostgreSql.</summary>
+        [Parameter(ParameterSetName = ParameterSets.Database)] [ValidateSet("Sqlite", "PostgreSql")] public string Provider { get; set; } = "Sqlite";
+        /// <summary>Rebuild the database tables from scratch: the export is written into new tables, which replace the old ones (and the saved position) only once it is complete; a run that fails leaves the old tables as they were.</summary>
+        [Parameter(ParameterSetName = ParameterSets.Database)] public SwitchParameter Full { get; set; }
+
+        private protected bool ToDatabase => ParameterSetName == ParameterSets.Database;
 
         private bool _skip;
 
         private protected TableExport OpenExport(CCCheckpoint? checkpoint)
         {
             string path = ResolveOutputPath(Path);
-            // The parameter is a string: a Client type in a cmdlet's public signature would load the Client early.
             TableFormat? format = Format == null ? (TableFormat?)null : (TableFormat)Enum.Parse(typeof(TableFormat), Format, ignoreCase: true);
             try { return new TableExport(path, format, Force, append: checkpoint?.ResumeFrom != null, escapeFormulas: !NoFormulaEscape); }
             catch (CCApiException ex) { ThrowParameterError(nameof(Path), ex.Message.StartsWith("-Path: ", StringComparison.Ordinal) ? ex.Message.Substring(7) : ex.Message, Path); throw; }
@@ -119,7 +128,9 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.xlsx</code><para>One form type to a workbook: a sheet for the forms and one per repeat group.</para></example>
     /// <example><code>Export-CCForm -AppId $app.Id -Path exports -Format Csv -PassThru</code><para>Every form type of an application into the folder "exports", one CSV file per form type and repeat group; -PassThru lists the files.</para></example>
     /// <example><code>Export-CCForm -Xmlns http://openrosa.org/formdesigner/FOLLOWUP -Path visits.csv -Checkpoint visits.cp</code><para>The first run writes every form; later runs with the same checkpoint add only what was indexed since.</para></example>
-    [Cmdlet(VerbsData.Export, "CCForm", SupportsShouldProcess = true)]
+    /// <example><code>Export-CCForm -AppId $app.Id -ConnectionString 'Data Source=commcare.db'</code><para>Every form type of an application kept in an SQLite file (created on the first run): one table per form type and repeat group. Each later run stores only what changed since the last one: new and edited forms replace their rows, archived forms get archived = true.</para></example>
+    /// <example><code>Export-CCForm -AppId $app.Id -Provider PostgreSql -ConnectionString $env:DW_CONNECTION -PassThru</code><para>The same into PostgreSQL, from a runbook; -PassThru gives the run's records, rows and seconds. A failed run leaves the database as the last completed page left it, and the next run continues from there.</para></example>
+    [Cmdlet(VerbsData.Export, "CCForm", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCFormCommand : CCTableExportCmdlet
     {
@@ -155,24 +166,43 @@ namespace CommCare.PowerShell.Cmdlets
                 IndexedOnStart = Opt(nameof(IndexedSince), IndexedSince), IndexedOnEnd = Opt(nameof(IndexedUntil), IndexedUntil),
                 IncludeArchived = IncludeArchived, PageSize = PageSize,
             };
+            if (ToDatabase) { ProcessDatabase(client, query); return; }
             var checkpoint = OpenCheckpoint(p => client.Forms.OpenCheckpoint(p, query), "forms");
             var export = OpenExport(checkpoint);
             FormTables tables;
             CCPagedResult<CCForm> forms;
             try
             {
-                var only = Xmlns == null ? null : new HashSet<string>(StringComparer.Ordinal) { Xmlns };
-                var apps = client.Applications.WithBuilds(AppId,
-                    app => only == null || app.Modules.Any(m => m.Forms.Any(f => f.Xmlns != null && only.Contains(f.Xmlns))),
-                    what => { Flush(); WriteVerbose($"Reading the structure of {what}."); });
-                Flush();
-                tables = FormTables.FromApplications(apps, only);
-                tables.Seal();
+                tables = Tables(client);
                 forms = client.Forms.List(query);
             }
             catch (CCApiException ex) { export.Dispose(); checkpoint?.Dispose(); Terminate(ex); return; }
             Prepare(export, tables.Tables, "-Xmlns", checkpoint);
             Run(forms, tables.Flatten, export, () => tables.Tables, checkpoint, "Export-CCForm", "forms");
+        }
+
+        private FormTables Tables(CommCareClient client)
+        {
+            var only = Xmlns == null ? null : new HashSet<string>(StringComparer.Ordinal) { Xmlns };
+            var apps = client.Applications.WithBuilds(AppId,
+                app => only == null || app.Modules.Any(m => m.Forms.Any(f => f.Xmlns != null && only.Contains(f.Xmlns))),
+                what => { Flush(); WriteVerbose($"Reading the structure of {what}."); });
+            Flush();
+            var tables = FormTables.FromApplications(apps, only);
+            tables.Seal();
+            return tables;
+        }
+
+        // Archived forms are always walked into a database: a form archived after it was stored is re-indexed
+        // (docs/commcare-api.md, Cases and forms), comes again, and its row's archived column turns true.
+        private void ProcessDatabase(CommCareClient client, FormQuery query)
+        {
+            query.IncludeArchived = true;
+            ProcessDatabase<CCForm>(client.Forms.DescribeWalk(query), query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids, () =>
+            {
+                var tables = Tables(client);
+                return (client.Forms.List(query), tables.Flatten, () => tables.Tables);
+            }, "Export-CCForm", "forms");
         }
     }
 
@@ -183,7 +213,9 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv</code><para>Every patient case, one column per property.</para></example>
     /// <example><code>Export-CCCase -Path cases -Format Xlsx -Force -PassThru</code><para>Every case type into the folder "cases", one workbook per case type, replacing earlier files.</para></example>
     /// <example><code>Export-CCCase -CaseType patient -Path patients.csv -Checkpoint patients.cp</code><para>Incremental: later runs add what changed since.</para></example>
-    [Cmdlet(VerbsData.Export, "CCCase", SupportsShouldProcess = true)]
+    /// <example><code>Export-CCCase -CaseType patient -ConnectionString 'Data Source=commcare.db'</code><para>Patient cases kept in an SQLite file: an updated case replaces its row, a closed case shows closed = true.</para></example>
+    /// <example><code>Export-CCCase -Provider PostgreSql -ConnectionString $cs -Full</code><para>Rebuilds every case type's table from scratch; the new tables replace the old ones only when the export is complete.</para></example>
+    [Cmdlet(VerbsData.Export, "CCCase", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCCaseCommand : CCTableExportCmdlet
     {
@@ -214,22 +246,37 @@ namespace CommCare.PowerShell.Cmdlets
                 DateModifiedStart = Opt(nameof(ModifiedSince), ModifiedSince), DateModifiedEnd = Opt(nameof(ModifiedUntil), ModifiedUntil),
                 PageSize = PageSize,
             };
+            if (ToDatabase) { ProcessDatabase(client, query); return; }
             var checkpoint = OpenCheckpoint(p => client.Cases.OpenCheckpoint(p, query), "cases");
             var export = OpenExport(checkpoint);
             CaseTables tables;
             CCPagedResult<CCCase> cases;
             try
             {
-                var only = CaseType == null ? null : new HashSet<string>(StringComparer.Ordinal) { CaseType };
-                tables = CaseTables.FromApplications(client.Applications.List(), only);
-                if (CaseType != null) tables.Expect(CaseType);
-                Flush();
+                tables = Tables(client);
                 cases = client.Cases.List(query);
             }
             catch (CCApiException ex) { export.Dispose(); checkpoint?.Dispose(); Terminate(ex); return; }
             Prepare(export, tables.Tables, "-CaseType", checkpoint);
             Run(cases, tables.Flatten, export, () => tables.Tables, checkpoint, "Export-CCCase", "cases");
         }
+
+        private CaseTables Tables(CommCareClient client)
+        {
+            var only = CaseType == null ? null : new HashSet<string>(StringComparer.Ordinal) { CaseType };
+            var tables = CaseTables.FromApplications(client.Applications.List(), only);
+            if (CaseType != null) tables.Expect(CaseType);
+            Flush();
+            return tables;
+        }
+
+        // Closed cases stay in the walk (unless -Closed:$false): closing gives a case a new indexed_on, so its row's closed column turns true.
+        private void ProcessDatabase(CommCareClient client, CaseQuery query)
+            => ProcessDatabase<CCCase>(client.Cases.DescribeWalk(query), query.IndexedOnStart, s => query.IndexedOnStart = s, ids => query.ResumeSkipIds = ids, () =>
+            {
+                var tables = Tables(client);
+                return (client.Cases.List(query), tables.Flatten, () => tables.Tables);
+            }, "Export-CCCase", "cases");
     }
 
     /// <summary>

@@ -237,6 +237,61 @@ public static class Control
         }));
 
         // A deterministic (generated, never held in memory) attachment on a form or a case, for streaming tests.
+        // Archives (or restores) forms as HQ's "archive" button does: the form changes (doc_type XFormArchived),
+        // so it is indexed again (indexed_on = now, moved to the end of the walk). Cases are not rebuilt.
+        app.MapMethods("/_emulator/forms/archive", new[] { "POST" }, (RequestDelegate)(async ctx =>
+        {
+            using var doc = await ReadBody(ctx);
+            if (doc is null || !doc.RootElement.TryGetProperty("ids", out var idsEl) || idsEl.ValueKind != JsonValueKind.Array)
+            {
+                await Error(ctx, 400, "body must be {\"domain\": \"demo\", \"ids\": [form ids], \"archived\": true}");
+                return;
+            }
+            if (st.Data is not { } ds)
+            {
+                await Error(ctx, 503, "data set not ready");
+                return;
+            }
+            var root = doc.RootElement;
+            var domain = root.TryGetProperty("domain", out var dEl) && dEl.ValueKind == JsonValueKind.String ? dEl.GetString()! : "demo";
+            bool archived = !root.TryGetProperty("archived", out var aEl) || aEl.ValueKind != JsonValueKind.False;
+            if (ds.Store(domain) is not { } store)
+            {
+                await Error(ctx, 404, $"unknown domain '{domain}'");
+                return;
+            }
+            string? missing = null;
+            int changed = 0;
+            lock (store.Lock)
+            {
+                var tx = new DomainTx(store);
+                foreach (var el in idsEl.EnumerateArray())
+                {
+                    var id = el.GetString() ?? "";
+                    if (tx.Form(id) is not { } f) { missing = $"no form '{id}' in {domain}"; break; }
+                    if (f.Archived == archived) continue;
+                    var copy = f.Clone();
+                    copy.Archived = archived;
+                    copy.ServerModifiedOn = tx.Now;
+                    tx.AddForm(copy, f.CaseSeqs.Select(cs => tx.Base.Cases[cs].Id).ToArray());
+                    changed++;
+                }
+                if (missing is null && changed > 0) tx.Commit();
+            }
+            if (missing is not null)
+            {
+                await Error(ctx, 404, missing);
+                return;
+            }
+            await Json(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("ok", true);
+                w.WriteNumber("changed", changed);
+                w.WriteEndObject();
+            });
+        }));
+
         app.MapMethods("/_emulator/attachments", new[] { "POST" }, (RequestDelegate)(async ctx =>
         {
             using var doc = await ReadBody(ctx);
