@@ -254,6 +254,15 @@ Describe 'Export-CCCase' {
         @($pc | Select-Object -Skip 1 | ForEach-Object { $_[1] }) | Should -Be $cases.Id
     }
 
+    It 'takes Get-CCCase''s filters (owner, server dates) and Get-CCForm''s (-CaseId)' {
+        $owner = $cases[0].OwnerId
+        Export-CCCase -CaseType patient -OwnerId $owner -Path (Join-Path $dir 'owner.csv')
+        $mine = @(Import-Csv (Join-Path $dir 'owner.csv'))
+        $mine.caseid | Should -Be @($cases | Where-Object OwnerId -eq $owner).Id
+        Export-CCForm -CaseId $cases[0].Id -Xmlns 'http://openrosa.org/formdesigner/FOLLOWUP' -Path (Join-Path $dir 'bycase.csv')
+        @(Import-Csv (Join-Path $dir 'bycase.csv')).formid | Should -Be @(Get-CCForm -CaseId $cases[0].Id -Xmlns 'http://openrosa.org/formdesigner/FOLLOWUP').Id
+    }
+
     It 'writes indices as indices.IDENTIFIER and closed as true/false' {
         $h = $pc[0]
         $withParent = $cases | Where-Object { $_.Indices.Count -gt 0 } | Select-Object -First 1

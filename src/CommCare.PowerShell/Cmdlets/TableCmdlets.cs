@@ -138,6 +138,8 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Position = 0)] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(XmlnsCompleter))] public string? Xmlns { get; set; }
         /// <summary>Only forms of this application (every form type of it).</summary>
         [Parameter] [Alias("app_id")] [ValidateNotNullOrEmpty] public string? AppId { get; set; }
+        /// <summary>Only forms that touched this case.</summary>
+        [Parameter] [Alias("case_id")] [ValidateNotNullOrEmpty] public string? CaseId { get; set; }
         /// <summary>Forms received at or after this time.</summary>
         [Parameter] public DateTime ReceivedSince { get; set; }
         /// <summary>Forms received at or before this time.</summary>
@@ -160,7 +162,7 @@ namespace CommCare.PowerShell.Cmdlets
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             var query = new FormQuery
             {
-                Xmlns = Xmlns, AppId = AppId,
+                Xmlns = Xmlns, AppId = AppId, CaseId = CaseId,
                 ReceivedOnStart = Opt(nameof(ReceivedSince), ReceivedSince), ReceivedOnEnd = Opt(nameof(ReceivedUntil), ReceivedUntil),
                 ServerModifiedOnStart = Opt(nameof(ServerModifiedSince), ServerModifiedSince), ServerModifiedOnEnd = Opt(nameof(ServerModifiedUntil), ServerModifiedUntil),
                 IndexedOnStart = Opt(nameof(IndexedSince), IndexedSince), IndexedOnEnd = Opt(nameof(IndexedUntil), IndexedUntil),
@@ -223,6 +225,16 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter(Position = 0)] [Alias("case_type", "Type")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(CaseTypeCompleter))] public string? CaseType { get; set; }
         /// <summary>Only cases owned by this user, group or location id.</summary>
         [Parameter] [Alias("owner_id")] [ValidateNotNullOrEmpty] public string? OwnerId { get; set; }
+        /// <summary>Only cases last modified by this user id.</summary>
+        [Parameter] [Alias("user_id")] [ValidateNotNullOrEmpty] public string? UserId { get; set; }
+        /// <summary>Only cases with this name (exact).</summary>
+        [Parameter] [Alias("case_name")] [ValidateNotNullOrEmpty] public string? Name { get; set; }
+        /// <summary>Only the case with this external id.</summary>
+        [Parameter] [Alias("external_id")] [ValidateNotNullOrEmpty] public string? ExternalId { get; set; }
+        /// <summary>Cases the server modified at or after this time.</summary>
+        [Parameter] public DateTime ServerModifiedSince { get; set; }
+        /// <summary>Cases the server modified at or before this time.</summary>
+        [Parameter] public DateTime ServerModifiedUntil { get; set; }
         /// <summary>Only closed cases (-Closed) or only open ones (-Closed:$false).</summary>
         [Parameter] public SwitchParameter Closed { get; set; }
         /// <summary>Cases indexed at or after this time.</summary>
@@ -241,7 +253,9 @@ namespace CommCare.PowerShell.Cmdlets
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             var query = new CaseQuery
             {
-                CaseType = CaseType, OwnerId = OwnerId, Closed = ParameterSpecified(nameof(Closed)) ? Closed.IsPresent : (bool?)null,
+                CaseType = CaseType, OwnerId = OwnerId, UserId = UserId, Name = Name, ExternalId = ExternalId,
+                ServerDateModifiedStart = Opt(nameof(ServerModifiedSince), ServerModifiedSince), ServerDateModifiedEnd = Opt(nameof(ServerModifiedUntil), ServerModifiedUntil),
+                Closed = ParameterSpecified(nameof(Closed)) ? Closed.IsPresent : (bool?)null,
                 IndexedOnStart = Opt(nameof(IndexedSince), IndexedSince), IndexedOnEnd = Opt(nameof(IndexedUntil), IndexedUntil),
                 DateModifiedStart = Opt(nameof(ModifiedSince), ModifiedSince), DateModifiedEnd = Opt(nameof(ModifiedUntil), ModifiedUntil),
                 PageSize = PageSize,
