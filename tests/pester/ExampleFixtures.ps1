@@ -63,9 +63,8 @@ $script:ExampleSetup = @{
     # The emulator's seeded OData feeds (on HQ the id is in the feed's URL).
     'Get-CCODataFeed 1' = { $config = '3b9f1c2e7d4a4e8f9a0b1c2d3e4f5a61' }
     'Get-CCODataFeed 2' = { $config = '3b9f1c2e7d4a4e8f9a0b1c2d3e4f5a62' }
-    # "Into the folder ...": the folder exists (the cmdlets ask for it to be created first).
-    'Export-CCCase 2' = { New-Item -ItemType Directory cases | Out-Null }
-    'Export-CCForm 2' = { $app = Get-CCApplication -Name 'Household Survey'; New-Item -ItemType Directory exports | Out-Null }
+    # "Every form type of an application": $app is the survey's (the export makes the folder).
+    'Export-CCForm 2' = { $app = Get-CCApplication -Name 'Household Survey' }
     'Get-CCIdentity 2' = { $s = Connect-TestServer $EmulatorUrl }
     'Set-CCSessionOption 2' = { $s = Connect-TestServer $EmulatorUrl }
     'Get-CCRestore' = { $r = Get-CCRestore -AsUser worker1 }

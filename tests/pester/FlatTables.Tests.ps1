@@ -211,8 +211,7 @@ Describe 'Export-CCForm: files, folders and refusals' {
 
     It 'writes every form type of an application to a folder, one file per form type and repeat group' {
         $app1 = (Get-CCApplication | Where-Object { $_.Modules.Forms.Xmlns -contains 'http://openrosa.org/formdesigner/FOLLOWUP' } | Select-Object -First 1).Id
-        $out = Join-Path $dir 'app1'
-        New-Item -ItemType Directory $out | Out-Null
+        $out = Join-Path $dir 'app1'   # made by the export (its parent exists)
         $files = @(Export-CCForm -AppId $app1 -Path $out -Format Csv -PassThru)
         $files.Count | Should -BeGreaterOrEqual 2
         $files | ForEach-Object { $_ | Should -BeOfType [IO.FileInfo]; $_.Exists | Should -BeTrue }

@@ -49,8 +49,10 @@ namespace CommCare.Client.Tables
             Append = append;
             _escape = escapeFormulas;
             string dir = _folder ? _path : Path.GetDirectoryName(_path) ?? ".";
-            if (!Directory.Exists(dir)) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: the folder '{dir}' does not exist; create it first.");
-            _spoolDir = dir;
+            // A folder named for the files (-Format) is made when missing, as long as its parent is there.
+            string parent = _folder ? Path.GetDirectoryName(_path.TrimEnd(Path.DirectorySeparatorChar)) ?? "." : dir;
+            if (!Directory.Exists(parent)) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: the folder '{parent}' does not exist; create it first.");
+            _spoolDir = Directory.Exists(dir) ? dir : parent;
         }
 
         public static TableFormat? FormatOf(string path)
@@ -246,6 +248,7 @@ namespace CommCare.Client.Tables
         public IReadOnlyList<string> Complete(IReadOnlyList<TableDef> mains, Action<string>? progress = null)
         {
             var written = new List<(string Tmp, string Final)>();
+            if (_folder) Directory.CreateDirectory(_path);
             try
             {
                 if (!_folder && Format != TableFormat.Csv && mains.Count > 1 && Format == TableFormat.Json)
