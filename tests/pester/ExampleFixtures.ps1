@@ -63,8 +63,11 @@ $script:ExampleSetup = @{
     # The emulator's seeded OData feeds (on HQ the id is in the feed's URL).
     'Get-CCODataFeed 1' = { $config = '3b9f1c2e7d4a4e8f9a0b1c2d3e4f5a61' }
     'Get-CCODataFeed 2' = { $config = '3b9f1c2e7d4a4e8f9a0b1c2d3e4f5a62' }
-    # "Every form type of an application": $app is the survey's (the export makes the folder).
-    'Export-CCForm 2' = { $app = Get-CCApplication -Name 'Household Survey' }
+    # "Every form type of an application": $app is an application object (the export makes the folder).
+    'Export-CCForm' = { $app = Get-CCApplication -Name 'Household Survey' }
+    # The PostgreSQL examples: a real server the test starts once ($cs and the runbook's variable name it).
+    'Export-CCForm 5' = { $env:DW_CONNECTION = Get-PgConnectionString (Get-ExamplePostgres) }
+    'Export-CCCase 5' = { $cs = Get-PgConnectionString (Get-ExamplePostgres) }
     'Get-CCIdentity 2' = { $s = Connect-TestServer $EmulatorUrl }
     'Set-CCSessionOption 2' = { $s = Connect-TestServer $EmulatorUrl }
     'Get-CCRestore' = { $r = Get-CCRestore -AsUser worker1 }

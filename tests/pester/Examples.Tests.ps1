@@ -28,6 +28,9 @@ BeforeAll {
     New-Item -ItemType Directory $Files | Out-Null
     & $NewExampleFiles $Files $Vars
     $script:Home0 = Get-Location
+    # A PostgreSQL server for the examples that name one, started on first use.
+    $script:ExamplePg = $null
+    function Get-ExamplePostgres { if (-not $script:ExamplePg) { $script:ExamplePg = Start-TestPostgres }; $script:ExamplePg }
 
     # One example in a fresh folder and a fresh child scope; returns its output as text, or throws its error.
     function Invoke-Example([string] $Name, [int] $Number, [string] $Code) {
@@ -71,6 +74,8 @@ BeforeAll {
 
 AfterAll {
     Stop-TestEmulator $emu
+    if ($ExamplePg) { Stop-TestPostgres $ExamplePg }
+    Remove-Item env:DW_CONNECTION -ErrorAction SilentlyContinue
     if ($Files) { Remove-Item $Files -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
