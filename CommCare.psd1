@@ -1,5 +1,6 @@
 @{
-    RootModule             = 'CommCare.PowerShell.dll'
+    # CommCare.psm1 loads net8.0/ (PowerShell 7.4+) or netstandard2.0/ (Windows PowerShell 5.1) and the types file.
+    RootModule             = 'CommCare.psm1'
     ModuleVersion          = '0.1.0'
     GUID                   = '6f0c9b1e-3c2a-4a8e-9d55-2b7f1c0e8a41'
     Author                 = 'CommCare for PowerShell contributors'
@@ -9,10 +10,7 @@
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
     CompatiblePSEditions   = @('Desktop', 'Core')
-    # Loaded before the types file: it names the models and their adapter (ObjectAdapter.cs).
-    RequiredAssemblies     = @('CommCare.Models.dll', 'CommCare.PowerShell.dll')
     FormatsToProcess       = @('CommCare.format.ps1xml')
-    TypesToProcess         = @('CommCare.types.ps1xml')
     CmdletsToExport        = @(
         'Connect-CCServer', 'Disconnect-CCServer', 'Get-CCSession', 'Set-CCSessionOption',
         'Get-CCCase', 'New-CCCase', 'Set-CCCase', 'Close-CCCase', 'Get-CCForm',

@@ -42,6 +42,22 @@ function Invoke-Pwsh {
     if (Test-Path $dll) { & dotnet $dll @args } else { & (Join-Path $PSHOME 'pwsh') @args }
 }
 
+# One folder per build: netstandard2.0 for Windows PowerShell 5.1, net8.0 for PowerShell 7.4+ (CommCare.psm1 picks).
+$Builds = 'netstandard2.0', 'net8.0'
+
+# <tfm>/ holds the cmdlets and the public models (default load context); <tfm>/dependencies/ the client and
+# everything it needs, loaded in isolation by ModuleInitializer.
+function Copy-Build([string] $Tfm) {
+    $bin = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/$Tfm"
+    $dir = Join-Path $Stage $Tfm
+    $deps = New-Item -ItemType Directory -Force -Path (Join-Path $dir 'dependencies')
+    foreach ($f in 'CommCare.PowerShell.dll', 'CommCare.Models.dll') { Copy-Item (Join-Path $bin $f) $dir }
+    Get-ChildItem $bin -Filter *.dll | Where-Object {
+        $_.Name -notin 'CommCare.PowerShell.dll', 'CommCare.Models.dll', 'System.Management.Automation.dll'
+    } | Copy-Item -Destination $deps
+    if (Test-Path (Join-Path $deps 'System.Management.Automation.dll')) { throw 'The reference System.Management.Automation.dll must not ship.' }
+}
+
 function Invoke-Build {
     Write-Step "restore"
     dotnet restore (Join-Path $Root 'CommCare.slnx') -v q --nologo | Out-Host
@@ -49,23 +65,20 @@ function Invoke-Build {
     dotnet build (Join-Path $Root 'CommCare.slnx') -c $Configuration --no-restore -v q --nologo "-p:ModuleVersion=$Version" | Out-Host
     Write-Step "stage $Stage"
     if (Test-Path $Stage) { Remove-Item $Stage -Recurse -Force }
-    $deps = Join-Path $Stage 'dependencies'
-    New-Item -ItemType Directory -Force -Path $deps | Out-Null
-    $bin = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/netstandard2.0"
-    # Module root: the manifest, the cmdlets and the public models (default load context).
-    foreach ($f in 'CommCare.PowerShell.dll', 'CommCare.Models.dll') { Copy-Item (Join-Path $bin $f) $Stage }
-    Copy-Item (Join-Path $Root 'CommCare.psd1') $Stage
-    Copy-Item (Join-Path $Root 'src/CommCare.format.ps1xml'), (Join-Path $Root 'src/CommCare.types.ps1xml') $Stage
+    New-Item -ItemType Directory -Force -Path $Stage | Out-Null
+    # Module root: the manifest, the loader that picks a build, format/types files and about_ help.
+    foreach ($f in 'CommCare.psd1', 'src/CommCare.psm1', 'src/CommCare.format.ps1xml', 'src/CommCare.types.ps1xml') { Copy-Item (Join-Path $Root $f) $Stage }
     # about_CommCare: Get-Help about_CommCare reads en-US/about_CommCare.help.txt.
     New-Item -ItemType Directory -Force -Path (Join-Path $Stage 'en-US') | Out-Null
     Copy-Item (Join-Path $Root 'docs/about_CommCare.md') (Join-Path $Stage 'en-US/about_CommCare.help.txt')
-    # dependencies/: the client and everything it needs, loaded in isolation by ModuleInitializer.
-    Get-ChildItem $bin -Filter *.dll | Where-Object {
-        $_.Name -notin 'CommCare.PowerShell.dll', 'CommCare.Models.dll', 'System.Management.Automation.dll'
-    } | Copy-Item -Destination $deps
-    if (Test-Path (Join-Path $deps 'System.Management.Automation.dll')) { throw 'The reference System.Management.Automation.dll must not ship.' }
+    foreach ($tfm in $Builds) { Copy-Build $tfm }
     $help = Join-Path $Root 'src/tools/New-CCHelp.ps1'
-    Invoke-Pwsh -NoProfile -NonInteractive -File $help -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -XmlDoc (Join-Path $bin 'CommCare.PowerShell.xml')
+    $xmlDoc = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/netstandard2.0/CommCare.PowerShell.xml"
+    Invoke-Pwsh -NoProfile -NonInteractive -File $help -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -XmlDoc $xmlDoc
+    # Cmdlet help is looked up in the base of the module that defines the cmdlets: the build's folder.
+    $maml = Join-Path $Stage 'en-US/CommCare.PowerShell.dll-Help.xml'
+    foreach ($tfm in $Builds) { Copy-Item $maml (New-Item -ItemType Directory -Force -Path (Join-Path $Stage "$tfm/en-US")) }
+    Remove-Item $maml
     Write-Step "staged $((Get-ChildItem $Stage -Recurse -File).Count) files"
 }
 

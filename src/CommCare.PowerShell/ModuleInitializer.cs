@@ -3,6 +3,9 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Reflection;
+#if NET8_0_OR_GREATER
+using System.Runtime.Loader;
+#endif
 
 namespace CommCare.PowerShell
 {
@@ -13,6 +16,8 @@ namespace CommCare.PowerShell
     /// netstandard2.0), preloaded with every dependency the runtime does not already satisfy, so
     /// binds inside it find our copies first. Windows PowerShell 5.1: AssemblyResolve serves our copy
     /// for any requested version up to the one we ship (no binding redirects there).
+    /// The net8.0 build (PowerShell 7.4+) ships no copy of anything .NET 8 has, and its context loads
+    /// a dependency only when it is first asked for (no preloading, no version probing at import).
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
@@ -20,10 +25,6 @@ namespace CommCare.PowerShell
         private static readonly string ModuleDir = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
         private static readonly string DependencyDir = Path.Combine(ModuleDir, "dependencies");
         private static readonly bool IsCore = Type.GetType("System.Runtime.Loader.AssemblyLoadContext") != null;
-        private static Dictionary<string, (string Path, Version Version)>? _deps;
-        private static object? _alc;
-        private static MethodInfo? _loadFromPath;
-        private static readonly Dictionary<string, Assembly> Loaded = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
         private static bool _hooked;
 
         public void OnImport()
@@ -32,8 +33,14 @@ namespace CommCare.PowerShell
             {
                 if (_hooked) return;   // Import-Module -Force runs this again: one handler is enough
                 _hooked = true;
+#if NET8_0_OR_GREATER
+                AssemblyLoadContext.Default.Resolving += ResolveFromDefault;
+#else
                 AppDomain.CurrentDomain.AssemblyResolve += Resolve;
+#endif
             }
+            // CommCare.psm1 adds the types file next, which needs the models loaded.
+            _ = typeof(CommCare.Models.CCSession).Assembly;
             if (!IsCore)
             {
                 // Windows PowerShell: allow TLS 1.2 without removing what the process already allows.
@@ -49,6 +56,31 @@ namespace CommCare.PowerShell
 
         /// <summary>Name of the load context CommCare.Client lives in (for tests and diagnostics).</summary>
         public static string LoadContextName => "CommCare";
+
+#if NET8_0_OR_GREATER
+        private static readonly DependencyLoadContext Context = new DependencyLoadContext();
+
+        // The default context asks only for what it cannot find itself: our cmdlets asking for CommCare.Client.
+        private static Assembly? ResolveFromDefault(AssemblyLoadContext from, AssemblyName name)
+            => name.Name == "CommCare.Client" ? Context.LoadFromAssemblyName(name) : null;
+
+        private sealed class DependencyLoadContext : AssemblyLoadContext
+        {
+            public DependencyLoadContext() : base(LoadContextName) { }
+
+            protected override Assembly? Load(AssemblyName name)
+            {
+                // The public models are shared with scripts: always the copy in the default context.
+                if (name.Name == "CommCare.Models") return typeof(CommCare.Models.CCSession).Assembly;
+                string path = Path.Combine(DependencyDir, name.Name + ".dll");
+                return File.Exists(path) ? LoadFromAssemblyPath(path) : null;   // null: the runtime's own
+            }
+        }
+#else
+        private static Dictionary<string, (string Path, Version Version)>? _deps;
+        private static object? _alc;
+        private static MethodInfo? _loadFromPath;
+        private static readonly Dictionary<string, Assembly> Loaded = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
 
         private static Dictionary<string, (string Path, Version Version)> Deps()
         {
@@ -139,5 +171,6 @@ namespace CommCare.PowerShell
             }
             return result;
         }
+#endif
     }
 }

@@ -15,40 +15,38 @@ Describe 'The staged module' {
         $r.Output | Should -Be $declared
     }
 
-    It 'ships no PowerShell reference assembly and keeps third-party code in dependencies/' {
+    It 'ships a build per runtime, no PowerShell reference assembly, and third-party code only in dependencies/' {
         $dir = Split-Path $ModulePsd1
         Get-ChildItem $dir -Recurse -Filter System.Management.Automation.dll | Should -BeNullOrEmpty
-        (Get-ChildItem $dir -Filter *.dll).Name | Sort-Object | Should -Be @('CommCare.Models.dll', 'CommCare.PowerShell.dll')
-        (Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll).Name | Should -Contain 'Polly.Core.dll'
+        Get-ChildItem $dir -Filter *.dll | Should -BeNullOrEmpty
+        foreach ($build in 'net8.0', 'netstandard2.0') {
+            (Get-ChildItem (Join-Path $dir $build) -Filter *.dll).Name | Sort-Object | Should -Be @('CommCare.Models.dll', 'CommCare.PowerShell.dll')
+            (Get-ChildItem (Join-Path $dir "$build/dependencies") -Filter *.dll).Name | Should -Contain 'Polly.Core.dll'
+        }
+        # Windows PowerShell needs these polyfills; .NET 8 has them, so PowerShell 7.4+ uses the runtime's own.
+        $net8 = (Get-ChildItem (Join-Path $dir 'net8.0/dependencies') -Filter *.dll).Name
+        $ns20 = (Get-ChildItem (Join-Path $dir 'netstandard2.0/dependencies') -Filter *.dll).Name
+        foreach ($polyfill in 'System.Text.Json.dll', 'Microsoft.Bcl.AsyncInterfaces.dll', 'Microsoft.Bcl.TimeProvider.dll', 'System.Memory.dll', 'System.Diagnostics.DiagnosticSource.dll') {
+            $ns20 | Should -Contain $polyfill
+            $net8 | Should -Not -Contain $polyfill
+        }
+        # Nothing in net8.0/ that the runtime already has (pwsh's runtime directory is .NET 8 or later).
+        $runtime = (Get-ChildItem ([Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) -Filter *.dll).Name
+        $net8 | Where-Object { $_ -in $runtime } | Should -BeNullOrEmpty
     }
 
-    It 'can bind every assembly reference on Windows PowerShell 5.1 (shipped copy at the same or a higher version, or .NET Framework)' {
-        # 5.1 has no binding redirects: ModuleInitializer serves our copy for any version up to the one shipped.
-        # This checks that promise statically, since Windows PowerShell cannot run here.
-        $dir = Split-Path $ModulePsd1
-        $files = @(Get-ChildItem $dir -Filter *.dll) + @(Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll)
-        $shipped = @{}
-        foreach ($f in $files) { $n = [Reflection.AssemblyName]::GetAssemblyName($f.FullName); $shipped[$n.Name] = $n.Version }
-        $framework = 'netstandard', 'mscorlib', 'System', 'System.Core', 'System.Net.Http', 'System.Numerics', 'System.Xml', 'System.Xml.Linq',
-            'System.Runtime.Serialization', 'System.Data', 'System.ComponentModel.DataAnnotations', 'System.Configuration', 'System.Management.Automation'
-        $problems = foreach ($f in $files) {
-            $stream = [IO.File]::OpenRead($f.FullName)
-            try {
-                $pe = [Reflection.PortableExecutable.PEReader]::new($stream)
-                $md = [Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
-                foreach ($h in $md.AssemblyReferences) {
-                    $ref = $md.GetAssemblyReference($h)
-                    $name = $md.GetString($ref.Name)
-                    if ($shipped.ContainsKey($name)) {
-                        if ($ref.Version -gt $shipped[$name]) { "$($f.Name) wants $name $($ref.Version) but $($shipped[$name]) ships" }
-                    }
-                    elseif ($name -notin $framework) { "$($f.Name) references $name, which neither ships nor is part of .NET Framework" }
-                }
-                $pe.Dispose()
-            } finally { $stream.Dispose() }
-        }
-        $problems | Should -BeNullOrEmpty
-        $shipped.Count | Should -BeGreaterThan 15
+    It 'loads the net8.0 build on PowerShell 7.4+ and uses the runtime''s System.Text.Json' {
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+`$n = @(Get-CCCase -First 1).Count
+[IO.Path]::GetFileName([IO.Path]::GetDirectoryName((Get-Command Get-CCCase).ImplementingType.Assembly.Location))
+`$stj = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'System.Text.Json' }
+"stj=`$(@(`$stj).Count) `$([bool](`$stj.Location.StartsWith([Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory())))"
+"count=`$n"
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Be @('net8.0', 'stj=1 True', 'count=1')
     }
 
     It 'loads the client and its dependencies in a private load context, the models in the default one' {

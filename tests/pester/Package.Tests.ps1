@@ -26,8 +26,11 @@ Describe 'Packaging' {
         try {
             $names = $zip.Entries.FullName
             $names | Should -Contain 'CommCare.psd1'
-            $names | Should -Contain 'dependencies/CommCare.Client.dll'
-            $names | Should -Contain 'en-US/CommCare.PowerShell.dll-Help.xml'
+            $names | Should -Contain 'CommCare.psm1'
+            foreach ($build in 'net8.0', 'netstandard2.0') {
+                $names | Should -Contain "$build/dependencies/CommCare.Client.dll"
+                $names | Should -Contain "$build/en-US/CommCare.PowerShell.dll-Help.xml"
+            }
             $r = [IO.StreamReader]::new(($zip.Entries | Where-Object FullName -eq 'CommCare.nuspec').Open())
             $nuspec = [xml]$r.ReadToEnd(); $r.Dispose()
             $nuspec.package.metadata.id | Should -Be 'CommCare'
