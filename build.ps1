@@ -82,14 +82,15 @@ function Invoke-Build {
     Write-Step "staged $((Get-ChildItem $Stage -Recurse -File).Count) files"
 }
 
-function Get-PesterPath {
+# A file of a package restored by tests/CommCare.Client.Tests (PackageDownload), from the NuGet global packages folder.
+function Get-PackageFile([string] $Package, [string] $RelativePath) {
     $packages = $env:NUGET_PACKAGES
     if (-not $packages) {
         $line = (dotnet nuget locals global-packages --list) | Select-Object -First 1
         $packages = ($line -replace '^global-packages:\s*', '').Trim()
     }
-    $path = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
-    if (-not (Test-Path $path)) { throw "Pester 5.7.1 not found at $path (it is restored by tests/CommCare.Client.Tests)." }
+    $path = Join-Path $packages "$Package/$RelativePath"
+    if (-not (Test-Path $path)) { throw "$path not found (it is restored by tests/CommCare.Client.Tests)." }
     $path
 }
 
@@ -114,7 +115,8 @@ function Invoke-Test {
     }
 
     Write-Step "Pester (staged module in a real pwsh, against the emulator)"
-    $pester = Get-PesterPath
+    $pester = Get-PackageFile 'pester/5.7.1' 'tools/Pester.psd1'
+    $env:COMMCARE_NET472_REF = Get-PackageFile 'microsoft.netframework.referenceassemblies.net472/1.0.3' 'build/.NETFramework/v4.7.2'
     $env:COMMCARE_MODULE_PSD1 = Join-Path $Stage 'CommCare.psd1'
     $env:COMMCARE_EMULATOR_DLL = Join-Path $Root "tests/CommCare.Emulator/bin/$Configuration/net10.0/CommCare.Emulator.dll"
     $env:COMMCARE_PESTER_PATH = $pester

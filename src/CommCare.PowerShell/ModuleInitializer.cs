@@ -101,24 +101,37 @@ namespace CommCare.PowerShell
 
         private static Assembly? Resolve(object? sender, ResolveEventArgs args)
         {
-            var requested = new AssemblyName(args.Name);
-            string? simple = requested.Name;
-            if (simple == null) return null;
-            // The public models are shared with scripts: always the copy beside this assembly.
-            if (simple == "CommCare.Models") return typeof(CommCare.Models.CCSession).Assembly;
-            var deps = Deps();
-            if (!deps.TryGetValue(simple, out var dep)) return null;
+            string? simple = new AssemblyName(args.Name).Name;
             // Only serve our own code: another module asking for Polly gets its own resolution.
             var requester = args.RequestingAssembly;
-            if (requester != null && !IsOurs(requester) && simple != "CommCare.Client") return null;
-            if (requested.Version != null && requested.Version > dep.Version) return null;
+            if (requester != null && !IsOurs(requester) && simple != "CommCare.Client" && simple != "CommCare.Models") return null;
+            string? path = DependencyFor(args.Name);
+            if (path == null || simple == null) return null;
+            // The public models are shared with scripts: always the copy beside this assembly.
+            if (simple == "CommCare.Models") return typeof(CommCare.Models.CCSession).Assembly;
             lock (Gate)
             {
                 if (Loaded.TryGetValue(simple, out var done)) return done;
-                Assembly asm = IsCore ? LoadIsolated(simple, dep.Path) : Assembly.LoadFrom(dep.Path);
+                Assembly asm = IsCore ? LoadIsolated(simple, path) : Assembly.LoadFrom(path);
                 Loaded[simple] = asm;
                 return asm;
             }
+        }
+
+        /// <summary>
+        /// The file the resolve handler serves to our code for an assembly reference ("Name, Version=...");
+        /// null when it leaves the reference to the runtime. The build's closure test asks it about every
+        /// reference .NET Framework 4.7.2 cannot bind.
+        /// </summary>
+        public static string? DependencyFor(string assemblyName)
+        {
+            var requested = new AssemblyName(assemblyName);
+            if (requested.Name == null) return null;
+            if (requested.Name == "CommCare.Models") return Path.Combine(ModuleDir, "CommCare.Models.dll");
+            if (!Deps().TryGetValue(requested.Name, out var dep)) return null;
+            // Any version up to the one we ship: 5.1 has no binding redirects, and these only add API.
+            if (requested.Version != null && requested.Version > dep.Version) return null;
+            return dep.Path;
         }
 
         private static bool IsOurs(Assembly a)
