@@ -29,8 +29,10 @@ $PSNativeCommandUseErrorActionPreference = $true
 if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
 $env:DOTNET_NOLOGO = '1'; $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
 $Root = $PSScriptRoot
-$Manifest = Import-PowerShellDataFile (Join-Path $Root 'CommCare.psd1')
-$Version = $Manifest.ModuleVersion
+# The manifest picks a build with `if ($PSEdition ...)`, which Import-PowerShellDataFile refuses: read it as restricted-language data.
+$Manifest = [scriptblock]::Create((Get-Content -Raw (Join-Path $Root 'CommCare.psd1')))
+$Manifest.CheckRestrictedLanguage([string[]]@(), [string[]]@('PSEdition', 'PSScriptRoot'), $false)
+$Version = (& $Manifest).ModuleVersion
 $Out = Join-Path $Root 'out'
 $Stage = Join-Path $Out "CommCare/$Version"
 
@@ -42,7 +44,7 @@ function Invoke-Pwsh {
     if (Test-Path $dll) { & dotnet $dll @args } else { & (Join-Path $PSHOME 'pwsh') @args }
 }
 
-# One folder per build: netstandard2.0 for Windows PowerShell 5.1, net8.0 for PowerShell 7.4+ (CommCare.psm1 picks).
+# One folder per build: netstandard2.0 for Windows PowerShell 5.1, net8.0 for PowerShell 7.4+ (the manifest picks).
 $Builds = 'netstandard2.0', 'net8.0'
 
 # <tfm>/ holds the cmdlets and the public models (default load context); <tfm>/dependencies/ the client and
@@ -58,6 +60,28 @@ function Copy-Build([string] $Tfm) {
     if (Test-Path (Join-Path $deps 'System.Management.Automation.dll')) { throw 'The reference System.Management.Automation.dll must not ship.' }
 }
 
+# ReadyToRun, per platform: the client and its start-up dependencies precompiled for .NET 10 (PowerShell 7.6) in
+# net8.0/dependencies/<rid>/; the rest, and every other platform or runtime, use the IL in dependencies/ (bench/README.md).
+$ReadyToRunRids = 'win-x64', 'linux-x64', 'osx-arm64'
+$ReadyToRunNames = 'CommCare.Client', 'Polly.*', 'Microsoft.Extensions.*'
+
+function Add-ReadyToRun {
+    $il = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/net8.0"
+    $in = Join-Path $Out 'r2r/in'
+    if (Test-Path $in) { Remove-Item $in -Recurse -Force }
+    New-Item -ItemType Directory -Force -Path $in | Out-Null
+    $names = Get-ChildItem $il -Filter *.dll | Where-Object { $n = $_.BaseName; $ReadyToRunNames.Where({ $n -like $_ }).Count }
+    $names | Copy-Item -Destination $in
+    $project = Join-Path $Root 'src/tools/ReadyToRun/ReadyToRun.csproj'
+    foreach ($rid in $ReadyToRunRids) {
+        Write-Step "ReadyToRun $rid"
+        $pub = Join-Path $Out "r2r/$rid"
+        dotnet publish $project -c Release -r $rid "-p:IlDir=$in" "-p:ReferenceDir=$il" -o $pub -v q --nologo | Out-Host
+        $to = New-Item -ItemType Directory -Force -Path (Join-Path $Stage "net8.0/dependencies/$rid")
+        foreach ($f in $names) { Copy-Item (Join-Path $pub $f.Name) $to }
+    }
+}
+
 function Invoke-Build {
     Write-Step "restore"
     dotnet restore (Join-Path $Root 'CommCare.slnx') -v q --nologo | Out-Host
@@ -66,19 +90,16 @@ function Invoke-Build {
     Write-Step "stage $Stage"
     if (Test-Path $Stage) { Remove-Item $Stage -Recurse -Force }
     New-Item -ItemType Directory -Force -Path $Stage | Out-Null
-    # Module root: the manifest, the loader that picks a build, format/types files and about_ help.
-    foreach ($f in 'CommCare.psd1', 'src/CommCare.psm1', 'src/CommCare.format.ps1xml', 'src/CommCare.types.ps1xml') { Copy-Item (Join-Path $Root $f) $Stage }
+    # Module root: the manifest (it picks a build), format/types files and about_ help.
+    foreach ($f in 'CommCare.psd1', 'src/CommCare.format.ps1xml', 'src/CommCare.types.ps1xml') { Copy-Item (Join-Path $Root $f) $Stage }
     # about_CommCare: Get-Help about_CommCare reads en-US/about_CommCare.help.txt.
     New-Item -ItemType Directory -Force -Path (Join-Path $Stage 'en-US') | Out-Null
     Copy-Item (Join-Path $Root 'docs/about_CommCare.md') (Join-Path $Stage 'en-US/about_CommCare.help.txt')
     foreach ($tfm in $Builds) { Copy-Build $tfm }
+    Add-ReadyToRun
     $help = Join-Path $Root 'src/tools/New-CCHelp.ps1'
     $xmlDoc = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/netstandard2.0/CommCare.PowerShell.xml"
     Invoke-Pwsh -NoProfile -NonInteractive -File $help -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -XmlDoc $xmlDoc
-    # Cmdlet help is looked up in the base of the module that defines the cmdlets: the build's folder.
-    $maml = Join-Path $Stage 'en-US/CommCare.PowerShell.dll-Help.xml'
-    foreach ($tfm in $Builds) { Copy-Item $maml (New-Item -ItemType Directory -Force -Path (Join-Path $Stage "$tfm/en-US")) }
-    Remove-Item $maml
     Write-Step "staged $((Get-ChildItem $Stage -Recurse -File).Count) files"
 }
 

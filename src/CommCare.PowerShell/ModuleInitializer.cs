@@ -4,6 +4,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Reflection;
 #if NET8_0_OR_GREATER
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 #endif
 
@@ -24,7 +25,9 @@ namespace CommCare.PowerShell
         private static readonly object Gate = new object();
         private static readonly string ModuleDir = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
         private static readonly string DependencyDir = Path.Combine(ModuleDir, "dependencies");
+#if !NET8_0_OR_GREATER
         private static readonly bool IsCore = Type.GetType("System.Runtime.Loader.AssemblyLoadContext") != null;
+#endif
         private static bool _hooked;
 
         public void OnImport()
@@ -39,13 +42,13 @@ namespace CommCare.PowerShell
                 AppDomain.CurrentDomain.AssemblyResolve += Resolve;
 #endif
             }
-            // CommCare.psm1 adds the types file next, which needs the models loaded.
-            _ = typeof(CommCare.Models.CCSession).Assembly;
+#if !NET8_0_OR_GREATER
             if (!IsCore)
             {
                 // Windows PowerShell: allow TLS 1.2 without removing what the process already allows.
                 System.Net.ServicePointManager.SecurityProtocol |= System.Net.SecurityProtocolType.Tls12;
             }
+#endif
         }
 
         public void OnRemove(PSModuleInfo psModuleInfo)
@@ -68,12 +71,28 @@ namespace CommCare.PowerShell
         {
             public DependencyLoadContext() : base(LoadContextName) { }
 
+            // dependencies/<os>-<arch>/ holds the start-up assemblies precompiled (ReadyToRun) for .NET 10
+            // (PowerShell 7.6) on that platform; dependencies/ everything, as IL (bench/README.md).
+            private static readonly string[] Dirs = Environment.Version.Major >= 10
+                ? new[] { Path.Combine(DependencyDir, Platform()), DependencyDir }
+                : new[] { DependencyDir };
+
+            private static string Platform()
+            {
+                string os = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "win" : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "osx" : "linux";
+                return os + "-" + RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+            }
+
             protected override Assembly? Load(AssemblyName name)
             {
                 // The public models are shared with scripts: always the copy in the default context.
                 if (name.Name == "CommCare.Models") return typeof(CommCare.Models.CCSession).Assembly;
-                string path = Path.Combine(DependencyDir, name.Name + ".dll");
-                return File.Exists(path) ? LoadFromAssemblyPath(path) : null;   // null: the runtime's own
+                foreach (string dir in Dirs)
+                {
+                    string path = Path.Combine(dir, name.Name + ".dll");
+                    if (File.Exists(path)) return LoadFromAssemblyPath(path);
+                }
+                return null;   // the runtime's own
             }
         }
 #else

@@ -9,7 +9,7 @@ Describe 'The staged module' {
     It 'has a valid manifest whose exported cmdlets are exactly what loads' {
         $m = Test-ModuleManifest $ModulePsd1
         $m.Version | Should -Not -BeNullOrEmpty
-        $declared = (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport | Sort-Object
+        $declared = (Get-ManifestData).CmdletsToExport | Sort-Object
         $r = Invoke-FreshPwsh "Import-Module '$ModulePsd1'; (Get-Module CommCare).ExportedCmdlets.Keys | Sort-Object"
         $r.ExitCode | Should -Be 0
         $r.Output | Should -Be $declared
@@ -35,18 +35,46 @@ Describe 'The staged module' {
         $net8 | Where-Object { $_ -in $runtime } | Should -BeNullOrEmpty
     }
 
-    It 'loads the net8.0 build on PowerShell 7.4+ and uses the runtime''s System.Text.Json' {
+    It 'loads the net8.0 build on PowerShell 7.4+ with the client precompiled for this platform, and the runtime''s System.Text.Json' {
+        $rid = "linux-$("$([Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture)".ToLowerInvariant())"
         $r = Invoke-FreshPwsh @"
 Import-Module '$ModulePsd1'
 `$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
 `$n = @(Get-CCCase -First 1).Count
-[IO.Path]::GetFileName([IO.Path]::GetDirectoryName((Get-Command Get-CCCase).ImplementingType.Assembly.Location))
+foreach (`$name in 'CommCare.PowerShell', 'CommCare.Client', 'Polly.Core') {
+    `$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq `$name } | Select-Object -First 1
+    `$pe = [Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead(`$a.Location))
+    "`$name `$([IO.Path]::GetRelativePath('$(Split-Path $ModulePsd1)', `$a.Location)) r2r=`$(`$pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0)"
+    `$pe.Dispose()
+}
 `$stj = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'System.Text.Json' }
 "stj=`$(@(`$stj).Count) `$([bool](`$stj.Location.StartsWith([Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory())))"
 "count=`$n"
 "@
         $r.ExitCode | Should -Be 0
-        $r.Output | Should -Be @('net8.0', 'stj=1 True', 'count=1')
+        $r.Output | Should -Be @(
+            'CommCare.PowerShell net8.0/CommCare.PowerShell.dll r2r=False'
+            "CommCare.Client net8.0/dependencies/$rid/CommCare.Client.dll r2r=True"
+            "Polly.Core net8.0/dependencies/$rid/Polly.Core.dll r2r=True"
+            'stj=1 True', 'count=1')
+    }
+
+    It 'falls back to the IL build where no precompiled platform folder fits' {
+        $copy = Join-Path ([IO.Path]::GetTempPath()) ("cc-il-" + [guid]::NewGuid())
+        Copy-Item (Split-Path $ModulePsd1) $copy -Recurse
+        try {
+            Get-ChildItem (Join-Path $copy 'net8.0/dependencies') -Directory | Remove-Item -Recurse -Force
+            $r = Invoke-FreshPwsh @"
+Import-Module '$copy/CommCare.psd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+"count=`$(@(Get-CCCase -First 3).Count)"
+`$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'CommCare.Client' }
+[IO.Path]::GetRelativePath('$copy', `$a.Location)
+"@
+            $r.ExitCode | Should -Be 0
+            $r.Output | Should -Be @('count=3', 'net8.0/dependencies/CommCare.Client.dll')
+        }
+        finally { Remove-Item $copy -Recurse -Force }
     }
 
     It 'loads the client and its dependencies in a private load context, the models in the default one' {
@@ -101,7 +129,7 @@ Import-Module '$ModulePsd1' -Force
 "@
         $r.ExitCode | Should -Be 0
         $r.Output | Should -Contain 'cases=2'
-        $r.Output | Should -Contain "cmdlets=$((Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count)"
+        $r.Output | Should -Contain "cmdlets=$((Get-ManifestData).CmdletsToExport.Count)"
     }
 
     It 'gives every cmdlet valid parameter metadata' {
@@ -111,7 +139,7 @@ Import-Module '$ModulePsd1'
 foreach (`$c in Get-Command -Module CommCare) { "`$(`$c.Name)=`$(`$c.Parameters.Count)" }
 "@
         $r.ExitCode | Should -Be 0
-        @($r.Output | Where-Object { $_ -like '*-CC*=*' }).Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
+        @($r.Output | Where-Object { $_ -like '*-CC*=*' }).Count | Should -Be (Get-ManifestData).CmdletsToExport.Count
         foreach ($line in $r.Output | Where-Object { $_ -like '*-CC*=*' }) {
             $name, $count = $line -split '='
             [int]$count | Should -BeGreaterOrEqual 12 -Because "$name must have metadata (a broken declaration leaves 0 parameters)"
@@ -133,7 +161,7 @@ foreach (`$c in Get-Command -Module CommCare) {
 }
 "@
         $r.ExitCode | Should -Be 0
-        @($r.Output).Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
+        @($r.Output).Count | Should -Be (Get-ManifestData).CmdletsToExport.Count
         foreach ($line in $r.Output) {
             $name, $syn, $desc, $ex, $undoc = $line -split '\|'
             $syn | Should -Be 'True' -Because "$name needs a real synopsis"
@@ -150,7 +178,7 @@ foreach (`$c in Get-Command -Module CommCare) {
         # Local only: New-CCCaseUpdateForm builds an object; Set-CCSessionOption changes the session object in memory.
         $localOnly = 'New-CCCaseUpdateForm', 'Set-CCSessionOption'
         $cmds = @(Get-Command -Module CommCare)
-        $cmds.Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
+        $cmds.Count | Should -Be (Get-ManifestData).CmdletsToExport.Count
         foreach ($c in $cmds) {
             $c.Verb | Should -BeIn $approved -Because "$($c.Name) must use an approved verb"
             $c.Noun | Should -Match '^CC[A-Z][A-Za-z]*[^s]$' -Because "$($c.Name) needs a singular CC noun"
