@@ -7,7 +7,8 @@
                   against the emulator); the last line is "N passed, N failed"; exit 1 on any failure
                   or when no test ran.
     -Task Demo    Build, start the emulator, connect, list cases and forms.
-    -Task Bench   Build, run the benchmarks (never part of Test).
+    -Task Bench   Build, run the benchmarks (never part of Test); -Bench Startup runs only the start-up one
+                  (import + connect + first call over bare pwsh, printed as a ratio to one Invoke-RestMethod call).
     -Task Docs    Build, then regenerate docs/cmdlets/ (one page per cmdlet) from the module's help.
     -Task Package Build, then out/package/: a PowerShell Gallery .nupkg (Compress-PSResource) and the Azure
                   Automation zip (CommCare.zip holding the module folder CommCare/ with its manifest).
@@ -21,7 +22,10 @@ param(
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
     # Pester only: run test files whose name matches (e.g. 'Paging').
-    [string] $PesterFilter = '*'
+    [string] $PesterFilter = '*',
+    # Bench only: which benchmarks (e.g. -Bench Startup); all by default.
+    [ValidateSet('Throughput', 'Memory', 'Startup', 'Provisioning')]
+    [string[]] $Bench = @('Throughput', 'Memory', 'Startup', 'Provisioning')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -227,9 +231,9 @@ Write-Host '--- rows | New-CCMobileWorker -GeneratePassword  (one bad row, repor
 
 function Invoke-Bench {
     Invoke-Build
-    $bench = Join-Path $Root 'bench/Invoke-Bench.ps1'
-    if (-not (Test-Path $bench)) { throw 'No benchmarks yet: bench/Invoke-Bench.ps1 is missing.' }
-    & $bench -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration
+    $benchFile = Join-Path $Root 'bench/Invoke-Bench.ps1'
+    if (-not (Test-Path $benchFile)) { throw 'No benchmarks yet: bench/Invoke-Bench.ps1 is missing.' }
+    & $benchFile -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration -Suite $Bench
 }
 
 function Invoke-Package {

@@ -18,7 +18,12 @@ param(
     [int] $Provision = 1000,
     [int] $ProvisionRate = 50,
     # Defaults to the emulator built by build.ps1.
-    [string] $EmulatorDll
+    [string] $EmulatorDll,
+    # Which benchmarks (build.ps1 -Bench): all by default.
+    [ValidateSet('Throughput', 'Memory', 'Startup', 'Provisioning')]
+    [string[]] $Suite = @('Throughput', 'Memory', 'Startup', 'Provisioning'),
+    # Fresh processes per start-up variant, alternated: the machine is shared, so many short runs and medians.
+    [int] $StartupRuns = 21
 )
 $ErrorActionPreference = 'Stop'
 $env:COMMCARE_MODULE_PSD1 = $ModulePsd1
@@ -74,13 +79,15 @@ while ($u) {{
 
 $results = [Collections.Generic.List[object]]::new()
 $notes = [Collections.Generic.List[string]]::new()
-$emu = Start-TestEmulator @('--cases', "$Cases", '--forms', "$Forms")
+# Start-up alone needs no large data set: one the emulator makes at once.
+$emu = if ('Throughput' -in $Suite) { Start-TestEmulator @('--cases', "$Cases", '--forms', "$Forms") } else { Start-TestEmulator @('--cases', '100', '--forms', '10') }
 try {
     $url = $emu.Url
     # The emulator pre-serialises every record in the background after it starts: wait for that, and
     # warm its request path, so neither competes with the first timed run.
     Invoke-RestMethod "$url/_emulator/dataset?wait=true" | Out-Null
     foreach ($r in 'form', 'case') { & dotnet $floor $url demo $r 1000 admin@example.com emu-admin-key-0001 bytes | Out-Null }
+    if ('Throughput' -in $Suite) {
     foreach ($spec in @(
             @{ Resource = 'form'; Cmd = "Get-CCForm -IncludeArchived -PageSize 1000"; Limit = 1000; Query = 'include_archived=true' },
             @{ Resource = 'case'; Cmd = "Get-CCCase -PageSize 5000"; Limit = 5000; Query = '' })) {
@@ -101,7 +108,9 @@ try {
         $notes.Add(("{0}: module is {1:0.0}x the Invoke-RestMethod loop (target >= 3x) and {2:0.00}x the floor's time (target <= 2x); the emulator alone serves {3:N0} records/s" -f
                 $r, ($rows[1].Median / $rows[0].Median), ($rows[0].Median / $rows[2].Median), ($rows[3].Records / $rows[3].Median * 1000)))
     }
+    }
 
+    if ('Memory' -in $Suite) {
     Write-Host "==> memory: Get-CCForm | Export-Csv, $MemorySmall vs $MemoryLarge forms"
     # One data set of $MemoryLarge forms; the small export takes its first $MemorySmall. The two sizes
     # alternate, $Runs times each: the peak of one process varies with the collector's timing, so the
@@ -134,10 +143,12 @@ Get-CCForm -IncludeArchived$first | Export-Csv '$csv' -NoTypeInformation
         $results.Add($row)
     }
     $notes.Add(("memory: peak working set for {0:N0} forms is {1:0.00}x that for {2:N0} (target < 1.3)" -f $MemoryLarge, ($medianPeak[$MemoryLarge] / $medianPeak[$MemorySmall]), $MemorySmall))
+    }
 
-    Write-Host '==> start-up'
+    if ('Startup' -in $Suite) {
+    Write-Host "==> start-up ($StartupRuns runs of each, alternated)"
     Invoke-Emu $url 'dataset' -Body @{ cases = 100; forms = 10 } | Out-Null
-    $startRuns = [math]::Max(5, $Runs * 3)
+    $startRuns = $StartupRuns
     # Two reference points beside bare pwsh: the first command of any kind (Get-Date), and what a user
     # without the module runs for one call (one Invoke-RestMethod). Alternated like the throughput runs.
     $startup = [ordered]@{
@@ -159,6 +170,12 @@ Get-CCForm -IncludeArchived$first | Export-Csv '$csv' -NoTypeInformation
     $bareMs = $startRows[0].Median
     $notes.Add(("start-up: cold Import-Module plus first call costs {0} ms over bare pwsh (target < 250 ms); any first command (Get-Date) costs {1} ms over it, one Invoke-RestMethod call {2} ms" -f
             ($startRows[3].Median - $bareMs), ($startRows[1].Median - $bareMs), ($startRows[2].Median - $bareMs)))
+    # The ratio issue #19 asks for: what the module adds to a fresh pwsh, over what one Invoke-RestMethod call adds.
+    $ratio = ($startRows[3].Median - $bareMs) / ($startRows[2].Median - $bareMs)
+    $notes.Add(("start-up ratio: import + connect + first call over bare pwsh is {0:0.00}x one Invoke-RestMethod call of the same page (target <= 1.0)" -f $ratio))
+    Write-Host ("start-up ratio (module / Invoke-RestMethod, each over bare pwsh -c exit, medians of {0}): {1:0.00}" -f $startRuns, $ratio)
+    }
+    if ('Provisioning' -in $Suite) {
     Write-Host "==> throttled provisioning: $Provision New-CCMobileWorker at $ProvisionRate/s"
     Reset-Emu $url
     $probe = try { Invoke-WebRequest "$url/a/demo/api/v0.5/user/?limit=1" -Headers @{ Authorization = 'ApiKey admin@example.com:emu-admin-key-0001' } -SkipHttpErrorCheck } catch { $null }
@@ -181,6 +198,7 @@ Import-Module '$ModulePsd1'
         $results.Add([pscustomobject]@{ Name = "New-CCMobileWorker x $Provision at $ProvisionRate/s (server limit $ProvisionRate/s)"; Records = [long]$n; Median = [double]$ms; Min = [double]$ms; Max = [double]$ms })
         $notes.Add(("throttled provisioning: {0} creates took {1:0.00}x the minimum the limit allows ({2:N0} ms; target within 1.10x), {3} responses were 429 (target 0)" -f $n, ([double]$ms / $minimum), $minimum, $throttled))
     }
+    }
 }
 finally { Stop-TestEmulator $emu }
 
@@ -190,8 +208,8 @@ foreach ($r in $results) {
     $rate = if ($r.Records -gt 1 -and $r.Median -gt 0) { '{0:N0}' -f ($r.Records / $r.Median * 1000) } else { '' }
     $table += "| $($r.Name) | $($r.Records) | $($r.Median) | $($r.Min) | $($r.Max) | $rate |"
 }
-$md = @("# Benchmarks $date", '', "Machine: $([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), PowerShell $($PSVersionTable.PSVersion); $Runs runs each (start-up: $startRuns).", '') + $table + @('', '## Ratios', '') + ($notes | ForEach-Object { "- $_" })
-$outFile = Join-Path $Root "bench/results/$date.md"
+$md = @("# Benchmarks $date", '', "Machine: $([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), PowerShell $($PSVersionTable.PSVersion); $Runs runs each (start-up: $StartupRuns); $($Suite -join ', ').", '') + $table + @('', '## Ratios', '') + ($notes | ForEach-Object { "- $_" })
+$outFile = Join-Path $Root "bench/results/$date$(if ($Suite.Count -lt 4) { '-' + ($Suite -join '-').ToLowerInvariant() }).md"
 $md -join "`n" | Set-Content $outFile -Encoding utf8
 $md -join "`n" | Write-Host
 Write-Host "==> written to $outFile"

@@ -77,6 +77,23 @@ Import-Module '$copy/CommCare.psd1'
         finally { Remove-Item $copy -Recurse -Force }
     }
 
+    It 'runs the netstandard2.0 build (Windows PowerShell 5.1''s) with the same cmdlets when it is imported directly' {
+        # No 5.1 here: its build still runs on PowerShell 7 through the reflection-made load context.
+        $dir = Split-Path $ModulePsd1
+        $r = Invoke-FreshPwsh @"
+Import-Module '$dir/netstandard2.0/CommCare.Models.dll', '$dir/netstandard2.0/CommCare.PowerShell.dll'
+Update-TypeData -AppendPath '$dir/CommCare.types.ps1xml'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+"cmdlets=`$((Get-Command -Module CommCare.PowerShell).Count)"
+"cases=`$(@(Get-CCCase -CaseType patient -First 5).Count)"
+"forms=`$(@(Get-CCForm -First 3).Count)"
+`$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'CommCare.Client' }
+[IO.Path]::GetRelativePath('$dir', `$a.Location)
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Be @("cmdlets=$((Get-ManifestData).CmdletsToExport.Count)", 'cases=5', 'forms=3', 'netstandard2.0/dependencies/CommCare.Client.dll')
+    }
+
     It 'loads the client and its dependencies in a private load context, the models in the default one' {
         $r = Invoke-FreshPwsh @"
 Import-Module '$ModulePsd1'
