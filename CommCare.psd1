@@ -20,7 +20,7 @@
         'Connect-CCServer', 'Disconnect-CCServer', 'Get-CCSession', 'Set-CCSessionOption',
         'Get-CCCase', 'New-CCCase', 'Set-CCCase', 'Close-CCCase', 'Get-CCForm',
         'Send-CCFormSubmission', 'New-CCCaseUpdateForm', 'Save-CCFormAttachment', 'Save-CCCaseAttachment',
-        'Import-CCCaseData', 'Get-CCCaseImport', 'Get-CCReport', 'Export-CCReport',
+        'Import-CCCaseData', 'Get-CCCaseImport', 'Get-CCReport', 'Export-CCReport', 'Export-CCForm', 'Export-CCCase', 'ConvertTo-CCTable',
         'Get-CCLookupTable', 'Get-CCLookupTableItem', 'New-CCLookupTableItem', 'Set-CCLookupTableItem', 'Remove-CCLookupTableItem', 'Export-CCLookupTable', 'Import-CCLookupTable',
         'Get-CCApplication', 'Save-CCApplicationArchive', 'Get-CCMessagingEvent',
         'Get-CCDataSource', 'Get-CCDataSourceRow', 'Export-CCDataSource', 'Get-CCODataFeed',

@@ -7,7 +7,7 @@
                   against the emulator); the last line is "N passed, N failed"; exit 1 on any failure
                   or when no test ran.
     -Task Demo    Build, start the emulator, connect, list cases and forms.
-    -Task Bench   Build, run the benchmarks (never part of Test); -Bench Startup runs only the start-up one
+    -Task Bench   Build, run the benchmarks (never part of Test); -BenchSection startup runs only the start-up one
                   (import + connect + first call over bare pwsh, printed as a ratio to one Invoke-RestMethod call).
     -Task Docs    Build, then regenerate docs/cmdlets/ (one page per cmdlet) from the module's help.
     -Task Package Build, then out/package/: a PowerShell Gallery .nupkg (Compress-PSResource) and the Azure
@@ -23,9 +23,8 @@ param(
     [string] $Configuration = 'Release',
     # Pester only: run test files whose name matches (e.g. 'Paging').
     [string] $PesterFilter = '*',
-    # Bench only: which benchmarks (e.g. -Bench Startup); all by default.
-    [ValidateSet('Throughput', 'Memory', 'Startup', 'Provisioning')]
-    [string[]] $Bench = @('Throughput', 'Memory', 'Startup', 'Provisioning')
+    # Bench only: which benchmarks (throughput, flat, memory, startup, provisioning); all by default.
+    [string[]] $BenchSection
 )
 
 $ErrorActionPreference = 'Stop'
@@ -231,9 +230,10 @@ Write-Host '--- rows | New-CCMobileWorker -GeneratePassword  (one bad row, repor
 
 function Invoke-Bench {
     Invoke-Build
-    $benchFile = Join-Path $Root 'bench/Invoke-Bench.ps1'
-    if (-not (Test-Path $benchFile)) { throw 'No benchmarks yet: bench/Invoke-Bench.ps1 is missing.' }
-    & $benchFile -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration -Suite $Bench
+    $bench = Join-Path $Root 'bench/Invoke-Bench.ps1'
+    if (-not (Test-Path $bench)) { throw 'No benchmarks yet: bench/Invoke-Bench.ps1 is missing.' }
+    $sections = if ($BenchSection) { @{ Section = $BenchSection } } else { @{} }
+    & $bench -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -Root $Root -Configuration $Configuration @sections
 }
 
 function Invoke-Package {

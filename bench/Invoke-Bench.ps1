@@ -17,11 +17,13 @@ param(
     # Throttled provisioning: creates, and the server's (and session's) requests per second.
     [int] $Provision = 1000,
     [int] $ProvisionRate = 50,
+    # Flat tables: survey forms (20+ questions, a repeat, a nested repeat) exported to CSV.
+    [int] $FlatForms = 50000,
+    # Which benchmarks to run (all by default), e.g. -Section flat.
+    [ValidateSet('throughput', 'flat', 'memory', 'startup', 'provisioning')]
+    [string[]] $Section = @('throughput', 'flat', 'memory', 'startup', 'provisioning'),
     # Defaults to the emulator built by build.ps1.
     [string] $EmulatorDll,
-    # Which benchmarks (build.ps1 -Bench): all by default.
-    [ValidateSet('Throughput', 'Memory', 'Startup', 'Provisioning')]
-    [string[]] $Suite = @('Throughput', 'Memory', 'Startup', 'Provisioning'),
     # Fresh processes per start-up variant, alternated: the machine is shared, so many short runs and medians.
     [int] $StartupRuns = 21
 )
@@ -80,17 +82,16 @@ while ($u) {{
 $results = [Collections.Generic.List[object]]::new()
 $notes = [Collections.Generic.List[string]]::new()
 # Start-up alone needs no large data set: one the emulator makes at once.
-$emu = if ('Throughput' -in $Suite) { Start-TestEmulator @('--cases', "$Cases", '--forms', "$Forms") } else { Start-TestEmulator @('--cases', '100', '--forms', '10') }
+$emu = if ($Section -contains 'throughput' -or $Section -contains 'flat') { Start-TestEmulator @('--cases', "$Cases", '--forms', "$Forms") } else { Start-TestEmulator @('--cases', '100', '--forms', '10') }
 try {
     $url = $emu.Url
     # The emulator pre-serialises every record in the background after it starts: wait for that, and
     # warm its request path, so neither competes with the first timed run.
     Invoke-RestMethod "$url/_emulator/dataset?wait=true" | Out-Null
-    foreach ($r in 'form', 'case') { & dotnet $floor $url demo $r 1000 admin@example.com emu-admin-key-0001 bytes | Out-Null }
-    if ('Throughput' -in $Suite) {
-    foreach ($spec in @(
+    if ($Section -contains 'throughput') { foreach ($r in 'form', 'case') { & dotnet $floor $url demo $r 1000 admin@example.com emu-admin-key-0001 bytes | Out-Null } }
+    foreach ($spec in @(if ($Section -contains 'throughput') {
             @{ Resource = 'form'; Cmd = "Get-CCForm -IncludeArchived -PageSize 1000"; Limit = 1000; Query = 'include_archived=true' },
-            @{ Resource = 'case'; Cmd = "Get-CCCase -PageSize 5000"; Limit = 5000; Query = '' })) {
+            @{ Resource = 'case'; Cmd = "Get-CCCase -PageSize 5000"; Limit = 5000; Query = '' } })) {
         $r = $spec.Resource
         Write-Host "==> throughput: $r"
         $rows = @(Measure-Interleaved @(
@@ -108,9 +109,39 @@ try {
         $notes.Add(("{0}: module is {1:0.0}x the Invoke-RestMethod loop (target >= 3x) and {2:0.00}x the floor's time (target <= 2x); the emulator alone serves {3:N0} records/s" -f
                 $r, ($rows[1].Median / $rows[0].Median), ($rows[0].Median / $rows[2].Median), ($rows[3].Records / $rows[3].Median * 1000)))
     }
+
+    if ($Section -contains 'flat') {
+        Write-Host "==> flat tables: $FlatForms survey forms to CSV"
+        Invoke-Emu $url 'dataset' -Body @{ cases = 10; forms = 10; surveyForms = $FlatForms } | Out-Null
+        Invoke-RestMethod "$url/_emulator/dataset?wait=true" | Out-Null
+        $xmlns = 'http://openrosa.org/formdesigner/SURVEY'
+        $flatCsv = Join-Path ([IO.Path]::GetTempPath()) ("cc-bench-flat-" + [guid]::NewGuid() + '.csv')
+        # The columns Export-CCForm writes for the form table, as a user would select them by hand.
+        $null = Invoke-Child (($connect -f $url) + "`nExport-CCForm -Xmlns '$xmlns' -Path '$flatCsv' -Force; 'ok'")
+        $columns = (Get-Content $flatCsv -TotalCount 1) -split ','
+        $system = @{ number = '$null'; formid = '$_.Id'; completed_time = '$_.Metadata.TimeEnd'; started_time = '$_.Metadata.TimeStart'; username = '$_.Metadata.UserName'
+            userID = '$_.Metadata.UserId'; received_on = '$_.ReceivedOn'; edited_on = '$_.EditedOn'; app_id = '$_.AppId'; build_id = '$_.BuildId'; '@version' = '$_.Version'; archived = '$_.Archived' }
+        $select = ($columns | ForEach-Object {
+                $e = if ($system.ContainsKey($_)) { $system[$_] } else { '$_.Form.' + ((($_ -replace '^form\.', '') -split '\.' | ForEach-Object { "'$_'" }) -join '.') }
+                "@{ n = '$_'; e = { $e } }"
+            }) -join ', '
+        $handCsv = $flatCsv + '.hand.csv'
+        $rows = @(Measure-Interleaved @(
+                "flat: Export-CCForm -Path x.csv ($($columns.Count) columns + 2 repeat tables)"
+                "flat: Get-CCForm | Select-Object <the same $($columns.Count) columns> | Export-Csv"
+                "flat: Get-CCForm | Measure-Object"
+            ) @(
+                { Invoke-Child (($connect -f $url) + "`n`$sw = [Diagnostics.Stopwatch]::StartNew(); Export-CCForm -Xmlns '$xmlns' -Path '$flatCsv' -Force; `"$FlatForms `$(`$sw.ElapsedMilliseconds)`"") }
+                { Invoke-Child (($connect -f $url) + "`n`$sw = [Diagnostics.Stopwatch]::StartNew(); Get-CCForm -Xmlns '$xmlns' | Select-Object $select | Export-Csv '$handCsv' -NoTypeInformation; `"$FlatForms `$(`$sw.ElapsedMilliseconds)`"") }
+                { Invoke-Child (($connect -f $url) + "`n`$sw = [Diagnostics.Stopwatch]::StartNew(); `$n = (Get-CCForm -Xmlns '$xmlns' | Measure-Object).Count; `"`$n `$(`$sw.ElapsedMilliseconds)`"") }
+            ))
+        Get-ChildItem ($flatCsv -replace '\.csv$', '*') -ErrorAction SilentlyContinue | Remove-Item -ErrorAction SilentlyContinue
+        $rows | ForEach-Object { $results.Add($_) }
+        $notes.Add(("flat tables: Export-CCForm is {0:0.0}x faster than Get-CCForm | Select-Object | Export-Csv of the same columns (target >= 5x) and takes {1:0.00}x the time of Get-CCForm | Measure-Object (target <= 1.3x)" -f
+                ($rows[1].Median / $rows[0].Median), ($rows[0].Median / $rows[2].Median)))
     }
 
-    if ('Memory' -in $Suite) {
+    if ($Section -contains 'memory') {
     Write-Host "==> memory: Get-CCForm | Export-Csv, $MemorySmall vs $MemoryLarge forms"
     # One data set of $MemoryLarge forms; the small export takes its first $MemorySmall. The two sizes
     # alternate, $Runs times each: the peak of one process varies with the collector's timing, so the
@@ -145,8 +176,9 @@ Get-CCForm -IncludeArchived$first | Export-Csv '$csv' -NoTypeInformation
     $notes.Add(("memory: peak working set for {0:N0} forms is {1:0.00}x that for {2:N0} (target < 1.3)" -f $MemoryLarge, ($medianPeak[$MemoryLarge] / $medianPeak[$MemorySmall]), $MemorySmall))
     }
 
-    if ('Startup' -in $Suite) {
-    Write-Host "==> start-up ($StartupRuns runs of each, alternated)"
+    $startRuns = 0
+    if ($Section -contains 'startup') {
+    Write-Host '==> start-up'
     Invoke-Emu $url 'dataset' -Body @{ cases = 100; forms = 10 } | Out-Null
     $startRuns = $StartupRuns
     # Two reference points beside bare pwsh: the first command of any kind (Get-Date), and what a user
@@ -175,7 +207,7 @@ Get-CCForm -IncludeArchived$first | Export-Csv '$csv' -NoTypeInformation
     $notes.Add(("start-up ratio: import + connect + first call over bare pwsh is {0:0.00}x one Invoke-RestMethod call of the same page (target <= 1.0)" -f $ratio))
     Write-Host ("start-up ratio (module / Invoke-RestMethod, each over bare pwsh -c exit, medians of {0}): {1:0.00}" -f $startRuns, $ratio)
     }
-    if ('Provisioning' -in $Suite) {
+    if ($Section -contains 'provisioning') {
     Write-Host "==> throttled provisioning: $Provision New-CCMobileWorker at $ProvisionRate/s"
     Reset-Emu $url
     $probe = try { Invoke-WebRequest "$url/a/demo/api/v0.5/user/?limit=1" -Headers @{ Authorization = 'ApiKey admin@example.com:emu-admin-key-0001' } -SkipHttpErrorCheck } catch { $null }
@@ -208,8 +240,8 @@ foreach ($r in $results) {
     $rate = if ($r.Records -gt 1 -and $r.Median -gt 0) { '{0:N0}' -f ($r.Records / $r.Median * 1000) } else { '' }
     $table += "| $($r.Name) | $($r.Records) | $($r.Median) | $($r.Min) | $($r.Max) | $rate |"
 }
-$md = @("# Benchmarks $date", '', "Machine: $([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), PowerShell $($PSVersionTable.PSVersion); $Runs runs each (start-up: $StartupRuns); $($Suite -join ', ').", '') + $table + @('', '## Ratios', '') + ($notes | ForEach-Object { "- $_" })
-$outFile = Join-Path $Root "bench/results/$date$(if ($Suite.Count -lt 4) { '-' + ($Suite -join '-').ToLowerInvariant() }).md"
+$md = @("# Benchmarks $date", '', "Machine: $([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), PowerShell $($PSVersionTable.PSVersion); $Runs runs each (start-up: $startRuns).", '') + $table + @('', '## Ratios', '') + ($notes | ForEach-Object { "- $_" })
+$outFile = Join-Path $Root "bench/results/$date.md"
 $md -join "`n" | Set-Content $outFile -Encoding utf8
 $md -join "`n" | Write-Host
 Write-Host "==> written to $outFile"

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace CommCare.Models
 {
-    /// <summary>An application's structure (30-applications.md): modules, forms, questions, case types.</summary>
+    /// <summary>An application's structure (docs/commcare-api.md#applications): modules, forms, questions, case types.</summary>
     public sealed class CCApplication
     {
         public string Id { get; internal set; } = "";

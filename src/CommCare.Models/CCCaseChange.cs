@@ -14,7 +14,7 @@ namespace CommCare.Models
         Upsert,
     }
 
-    /// <summary>One case create, update or close for the Case API v2 (commcare-api/71-case-v2-writes.md).</summary>
+    /// <summary>One case create, update or close for the Case API v2 (docs/commcare-api.md#case-api-v2).</summary>
     public sealed class CCCaseChange
     {
         public CCCaseWriteMode Mode { get; set; }

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace CommCare.Models
 {
-    /// <summary>State of a bulk case import (the soil task states of 72-bulk-case-upload.md §5).</summary>
+    /// <summary>State of a bulk case import (the soil task states of docs/commcare-api.md#bulk-case-upload-case-importer).</summary>
     public enum CCCaseImportState { Queued = 0, Running = 1, Completed = 2, Failed = 3 }
 
     /// <summary>A bulk case import (Import-CCCaseData) and, once finished, what it did.</summary>

@@ -2,7 +2,7 @@ using System;
 
 namespace CommCare.Models
 {
-    /// <summary>An export configured in CommCare for the Data Export Tool (det_export_instance, 42 §1).</summary>
+    /// <summary>An export configured in CommCare for the Data Export Tool (det_export_instance, docs/commcare-api.md#exports-messaging-events-and-audit).</summary>
     public sealed class CCExportInstance
     {
         public string Id { get; internal set; } = "";

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace CommCare.Models
 {
-    /// <summary>A lookup table (fixture) definition (31-lookup-tables.md).</summary>
+    /// <summary>A lookup table (fixture) definition (docs/commcare-api.md#lookup-tables).</summary>
     public sealed class CCLookupTable
     {
         public string Id { get; internal set; } = "";

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace CommCare.Models
 {
-    /// <summary>A messaging event for one recipient (42-exports-messaging-audit.md §3).</summary>
+    /// <summary>A messaging event for one recipient (docs/commcare-api.md#exports-messaging-events-and-audit).</summary>
     public sealed class CCMessagingEvent
     {
         public long Id { get; internal set; }

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace CommCare.Models
 {
-    /// <summary>A configurable (UCR) report (simplereportconfiguration, 40-reports-ucr.md §1).</summary>
+    /// <summary>A configurable (UCR) report (simplereportconfiguration, docs/commcare-api.md#reports-data-sources-and-odata).</summary>
     public sealed class CCReport
     {
         public string Id { get; internal set; } = "";

@@ -2,7 +2,7 @@ using System;
 
 namespace CommCare.Models
 {
-    /// <summary>An OTA restore (what a phone downloads on sync), parsed (50-ota-restore.md).</summary>
+    /// <summary>An OTA restore (what a phone downloads on sync), parsed (docs/commcare-api.md#ota-restore).</summary>
     public sealed class CCRestore
     {
         /// <summary>The new sync token: give it as -Since next time for an incremental sync.</summary>

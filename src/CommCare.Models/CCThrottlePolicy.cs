@@ -8,7 +8,7 @@ namespace CommCare.Models
     /// </summary>
     public sealed class CCThrottlePolicy
     {
-        // CommCare's formula (commcare-api/00-overview.md §6): n × per-worker + constant.
+        // CommCare's formula (docs/commcare-api.md#rate-limits): n × per-worker + constant.
         internal const double PerWorkerPerSecond = 1000.0 / 23 * 0.005;   // ≈0.2174
         internal const double PerWorkerPerMinute = 1000.0 / 23 * 0.07;    // ≈3.043
         internal const double PerWorkerPerHour = 1000.0 / 23 * 3;         // ≈130.43

@@ -93,9 +93,11 @@ namespace CommCare.PowerShell
             return false;
         }
 
-        internal static ErrorRecord ToErrorRecord(CCApiException ex, object? target)
+        /// <summary>An ErrorRecord with the error's stable id (or <paramref name="errorId"/>, for a row's reason), its kind's
+        /// category and the server's own words in ErrorDetails.</summary>
+        internal static ErrorRecord ToErrorRecord(CCApiException ex, object? target, string? errorId = null)
         {
-            var record = new ErrorRecord(ex, ex.ErrorId, Category(ex.Kind), target);
+            var record = new ErrorRecord(ex, errorId ?? ex.ErrorId, Category(ex.Kind), target);
             if (ex.ServerMessage != null)
                 record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = "Server said: " + ex.ServerMessage };
             return record;
@@ -135,12 +137,48 @@ namespace CommCare.PowerShell
             WriteError(ToErrorRecord(ex, target));
         }
 
+        /// <summary>One input row failed (a CSV line): like an item error, with an id that says why
+        /// (<c>CommCare.MobileWorker.Rejected</c>) and the row as the target.</summary>
+        private protected void WriteRowError(string errorId, CCApiException ex, object? target)
+        {
+            Flush();
+            WriteError(ToErrorRecord(ex, target, errorId));
+        }
+
+        /// <summary>The module's one rule for a failed call: refused credentials, a missing permission or no session stop
+        /// the command, since no other item would fare better (which status a missing privilege gets is unconfirmed,
+        /// docs/commcare-api.md U4, so both do); any other failure is the item's own and the rest carry on.</summary>
+        private protected static bool StopsCommand(CCApiException ex)
+            => ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected;
+
+        /// <summary>Runs one piece of the command's work under that rule (the template every cmdlet's calls go through):
+        /// with no <paramref name="item"/> the work is what the command is for (a list, a download, a status), so any
+        /// failure stops the command; with one, a failure is that item's error ("<paramref name="item"/>: why") unless
+        /// <see cref="StopsCommand"/>. False after an item error.</summary>
+        private protected bool Call(Action work, object? target = null, string? item = null)
+        {
+            try { work(); return true; }
+            catch (CCApiException ex)
+            {
+                if (item == null) Terminate(ex, target);
+                else FailItem(ex, item, target);
+                return false;
+            }
+        }
+
+        /// <summary><see cref="Call(Action, object, string)"/> for work that gives the command what it goes on with: a
+        /// failure stops the command.</summary>
+        private protected T Call<T>(Func<T> work, object? target = null)
+        {
+            try { return work(); }
+            catch (CCApiException ex) { Terminate(ex, target); throw; }
+        }
+
         /// <summary>One item failed: auth and permission failures stop the cmdlet (nothing else would work);
         /// anything else is reported for this item with what was being done, and the rest carry on.</summary>
         protected void FailItem(CCApiException ex, string what, object? target)
         {
-            // Which status a missing privilege gets is unconfirmed (docs/commcare-api.md U4): any auth failure stops.
-            if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, target);
+            if (StopsCommand(ex)) Terminate(ex, target);
             // A refusal's own words say most (400: "The role 'x' does not exist"); other answers (404, 5xx) are
             // better told by the module's message, which quotes the server where its text helps.
             string text = ex.Kind == CCErrorKind.BadRequest ? ex.ServerMessage ?? ex.Message : ex.Message;

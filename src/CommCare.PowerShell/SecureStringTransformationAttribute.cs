@@ -6,7 +6,7 @@ namespace CommCare.PowerShell
 {
     /// <summary>
     /// Lets a SecureString parameter take plain text too (a CSV column, an environment variable).
-    /// Without it PowerShell silently drops string values bound by property name (anchors P6).
+    /// Without it PowerShell silently drops string values bound by property name (docs/architecture.md#cmdlets).
     /// </summary>
     [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
     public sealed class SecureStringTransformationAttribute : ArgumentTransformationAttribute

@@ -8,7 +8,7 @@ namespace CommCare.PowerShell
 {
     /// <summary>
     /// The default session of each runspace. Not process-wide, so Azure Automation jobs sharing a
-    /// sandbox, or parallel runspaces, never see each other's connection (anchors P18). Nothing on disk.
+    /// sandbox, or parallel runspaces, never see each other's connection (docs/architecture.md#sessions-and-engines). Nothing on disk.
     /// </summary>
     internal static class SessionStore
     {

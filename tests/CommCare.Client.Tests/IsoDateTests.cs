@@ -5,7 +5,7 @@ using Xunit;
 
 namespace CommCare.Client.Tests
 {
-    /// <summary>The date forms CommCare sends (00-overview §7) and the one form its filters accept.</summary>
+    /// <summary>The date forms CommCare sends (docs/commcare-api.md#dates-and-times) and the one form its filters accept.</summary>
     public class IsoDateTests
     {
         private static DateTime Utc(int y, int mo, int d, int h = 0, int mi = 0, int s = 0, long extraTicks = 0)

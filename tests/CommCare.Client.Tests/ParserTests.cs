@@ -13,7 +13,7 @@ namespace CommCare.Client.Tests
 {
     /// <summary>
     /// The case and form parsers over CommCare's own documented example payloads
-    /// (tests/examples, a verbatim copy of shared/commcare-api/examples, copied next to the test assembly) and over crafted JSON.
+    /// (tests/examples, CommCare's documented example payloads, copied next to the test assembly) and over crafted JSON.
     /// </summary>
     public class ParserTests
     {

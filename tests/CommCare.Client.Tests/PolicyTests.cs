@@ -5,10 +5,10 @@ using Xunit;
 
 namespace CommCare.Client.Tests
 {
-    /// <summary>Throttle rates from CommCare's formula (00-overview §6) and server name resolution.</summary>
+    /// <summary>Throttle rates from CommCare's formula (docs/commcare-api.md#rate-limits) and server name resolution.</summary>
     public class PolicyTests
     {
-        // 00-overview §6 table: active mobile workers → per second / minute / hour.
+        // docs/commcare-api.md#rate-limits table: active mobile workers → per second / minute / hour.
         [Theory]
         [InlineData(0, 1.0, 10.0, 30.0)]
         [InlineData(10, 3.17, 40.4, 1334.0)]

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace CommCare.Client.Tests
 {
-    /// <summary>Retry-After as CommCare sends it: decimal seconds such as "3.4" (00-overview §6) or an HTTP date.</summary>
+    /// <summary>Retry-After as CommCare sends it: decimal seconds such as "3.4" (docs/commcare-api.md#rate-limits) or an HTTP date.</summary>
     public class RetryAfterTests
     {
         private static readonly DateTimeOffset Now = new DateTimeOffset(2024, 3, 5, 12, 0, 0, TimeSpan.Zero);

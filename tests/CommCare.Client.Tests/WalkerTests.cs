@@ -10,7 +10,7 @@ namespace CommCare.Client.Tests
 {
     /// <summary>
     /// The page walkers against an in-memory tastypie list: every record exactly once, in order, with a
-    /// sane number of requests (00-overview §5.1 and §5.4).
+    /// sane number of requests (docs/commcare-api.md#walking-cases-and-forms-by-indexed_on).
     /// </summary>
     public class WalkerTests
     {

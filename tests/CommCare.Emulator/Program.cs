@@ -27,7 +27,7 @@ public sealed class Options
     public static Options Parse(string[] args)
     {
         var o = new Options();
-        int cases = DataSetSpec.DefaultCases, forms = DataSetSpec.DefaultForms, sameForms = 0, sameCases = 0;
+        int cases = DataSetSpec.DefaultCases, forms = DataSetSpec.DefaultForms, sameForms = 0, sameCases = 0, survey = 0, sameSurvey = 0;
         long seed = 1;
         for (var i = 0; i < args.Length; i++)
         {
@@ -46,21 +46,24 @@ public sealed class Options
                 case "--forms": forms = IntValue(); break;
                 case "--same-timestamp-forms": sameForms = IntValue(); break;
                 case "--same-timestamp-cases": sameCases = IntValue(); break;
+                case "--survey-forms": survey = IntValue(); break;
+                case "--same-timestamp-survey-forms": sameSurvey = IntValue(); break;
                 case "--seed": seed = long.Parse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture); break;
                 case "--wait-json": o.WaitJson = true; break;
                 case "-h":
                 case "--help":
                     Console.WriteLine("CommCare.Emulator [--port-file PATH] [--port N] [--cases N] [--forms N] " +
-                                      "[--same-timestamp-forms N] [--same-timestamp-cases N] [--seed N] [--wait-json]");
+                                      "[--same-timestamp-forms N] [--same-timestamp-cases N] [--survey-forms N] " +
+                                      "[--same-timestamp-survey-forms N] [--seed N] [--wait-json]");
                     Environment.Exit(0);
                     break;
                 default:
                     throw new ArgumentException($"unknown argument '{a}'");
             }
         }
-        if (cases < 0 || forms < 0 || sameForms < 0 || sameCases < 0) throw new ArgumentException("sizes must be >= 0");
+        if (cases < 0 || forms < 0 || sameForms < 0 || sameCases < 0 || survey < 0 || sameSurvey < 0) throw new ArgumentException("sizes must be >= 0");
         o.PortFile ??= Environment.GetEnvironmentVariable("EMULATOR_PORT_FILE") is { Length: > 0 } pf ? pf : null;
-        o.Spec = new DataSetSpec(cases, forms, sameForms, sameCases, seed);
+        o.Spec = new DataSetSpec(cases, forms, sameForms, sameCases, seed, survey, sameSurvey);
         return o;
     }
 }
@@ -204,7 +207,7 @@ public static class Program
         Console.Out.WriteLine("LISTENING " + address);
         Console.Out.Flush();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"emulator: data set cases={opts.Spec.Cases} forms={opts.Spec.Forms} sameTimestampForms={opts.Spec.SameTimestampForms} sameTimestampCases={opts.Spec.SameTimestampCases} seed={opts.Spec.Seed} generated in {genMs:F0} ms"));
+            $"emulator: data set cases={opts.Spec.Cases} forms={opts.Spec.Forms} sameTimestampForms={opts.Spec.SameTimestampForms} sameTimestampCases={opts.Spec.SameTimestampCases} surveyForms={opts.Spec.SurveyForms} seed={opts.Spec.Seed} generated in {genMs:F0} ms"));
 
         await app.WaitForShutdownAsync();
         return 0;

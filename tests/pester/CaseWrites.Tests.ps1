@@ -1,9 +1,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
-    $script:emu = Start-TestEmulator
+    $script:emu = Start-TestEnvironment
     $script:url = $emu.Url
-    Connect-TestServer $url | Out-Null
     $script:owner = (Get-CCMobileWorker -UserName worker1).Id
 
     # Every case with an external id starting with $Prefix, through the v2 list (independent of the write path).

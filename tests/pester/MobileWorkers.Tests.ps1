@@ -1,9 +1,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
-    $script:emu = Start-TestEmulator
+    $script:emu = Start-TestEnvironment
     $script:url = $emu.Url
-    Connect-TestServer $url | Out-Null
 
     function script:New-WorkerCsv([int] $Count, [string] $Prefix, [scriptblock] $Mutate) {
         $rows = foreach ($i in 1..$Count) {

@@ -1,10 +1,8 @@
 # The foundation's "must show": exact, duplicate-free streams over large data sets, with faults.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
-    $script:emu = Start-TestEmulator
+    $script:emu = Start-TestEnvironment
     $script:url = $emu.Url
-    Connect-TestServer $url | Out-Null
 
     function script:Measure-Unique([scriptblock] $Produce) {
         $set = [Collections.Generic.HashSet[string]]::new()

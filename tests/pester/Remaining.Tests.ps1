@@ -1,9 +1,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
-    $script:emu = Start-TestEmulator
+    $script:emu = Start-TestEnvironment
     $script:url = $emu.Url
-    Connect-TestServer $url | Out-Null
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) ("cc-rest-" + [guid]::NewGuid())
     New-Item -ItemType Directory $dir | Out-Null
     $script:app = 'b7f3c2a1d4e54f6a8b9c0d1e2f3a4b5c'

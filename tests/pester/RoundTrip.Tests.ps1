@@ -1,9 +1,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
-    $script:emu = Start-TestEmulator
+    $script:emu = Start-TestEnvironment
     $script:url = $emu.Url
-    Connect-TestServer $url | Out-Null
     $script:work = Join-Path ([IO.Path]::GetTempPath()) ("cc-roundtrip-" + [guid]::NewGuid())
     New-Item -ItemType Directory -Path $work | Out-Null
 

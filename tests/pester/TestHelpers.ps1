@@ -31,6 +31,16 @@ function Start-TestEmulator {
     [pscustomobject]@{ Process = $p; Url = (Get-Content $portFile -Raw).Trim() }
 }
 
+# The usual start of a test file: import the staged module, start an emulator and connect to it (unthrottled, fast
+# retries). Returns the emulator: $script:emu = Start-TestEnvironment; $script:url = $emu.Url. AfterAll: Stop-TestEmulator.
+function Start-TestEnvironment {
+    param([string[]] $Arguments = @())
+    Import-Module $script:ModulePsd1 -Force -Global
+    $emulator = Start-TestEmulator -Arguments $Arguments
+    Connect-TestServer $emulator.Url | Out-Null
+    $emulator
+}
+
 function Stop-TestEmulator($Emulator) {
     if ($Emulator -and $Emulator.Process -and -not $Emulator.Process.HasExited) { $Emulator.Process.Kill(); $Emulator.Process.WaitForExit(5000) | Out-Null }
 }

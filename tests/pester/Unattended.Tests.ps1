@@ -2,10 +2,8 @@
 # answer, never reports wrong data as success, and never ends quietly after a failure.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
-    $script:emu = Start-TestEmulator
+    $script:emu = Start-TestEnvironment
     $script:url = $emu.Url
-    Connect-TestServer $url | Out-Null
     # A 2 s attempt timeout and no retries: a stall must end within RequestTimeout + 2 s.
     $script:fast = Connect-TestServer $url -Options @{ RequestTimeout = 2; MaxRetryCount = 0 }
 

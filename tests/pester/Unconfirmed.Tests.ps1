@@ -3,10 +3,8 @@
 # duplicated or silently skipped.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    Import-Module $ModulePsd1 -Force
-    $script:emu = Start-TestEmulator
+    $script:emu = Start-TestEnvironment
     $script:url = $emu.Url
-    Connect-TestServer $url | Out-Null
     $script:owner = (Get-CCMobileWorker -UserName worker1).Id
 
     function script:Get-CasesByExternalId([string] $Like) {

@@ -9,7 +9,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Application structure and .ccz downloads (30-applications.md, 76-ccz-download.md).</summary>
+    /// <summary>Application structure and .ccz downloads (docs/commcare-api.md#applications).</summary>
     public sealed class ApplicationsApi
     {
         private readonly CommCareClient _c;
@@ -22,6 +22,32 @@ namespace CommCare.Client.Api
         /// <summary>An application or a build by id; null when there is none.</summary>
         public CCApplication? Get(string id)
             => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("application"), QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
+
+        /// <summary>
+        /// The structure of every build too, for exports whose columns must cover forms submitted from any
+        /// build: the working copies first (one, or all), then each one's builds, newest first, fetched only for
+        /// apps <paramref name="wanted"/> accepts (those that have the form or case types asked for).
+        /// </summary>
+        public IReadOnlyList<CCApplication> WithBuilds(string? appId, Func<CCApplication, bool> wanted, Action<string>? progress = null)
+        {
+            IReadOnlyList<CCApplication> apps = appId == null ? List()
+                : new[] { Get(appId) ?? throw new CCApiException(CCErrorKind.NotFound, $"-AppId: application '{appId}' was not found in project space '{_c.Session.Domain}'; list them with Get-CCApplication.") };
+            var all = new List<CCApplication>(apps);
+            foreach (var app in apps)
+            {
+                if (!wanted(app)) continue;
+                var builds = new List<CCAppVersion>(app.Versions);
+                builds.Sort((a, b) => (b.Version ?? 0).CompareTo(a.Version ?? 0));
+                foreach (var v in builds)
+                {
+                    if (string.IsNullOrEmpty(v.Id) || v.Id == app.Id) continue;
+                    progress?.Invoke($"{app.Name} build {v.Version}");
+                    var b = Get(v.Id);
+                    if (b != null) all.Add(b);
+                }
+            }
+            return all;
+        }
 
         /// <summary>The .ccz download URL: the working copy, a build number, or the latest release/build.</summary>
         public Uri CczUri(string appId, int? version, string? latest, bool includeMultimedia)
@@ -137,7 +163,7 @@ namespace CommCare.Client.Api
         public int PageSize { get; set; } = 1000;
     }
 
-    /// <summary>Messaging events with their cursor paging (42 §3).</summary>
+    /// <summary>Messaging events with their cursor paging (docs/commcare-api.md#exports-messaging-events-and-audit).</summary>
     public sealed class MessagingApi
     {
         private readonly CommCareClient _c;
@@ -156,7 +182,7 @@ namespace CommCare.Client.Api
             q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
             var first = new Uri(_c.DomainApiPath("messaging-event/v1/"), q.ToString());
             // Paging by date_last_activity may repeat events (docs/commcare-api.md U26): de-duplicated by id.
-            return new CCPagedResult<CCMessagingEvent>(_c.Engine, () => new DedupingWalker<CCMessagingEvent>(new OffsetWalker<CCMessagingEvent>(first), e => e.Id.ToString(CultureInfo.InvariantCulture)), Read, _c.Sink, _c.Token);
+            return _c.Pages(() => new DedupingWalker<CCMessagingEvent>(new OffsetWalker<CCMessagingEvent>(first), e => e.Id.ToString(CultureInfo.InvariantCulture)), Read);
         }
 
         private static void Range(QueryString q, string field, DateTime? start, DateTime? end)

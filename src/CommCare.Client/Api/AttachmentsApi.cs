@@ -3,7 +3,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Where form and case attachments download from (13-attachments.md); DownloadsApi streams them to files.</summary>
+    /// <summary>Where form and case attachments download from (docs/commcare-api.md#attachments); DownloadsApi streams them to files.</summary>
     public sealed class AttachmentsApi
     {
         private readonly CommCareClient _c;

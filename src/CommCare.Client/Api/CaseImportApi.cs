@@ -13,7 +13,7 @@ using CommCare.Client.Json;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Options of the bulk case upload (72-bulk-case-upload.md §2).</summary>
+    /// <summary>Options of the bulk case upload (docs/commcare-api.md#bulk-case-upload-case-importer).</summary>
     public sealed class CaseImportOptions
     {
         public string CaseType { get; set; } = "";

@@ -8,7 +8,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Filters for the case list (commcare-api/10-cases-v1.md).</summary>
+    /// <summary>Filters for the case list (docs/commcare-api.md#case-api-v1).</summary>
     public sealed class CaseQuery
     {
         public string? OwnerId { get; set; }
@@ -68,13 +68,13 @@ namespace CommCare.Client.Api
                 if (query.IndexedOnEnd.HasValue) q.Add("indexed_on_end", IsoDate.ForFilter(query.IndexedOnEnd.Value));
                 q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
                 var first = new Uri(baseUri, q.ToString());
-                return new CCPagedResult<CCCase>(_c.Engine, () => new OffsetWalker<CCCase>(first), CaseParser.Read, _c.Sink, _c.Token);
+                return _c.Pages(first, CaseParser.Read);
             }
             if (query.IndexedOnStart.HasValue && query.IndexedOnEnd.HasValue && IsoDate.ToUtc(query.IndexedOnStart.Value) > IsoDate.ToUtc(query.IndexedOnEnd.Value))
                 throw new CCApiException(CCErrorKind.InvalidArgument, "The indexed_on range is empty: its start is after its end.");
-            return new CCPagedResult<CCCase>(_c.Engine,
+            return _c.Pages(
                 () => new IndexedOnWalker<CCCase>(baseUri, filters, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, c => c.Id, c => c.IndexedOn, query.ResumeSkipIds),
-                CaseParser.Read, _c.Sink, _c.Token, lazy: true);
+                CaseParser.Read, lazy: true);
         }
 
         /// <summary>Opens a checkpoint for this query and moves the query to where it stopped.</summary>

@@ -22,7 +22,7 @@ namespace CommCare.Client.Api
         public DateTime? End { get; }
     }
 
-    /// <summary>Filters of the Case API v2 list (11-cases-v2.md). Several values of one filter are OR-ed.</summary>
+    /// <summary>Filters of the Case API v2 list (docs/commcare-api.md#case-api-v2). Several values of one filter are OR-ed.</summary>
     public sealed class CaseV2Query
     {
         public IList<string>? CaseType { get; set; }
@@ -56,7 +56,7 @@ namespace CommCare.Client.Api
         public string? Error { get; }
     }
 
-    /// <summary>Case API v2: cursor-paged reads, bulk fetch, and batched writes (11-cases-v2.md, 71-case-v2-writes.md).</summary>
+    /// <summary>Case API v2: cursor-paged reads, bulk fetch, and batched writes (docs/commcare-api.md#case-api-v2).</summary>
     public sealed class CasesV2Api
     {
         /// <summary>CASEBLOCK_CHUNKSIZE: the most changes one request may carry.</summary>
@@ -82,7 +82,7 @@ namespace CommCare.Client.Api
             q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
             var first = new Uri(Root, q.ToString());
             // The cursor is keyset paging on (indexed_on, case_id): no gaps or repeats for unchanged data. The next URL is followed as given (docs/commcare-api.md U12).
-            return new CCPagedResult<CCCase>(_c.Engine, () => new OffsetWalker<CCCase>(first), CaseV2Parser.Read, _c.Sink, _c.Token, PageShape.CaseV2);
+            return _c.Pages(first, CaseV2Parser.Read, PageShape.CaseV2);
         }
 
         internal static QueryString Filters(CaseV2Query query)

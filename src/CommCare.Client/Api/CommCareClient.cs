@@ -2,6 +2,7 @@ using CommCare.Models;
 using System;
 using System.Threading;
 using CommCare.Client.Http;
+using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
@@ -25,6 +26,15 @@ namespace CommCare.Client.Api
         }
 
         public CCSession Session { get; }
+
+        /// <summary>A lazy list that follows the server's next link from <paramref name="first"/> (tastypie's meta.next,
+        /// the Case API v2 and OData next URLs): how the API classes build an offset-paged list.</summary>
+        internal CCPagedResult<T> Pages<T>(Uri first, ItemReader<T> reader, PageShape? shape = null)
+            => Pages(() => new OffsetWalker<T>(first), reader, shape);
+
+        /// <summary>A lazy list over any walker (indexed_on, cursor, de-duplicating); lazy parses each record when taken.</summary>
+        internal CCPagedResult<T> Pages<T>(Func<IPageWalker<T>> walker, ItemReader<T> reader, PageShape? shape = null, bool lazy = false)
+            => new CCPagedResult<T>(Engine, walker, reader, Sink, Token, shape, lazy);
         public CasesApi Cases => new CasesApi(this);
         public CasesV2Api CasesV2 => new CasesV2Api(this);
         public SubmissionsApi Submissions => new SubmissionsApi(this);

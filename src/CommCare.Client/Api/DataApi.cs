@@ -9,7 +9,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>UCR data sources and their rows (cursor), and OData feeds (40 §3–4, 41-odata.md).</summary>
+    /// <summary>UCR data sources and their rows (cursor), and OData feeds (docs/commcare-api.md#reports-data-sources-and-odata).</summary>
     public sealed class DataApi
     {
         public const int MaxDataSourcePage = 10000;
@@ -17,7 +17,7 @@ namespace CommCare.Client.Api
         private readonly CommCareClient _c;
         internal DataApi(CommCareClient c) => _c = c;
 
-        /// <summary>Data sources (id, display_name). The resource name differs between HQ versions (40 §3): the
+        /// <summary>Data sources (id, display_name). The resource name differs between HQ versions (docs/commcare-api.md#reports-data-sources-and-odata): the
         /// published one first, then the other.</summary>
         public IReadOnlyList<IReadOnlyDictionary<string, object?>> DataSources()
         {
@@ -36,8 +36,8 @@ namespace CommCare.Client.Api
             if (pageSize < 1 || pageSize > MaxDataSourcePage) throw new CCApiException(CCErrorKind.InvalidArgument, $"PageSize must be between 1 and {MaxDataSourcePage} for data source rows.");
             var baseUri = _c.DomainApi("ucr");
             ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader r) => JsonValue.ReadObject(ref r);
-            return new CCPagedResult<IReadOnlyDictionary<string, object?>>(_c.Engine, () => new CursorWalker<IReadOnlyDictionary<string, object?>>(baseUri,
-                new QueryString().Add("data_source_id", dataSourceId).Add("limit", pageSize.ToString(CultureInfo.InvariantCulture))), reader, _c.Sink, _c.Token);
+            return _c.Pages(() => new CursorWalker<IReadOnlyDictionary<string, object?>>(baseUri,
+                new QueryString().Add("data_source_id", dataSourceId).Add("limit", pageSize.ToString(CultureInfo.InvariantCulture))), reader);
         }
 
         /// <summary>An OData feed's rows (cases or forms), following @odata.nextLink.</summary>
@@ -50,35 +50,7 @@ namespace CommCare.Client.Api
             // DomainApi adds a trailing slash; the feed has none (feed/ is a 404).
             first = new Uri(first.AbsoluteUri.TrimEnd('/'));
             ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader r) => JsonValue.ReadObject(ref r);
-            return new CCPagedResult<IReadOnlyDictionary<string, object?>>(_c.Engine, () => new OffsetWalker<IReadOnlyDictionary<string, object?>>(first), reader, _c.Sink, _c.Token, ODataShape);
-        }
-    }
-
-    /// <summary>
-    /// The ucr cursor (40 §4): meta.next is query-only and carries only the cursor, while data_source_id and
-    /// limit are read from the query string, so they are sent again with each cursor.
-    /// </summary>
-    internal sealed class CursorWalker<T> : IPageWalker<T>
-    {
-        private readonly Uri _base;
-        private readonly QueryString _fixed;
-        private readonly HashSet<string> _asked = new HashSet<string>(StringComparer.Ordinal);
-
-        public CursorWalker(Uri baseUri, QueryString fixedParams) { _base = baseUri; _fixed = fixedParams; }
-
-        public Uri First() => new Uri(_base, _fixed.ToString());
-
-        public (IReadOnlyList<T> Deliver, Uri? Next) Accept(Page<T> page)
-        {
-            // Whether the last page is empty with next null is unconfirmed: either ends the walk (docs/commcare-api.md U23).
-            if (page.Items.Count == 0 || string.IsNullOrEmpty(page.Next)) return (page.Items, null);
-            var resolved = OffsetWalker<T>.ResolveNext(page.RequestUri, page.Next!);
-            string? cursor = null;
-            foreach (var part in resolved.Query.TrimStart('?').Split('&'))
-                if (part.StartsWith("cursor=", StringComparison.Ordinal)) cursor = Uri.UnescapeDataString(part.Substring(7).Replace('+', ' '));
-            if (cursor == null) throw new CCApiException(CCErrorKind.BadResponse, "CommCare sent a next link without a cursor.");
-            if (!_asked.Add(cursor)) throw new CCApiException(CCErrorKind.BadResponse, "CommCare sent the same cursor twice; stopping instead of looping.");
-            return (page.Items, new Uri(_base, _fixed.Clone().Add("cursor", cursor).ToString()));
+            return _c.Pages(first, reader, ODataShape);
         }
     }
 }

@@ -8,7 +8,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>DET export instances and the saved-export download (42-exports-messaging-audit.md §1–2).</summary>
+    /// <summary>DET export instances and the saved-export download (docs/commcare-api.md#exports-messaging-events-and-audit).</summary>
     public sealed class ExportsApi
     {
         private readonly CommCareClient _c;
@@ -19,7 +19,7 @@ namespace CommCare.Client.Api
         public CCPagedResult<CCExportInstance> List()
         {
             var first = new Uri(Root, "?limit=1000");
-            return new CCPagedResult<CCExportInstance>(_c.Engine, () => new OffsetWalker<CCExportInstance>(first), Read, _c.Sink, _c.Token);
+            return _c.Pages(first, Read);
         }
 
         public CCExportInstance? Get(string id)
@@ -57,7 +57,7 @@ namespace CommCare.Client.Api
 
 namespace CommCare.Client.Api
 {
-    /// <summary>The legacy read-only data-forwarding listing (78 §1): gone from current servers, so a 404 says so.</summary>
+    /// <summary>The legacy read-only data-forwarding listing (docs/commcare-api.md#data-forwarding): gone from current servers, so a 404 says so.</summary>
     // Whether the legacy listing is still served is unconfirmed (docs/commcare-api.md U48).
     public sealed class ForwardersApi
     {
@@ -68,7 +68,7 @@ namespace CommCare.Client.Api
         {
             var first = new Uri(_c.DomainApiPath("v0.4/data-forwarding/"), "?limit=1000");
             ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader r) => JsonValue.ReadObject(ref r);
-            try { return new List<IReadOnlyDictionary<string, object?>>(new CCPagedResult<IReadOnlyDictionary<string, object?>>(_c.Engine, () => new OffsetWalker<IReadOnlyDictionary<string, object?>>(first), reader, _c.Sink, _c.Token)); }
+            try { return new List<IReadOnlyDictionary<string, object?>>(_c.Pages(first, reader)); }
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.NotFound)
             {
                 throw new CCApiException(CCErrorKind.NotFound, "This server has no data-forwarding listing (current CommCare HQ removed it; forwarders are managed in Project Settings > Data Forwarding).", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex);

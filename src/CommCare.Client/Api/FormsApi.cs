@@ -8,7 +8,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Filters for the form list (commcare-api/12-forms.md).</summary>
+    /// <summary>Filters for the form list (docs/commcare-api.md#forms).</summary>
     public sealed class FormQuery
     {
         public string? Xmlns { get; set; }
@@ -60,13 +60,13 @@ namespace CommCare.Client.Api
                 CasesApi.AddRange(q, "indexed_on", query.IndexedOnStart, query.IndexedOnEnd);
                 q.Add("limit", query.PageSize.ToString(CultureInfo.InvariantCulture));
                 var first = new Uri(baseUri, q.ToString());
-                return new CCPagedResult<CCForm>(_c.Engine, () => new OffsetWalker<CCForm>(first), FormParser.Read, _c.Sink, _c.Token);
+                return _c.Pages(first, FormParser.Read);
             }
             if (query.IndexedOnStart.HasValue && query.IndexedOnEnd.HasValue && IsoDate.ToUtc(query.IndexedOnStart.Value) > IsoDate.ToUtc(query.IndexedOnEnd.Value))
                 throw new CCApiException(CCErrorKind.InvalidArgument, "The indexed_on range is empty: its start is after its end.");
-            return new CCPagedResult<CCForm>(_c.Engine,
+            return _c.Pages(
                 () => new IndexedOnWalker<CCForm>(baseUri, q, query.PageSize, query.IndexedOnStart, query.IndexedOnEnd, f => f.Id, f => f.IndexedOn, query.ResumeSkipIds),
-                FormParser.Read, _c.Sink, _c.Token, lazy: true);
+                FormParser.Read, lazy: true);
         }
 
         // Documented filters only: a filter on an arbitrary form field is unconfirmed and could match nothing (docs/commcare-api.md U14).

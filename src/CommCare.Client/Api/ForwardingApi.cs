@@ -13,7 +13,7 @@ using CommCare.Client.Json;
 namespace CommCare.Client.Api
 {
     /// <summary>
-    /// What CommCare POSTs to a data-forwarding URL (78-data-forwarding.md §3), turned into the objects the
+    /// What CommCare POSTs to a data-forwarding URL (docs/commcare-api.md#data-forwarding), turned into the objects the
     /// Get- cmdlets return: form XML and form JSON → CCForm, case JSON and case XML → CCCase, the form stub
     /// → its fields. For a webhook runbook, where the body arrives as text.
     /// </summary>

@@ -13,7 +13,7 @@ using CommCare.Models;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Groups (commcare-api/21-groups-locations.md, 74-groups-locations-write.md §A).</summary>
+    /// <summary>Groups (docs/commcare-api.md#groups-and-locations).</summary>
     public sealed class GroupsApi
     {
         private readonly CommCareClient _c;
@@ -24,7 +24,7 @@ namespace CommCare.Client.Api
         {
             var first = new Uri(ListUri, "?limit=" + pageSize.ToString(CultureInfo.InvariantCulture));
             ItemReader<CCGroup> reader = (ref Utf8JsonReader r) => Read(ref r);
-            return new CCPagedResult<CCGroup>(_c.Engine, () => new OffsetWalker<CCGroup>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         public CCGroup? Get(string id)
@@ -66,7 +66,7 @@ namespace CommCare.Client.Api
 
         /// <summary>
         /// Creates a group. Members are added afterwards with an update, because a create that lists users
-        /// replaces each listed user's other group memberships (74 §A). Like mobile workers, an unknown
+        /// replaces each listed user's other group memberships (docs/commcare-api.md#groups-and-locations). Like mobile workers, an unknown
         /// outcome is resolved by looking the (unique) name up, never by a blind second create.
         /// </summary>
         public (CCGroup Group, CreateOutcome Outcome) Create(CCGroupSpec spec)

@@ -37,11 +37,11 @@ namespace CommCare.Client.Api
                 var o = JsonValue.ReadObject(ref r);
                 return new CCProjectSpace { Domain = (JsonValue.Str(o, "domain_name") ?? ""), ProjectName = JsonValue.Str(o, "project_name") };
             };
-            return new CCPagedResult<CCProjectSpace>(_c.Engine, () => new OffsetWalker<CCProjectSpace>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         /// <summary>
-        /// The SSO check (60-identity-sso.md): are this user name and password right for the session's project
+        /// The SSO check (docs/commcare-api.md#identity-and-sso): are this user name and password right for the session's project
         /// space? A plain "no" (403) is an answer, not an error. The password goes only in the request body.
         /// </summary>
         public CCCredentialCheck CheckCredential(string userName, System.Security.SecureString password)

@@ -14,7 +14,7 @@ using CommCare.Models;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Locations (v2) and location types (commcare-api/21-groups-locations.md, 74 §B).</summary>
+    /// <summary>Locations (v2) and location types (docs/commcare-api.md#groups-and-locations).</summary>
     public sealed class LocationsApi
     {
         /// <summary>The server's limit for one bulk (PATCH) request.</summary>
@@ -27,7 +27,7 @@ namespace CommCare.Client.Api
         {
             var first = new Uri(ListUri, "?limit=" + pageSize.ToString(CultureInfo.InvariantCulture));
             ItemReader<CCLocation> reader = (ref Utf8JsonReader r) => Read(ref r);
-            return new CCPagedResult<CCLocation>(_c.Engine, () => new OffsetWalker<CCLocation>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         public CCLocation? Get(string id)
@@ -37,7 +37,7 @@ namespace CommCare.Client.Api
         {
             var first = new Uri(_c.DomainApi("location_type"), "?limit=1000");
             ItemReader<CCLocationType> reader = (ref Utf8JsonReader r) => ReadType(ref r);
-            return new CCPagedResult<CCLocationType>(_c.Engine, () => new OffsetWalker<CCLocationType>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         /// <summary>Site code the way HQ derives one from a name; we always send one so a create can be

@@ -15,7 +15,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Lookup tables: definitions, rows, and the Excel upload (31-lookup-tables.md, 75-lookup-table-upload.md).</summary>
+    /// <summary>Lookup tables: definitions, rows, and the Excel upload (docs/commcare-api.md#lookup-tables).</summary>
     public sealed class LookupTablesApi
     {
         private readonly CommCareClient _c;
@@ -24,7 +24,7 @@ namespace CommCare.Client.Api
         public IReadOnlyList<CCLookupTable> Tables()
         {
             var first = new Uri(_c.DomainApi("lookup_table"), "?limit=1000");
-            return new List<CCLookupTable>(new CCPagedResult<CCLookupTable>(_c.Engine, () => new OffsetWalker<CCLookupTable>(first), ReadTable, _c.Sink, _c.Token));
+            return new List<CCLookupTable>(_c.Pages(first, ReadTable));
         }
 
         /// <summary>The table with this tag or id, or null.</summary>
@@ -41,7 +41,7 @@ namespace CommCare.Client.Api
             var byId = new Dictionary<string, CCLookupTable>(StringComparer.Ordinal);
             foreach (var t in tables) byId[t.Id] = t;
             var first = new Uri(_c.DomainApi("lookup_table_item"), "?limit=1000");
-            foreach (var item in new CCPagedResult<CCLookupTableItem>(_c.Engine, () => new OffsetWalker<CCLookupTableItem>(first), ReadItem, _c.Sink, _c.Token))
+            foreach (var item in _c.Pages(first, ReadItem))
             {
                 if (byId.TryGetValue(item.TableId, out var t)) item.Table = t.Tag;
                 else if (!all) continue;
@@ -114,7 +114,7 @@ namespace CommCare.Client.Api
         }
 
         /// <summary>
-        /// The tables as a workbook in the upload layout (75 §3): a "types" sheet, then one sheet per table named
+        /// The tables as a workbook in the upload layout (docs/commcare-api.md#lookup-tables): a "types" sheet, then one sheet per table named
         /// by its tag with UID, Delete(Y/N), one "field: name" column per field value (fields with properties get
         /// numbered value columns and "name: property n" columns), and "property: attribute" columns. Row
         /// ownership is not in the API, so there are no user/group/location columns.
@@ -294,7 +294,7 @@ namespace CommCare.Client.Api
                     return result;
                 }
                 progress?.Invoke(st.TryGetValue("progress", out var p) && p is long pl ? (int)pl : (int?)null);
-                // An unknown or expired job looks "in progress" forever (75 §2): our own limit ends the wait.
+                // An unknown or expired job looks "in progress" forever (docs/commcare-api.md#lookup-tables): our own limit ends the wait.
                 if (clock.Elapsed > timeout)
                     throw new CCApiException(CCErrorKind.Timeout, $"The lookup table upload was still in progress after {timeout.TotalSeconds:0} s; check it at {result.StatusUrl}.");
                 if (_c.Token.WaitHandle.WaitOne(wait)) _c.Token.ThrowIfCancellationRequested();

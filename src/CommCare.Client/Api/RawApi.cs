@@ -42,7 +42,7 @@ namespace CommCare.Client.Api
         public CCPagedResult<object?> All(Uri first)
         {
             ItemReader<object?> reader = (ref Utf8JsonReader r) => JsonValue.Read(ref r);
-            return new CCPagedResult<object?>(_c.Engine, () => new OffsetWalker<object?>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         /// <summary>JSON text → dictionaries, lists and scalars (null when the text is not JSON).</summary>

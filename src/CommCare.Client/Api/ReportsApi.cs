@@ -33,7 +33,7 @@ namespace CommCare.Client.Api
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    /// <summary>UCR reports: list, detail and data (40-reports-ucr.md).</summary>
+    /// <summary>UCR reports: list, detail and data (docs/commcare-api.md#reports-data-sources-and-odata).</summary>
     public sealed class ReportsApi
     {
         /// <summary>The server refuses more than 50 rows a call ("Limit may not exceed 50.").</summary>
@@ -57,7 +57,7 @@ namespace CommCare.Client.Api
             => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("simplereportconfiguration"), QueryString.Segment(id) + "/"), ReadReport, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
         /// <summary>
-        /// Turns user filters into the report's query parameters (40 §2): a choice list's values joined with
+        /// Turns user filters into the report's query parameters (docs/commcare-api.md#reports-data-sources-and-odata): a choice list's values joined with
         /// U+001F; a date range as slug-start / slug-end (YYYY-MM-DD); a numeric filter as slug-operator /
         /// slug-operand ('>=18', or an operator and a number). With the report's definition, unknown names are
         /// refused before any data request; without one (static reports) the value's shape decides.
@@ -213,7 +213,7 @@ namespace CommCare.Client.Api
             {
                 ItemReader<IReadOnlyDictionary<string, object?>> reader = (ref Utf8JsonReader rr) => JsonValue.ReadObject(ref rr);
                 var nextUri = OffsetWalker<object>.ResolveNext(first, next!);
-                var rest = new CCPagedResult<IReadOnlyDictionary<string, object?>>(_c.Engine, () => new OffsetWalker<IReadOnlyDictionary<string, object?>>(nextUri), reader, _c.Sink, _c.Token, DataShape);
+                var rest = _c.Pages(nextUri, reader, DataShape);
                 all = Concat(rows, rest, status, rest.Status);
             }
             return new ReportData(columns, total, all, status);

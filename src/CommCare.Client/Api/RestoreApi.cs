@@ -13,7 +13,7 @@ using CommCare.Client.Paging;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>The OTA restore: /a/{domain}/phone/restore/ (50-ota-restore.md), streamed and parsed.</summary>
+    /// <summary>The OTA restore: /a/{domain}/phone/restore/ (docs/commcare-api.md#ota-restore), streamed and parsed.</summary>
     public sealed class RestoreApi
     {
         private readonly CommCareClient _c;

@@ -8,7 +8,7 @@ using CommCare.Client.Json;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>SMS self-registration invitations and install-info messages (77-sms-registration.md; legacy:
+    /// <summary>SMS self-registration invitations and install-info messages (docs/commcare-api.md#sms-registration; legacy:
     /// current servers may have removed them, which shows as a 404).</summary>
     public sealed class SmsApi
     {

@@ -13,7 +13,7 @@ using CommCare.Client.Http;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>The Form Submission API: XForm instances (with attachments) to /a/{domain}/receiver/api/ (70-submission.md).</summary>
+    /// <summary>The Form Submission API: XForm instances (with attachments) to /a/{domain}/receiver/api/ (docs/commcare-api.md#form-submission).</summary>
     public sealed class SubmissionsApi
     {
         public const long MaxXmlBytes = 10L * 1024 * 1024;          // MAX_UPLOAD_SIZE

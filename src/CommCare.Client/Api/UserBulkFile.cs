@@ -54,7 +54,8 @@ namespace CommCare.Client.Api
         {
             string text;
             using (var reader = new StreamReader(path, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true)) text = reader.ReadToEnd();
-            return FromRecords(Csv.Parse(text), null);
+            // Cells guarded against formulas when written (TableFile.Cell) read back as their values.
+            return FromRecords(Csv.Parse(text).Select(r => (r.Number, r.Cells.Select(CommCare.Client.Tables.CsvText.Unescape).ToList())), null);
         }
 
         private static UserSheet ReadXlsx(string path)
@@ -96,7 +97,7 @@ namespace CommCare.Client.Api
         /// Through a temporary file; an existing file is replaced only with <paramref name="overwrite"/>.
         /// Returns the number of workers written.
         /// </summary>
-        public static int Write(string path, IEnumerable<CCMobileWorker> workers, IEnumerable<CCGroup> groups, IEnumerable<CCLocation> locations, bool overwrite)
+        public static int Write(string path, IEnumerable<CCMobileWorker> workers, IEnumerable<CCGroup> groups, IEnumerable<CCLocation> locations, bool overwrite, bool escapeFormulas = true)
         {
             string ext = Path.GetExtension(path).ToLowerInvariant();
             if (ext != ".xlsx" && ext != ".csv") throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' must end in .xlsx or .csv.");
@@ -108,7 +109,7 @@ namespace CommCare.Client.Api
                 {
                     using var w = new StreamWriter(s, new UTF8Encoding(false)) { NewLine = "\r\n" };
                     w.WriteLine(string.Join(",", headers.Select(TableFile.Quote)));
-                    foreach (var r in rows) w.WriteLine(string.Join(",", r.Select(v => TableFile.Quote(v ?? ""))));
+                    foreach (var r in rows) w.WriteLine(string.Join(",", r.Select(v => escapeFormulas ? TableFile.Cell(v ?? "") : TableFile.Quote(v ?? ""))));
                 });
                 return rows.Count;
             }
@@ -291,46 +292,15 @@ namespace CommCare.Client.Api
         }
     }
 
-    /// <summary>RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks; CRLF, LF or CR end a record.</summary>
+    /// <summary>RFC 4180 CSV (see <see cref="CommCare.Client.Tables.CsvRecords"/>).</summary>
     internal static class Csv
     {
         /// <summary>Records with their numbers (1 = the header record).</summary>
         public static List<(int Number, List<string> Cells)> Parse(string text)
         {
             var records = new List<(int, List<string>)>();
-            var cells = new List<string>();
-            var field = new StringBuilder();
-            bool quoted = false, inQuotes = false, any = false;
-            int i = 0, number = 1;
-            if (text.Length > 0 && text[0] == '\uFEFF') i = 1;
-            for (; i < text.Length; i++)
-            {
-                char c = text[i];
-                if (inQuotes)
-                {
-                    if (c == '"')
-                    {
-                        if (i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
-                        else inQuotes = false;
-                    }
-                    else field.Append(c);
-                    continue;
-                }
-                switch (c)
-                {
-                    case '"' when field.Length == 0 && !quoted: inQuotes = quoted = any = true; break;
-                    case ',': cells.Add(field.ToString()); field.Clear(); quoted = false; any = true; break;
-                    case '\r':
-                    case '\n':
-                        if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
-                        cells.Add(field.ToString()); field.Clear(); quoted = false;
-                        records.Add((number++, cells)); cells = new List<string>(); any = false;
-                        break;
-                    default: field.Append(c); any = true; break;
-                }
-            }
-            if (inQuotes) throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: record {number} of the CSV file has a quoted field that never ends (a missing closing \").");
-            if (any || field.Length > 0) { cells.Add(field.ToString()); records.Add((number, cells)); }
+            int number = 1;
+            foreach (var cells in CommCare.Client.Tables.CsvRecords.Read(new StringReader(text))) records.Add((number++, new List<string>(cells)));
             return records;
         }
     }

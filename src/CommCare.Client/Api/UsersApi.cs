@@ -17,7 +17,7 @@ using CommCare.Models;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Filters for the mobile worker list (commcare-api/20-users-read.md).</summary>
+    /// <summary>Filters for the mobile worker list (docs/commcare-api.md#users-and-bulk-upload).</summary>
     public sealed class MobileWorkerQuery
     {
         /// <summary>Only deactivated (archived) workers.</summary>
@@ -31,7 +31,7 @@ namespace CommCare.Client.Api
     /// <summary>How a create ended.</summary>
     public enum CreateOutcome { Created, Recovered }
 
-    /// <summary>Mobile workers: read and write (commcare-api/20-users-read.md, 73-users-write.md §1).</summary>
+    /// <summary>Mobile workers: read and write (docs/commcare-api.md#users-and-bulk-upload).</summary>
     public sealed class UsersApi
     {
         public const int MaxPageSize = 1000;
@@ -62,7 +62,7 @@ namespace CommCare.Client.Api
                 u.IsActive = active;
                 return u;
             };
-            return new CCPagedResult<CCMobileWorker>(_c.Engine, () => new OffsetWalker<CCMobileWorker>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
         /// <summary>One worker by id, or null when there is none in this project.</summary>
@@ -75,7 +75,7 @@ namespace CommCare.Client.Api
                 if (u != null) u.Domain = _c.Session.Domain;
                 return u;
             }
-            // A miss is a 400 here, not a 404 (tastypie's empty 'id' field error, 20-users-read.md).
+            // A miss is a 400 here, not a 404 (tastypie's empty 'id' field error, docs/commcare-api.md#users-and-bulk-upload).
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.BadRequest && (ex.ServerMessage ?? "").Contains("'None'"))
             {
                 return null;

@@ -11,7 +11,7 @@ using CommCare.Models;
 
 namespace CommCare.Client.Api
 {
-    /// <summary>Web users and invitations (commcare-api/20-users-read.md, 73-users-write.md §2–3).</summary>
+    /// <summary>Web users and invitations (docs/commcare-api.md#users-and-bulk-upload).</summary>
     public sealed class WebUsersApi
     {
         private readonly CommCareClient _c;
@@ -25,10 +25,10 @@ namespace CommCare.Client.Api
             var q = new QueryString().Add("web_username", email).Add("limit", "1000");
             var first = new Uri(ListUri, q.ToString());
             ItemReader<CCWebUser> reader = (ref Utf8JsonReader r) => Read(ref r);
-            return new CCPagedResult<CCWebUser>(_c.Engine, () => new OffsetWalker<CCWebUser>(first), reader, _c.Sink, _c.Token);
+            return _c.Pages(first, reader);
         }
 
-        /// <summary>By id, from the list: the detail endpoint answers a miss with a 500 (20-users-read.md),
+        /// <summary>By id, from the list: the detail endpoint answers a miss with a 500 (docs/commcare-api.md#users-and-bulk-upload),
         /// which looks like a server fault and would be retried.</summary>
         public CCWebUser? Get(string id) => List().FirstOrDefault(u => string.Equals(u.Id, id, StringComparison.Ordinal));
 

@@ -28,7 +28,7 @@ namespace CommCare.Client.Excel
 
         /// <summary>Writes the headers, then every row (values by key, in header order); returns the row count.</summary>
         public static long Write(string path, IReadOnlyList<string> headers, IReadOnlyList<string> keys,
-            IEnumerable<IReadOnlyDictionary<string, object?>> rows, string sheetName, Action<long>? progress = null)
+            IEnumerable<IReadOnlyDictionary<string, object?>> rows, string sheetName, Action<long>? progress = null, bool escapeFormulas = true)
         {
             string format = FormatOf(path) ?? throw new CCApiException(CCErrorKind.InvalidArgument, $"-Path: '{path}' must end in .csv, .xlsx or .json.");
             long n = 0;
@@ -36,7 +36,7 @@ namespace CommCare.Client.Excel
             {
                 switch (format)
                 {
-                    case "csv": n = Csv(fs, headers, keys, rows, progress); break;
+                    case "csv": n = Csv(fs, headers, keys, rows, progress, escapeFormulas); break;
                     case "json": n = Json(fs, headers, keys, rows, progress); break;
                     default: n = Xlsx(fs, headers, keys, rows, sheetName, progress); break;
                 }
@@ -67,7 +67,7 @@ namespace CommCare.Client.Excel
             }
         }
 
-        private static long Csv(Stream s, IReadOnlyList<string> headers, IReadOnlyList<string> keys, IEnumerable<IReadOnlyDictionary<string, object?>> rows, Action<long>? progress)
+        private static long Csv(Stream s, IReadOnlyList<string> headers, IReadOnlyList<string> keys, IEnumerable<IReadOnlyDictionary<string, object?>> rows, Action<long>? progress, bool escapeFormulas)
         {
             long n = 0;
             using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16) { NewLine = "\r\n" };
@@ -79,7 +79,7 @@ namespace CommCare.Client.Excel
                 {
                     if (i > 0) w.Write(',');
                     row.TryGetValue(keys[i], out var v);
-                    w.Write(Quote(Text(v)));
+                    w.Write(escapeFormulas ? Cell(Text(v)) : Quote(Text(v)));
                 }
                 w.WriteLine();
                 if ((++n & 1023) == 0) progress?.Invoke(n);
@@ -87,8 +87,11 @@ namespace CommCare.Client.Excel
             return n;
         }
 
+        /// <summary>A data cell: guarded against running as a spreadsheet formula (<see cref="CommCare.Client.Tables.CsvText"/>), then quoted.</summary>
+        public static string Cell(string v) => Quote(CommCare.Client.Tables.CsvText.IsFormula(v) ? "'" + v : v);
+
         /// <summary>RFC 4180: quote fields with a comma, quote, line break or edge spaces; double inner quotes.</summary>
-        internal static string Quote(string v)
+        public static string Quote(string v)
         {
             if (v.Length == 0) return v;
             bool q = v[0] == ' ' || v[v.Length - 1] == ' ' || v.IndexOfAny(new[] { ',', '"', '\r', '\n' }) >= 0;

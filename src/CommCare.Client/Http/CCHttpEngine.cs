@@ -19,7 +19,10 @@ namespace CommCare.Client.Http
 
         public static CCHttpEngine For(CCSession session) => Engines.GetValue(session.EngineKey, _ => new CCHttpEngine(session));
 
-        private CCHttpEngine(CCSession session)
+        /// <param name="session">The session whose server, credentials and policy the pipeline serves.</param>
+        /// <param name="primaryHandler">The handler that talks to the network; tests give a fake one to drive the
+        /// retry, auth and throttle handlers without a server. Null: a real HttpClientHandler.</param>
+        internal CCHttpEngine(CCSession session, HttpMessageHandler? primaryHandler = null)
         {
             Session = session;
             Throttle = new Throttle(session, session.Server.GetLeftPart(UriPartial.Path) + "|" + session.Domain);
@@ -30,7 +33,7 @@ namespace CommCare.Client.Http
             var builder = new PipelineBuilder
             {
                 Name = "CommCare",
-                PrimaryHandler = new HttpClientHandler
+                PrimaryHandler = primaryHandler ?? new HttpClientHandler
                 {
                     // HttpClient drops Authorization on redirects; we send exact URLs (trailing slash) instead (docs/commcare-api.md U2).
                     AllowAutoRedirect = false,

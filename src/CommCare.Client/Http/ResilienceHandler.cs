@@ -178,7 +178,7 @@ namespace CommCare.Client.Http
             if (string.IsNullOrEmpty(raw)) return null;
             if (double.TryParse(raw, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds))
                 return seconds < 0 || double.IsNaN(seconds) || double.IsInfinity(seconds) ? (TimeSpan?)null : TimeSpan.FromSeconds(Math.Min(seconds, 86400));
-            // Only the HTTP-date forms (RFC 7231 §7.1.1.1): a lenient parse would read "3,4" or "12:00" as dates.
+            // Only the HTTP-date forms (RFC 7231, section 7.1.1.1): a lenient parse would read "3,4" or "12:00" as dates.
             if (DateTimeOffset.TryParseExact(raw, HttpDateFormats, CultureInfo.InvariantCulture,
                     DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var when))
             {

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace CommCare.Client.Json
 {
-    /// <summary>Case v1 / v0.5 JSON → CCCase (commcare-api/10-cases-v1.md).</summary>
+    /// <summary>Case v1 / v0.5 JSON → CCCase (docs/commcare-api.md#case-api-v1).</summary>
     internal static class CaseParser
     {
         public static CCCase Read(ref Utf8JsonReader r)

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace CommCare.Client.Json
 {
-    /// <summary>Case API v2 JSON (serialize_es_case / serialize_case, 11-cases-v2.md) → CCCase.</summary>
+    /// <summary>Case API v2 JSON (serialize_es_case / serialize_case, docs/commcare-api.md#case-api-v2) → CCCase.</summary>
     internal static class CaseV2Parser
     {
         public static CCCase Read(ref Utf8JsonReader r) => Read(ref r, out _);

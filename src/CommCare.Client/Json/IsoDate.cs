@@ -6,7 +6,7 @@ namespace CommCare.Client.Json
 {
     /// <summary>
     /// Parses the date forms CommCare sends: yyyy-MM-dd, with T and HH:mm[:ss[.fraction]], with or
-    /// without Z or an offset. No offset means UTC (commcare-api/00-overview.md §7). Results are UTC.
+    /// without Z or an offset. No offset means UTC (docs/commcare-api.md#dates-and-times). Results are UTC.
     /// </summary>
     internal static class IsoDate
     {

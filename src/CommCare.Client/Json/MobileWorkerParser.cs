@@ -5,7 +5,7 @@ using CommCare.Models;
 
 namespace CommCare.Client.Json
 {
-    /// <summary>Mobile worker JSON (user v1 / v0.5) → CCMobileWorker (commcare-api/20-users-read.md).</summary>
+    /// <summary>Mobile worker JSON (user v1 / v0.5) → CCMobileWorker (docs/commcare-api.md#users-and-bulk-upload).</summary>
     internal static class MobileWorkerParser
     {
         public static CCMobileWorker Read(ref Utf8JsonReader r)

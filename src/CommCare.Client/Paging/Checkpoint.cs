@@ -77,6 +77,13 @@ namespace CommCare.Client.Paging
             RecordsLogged++;
         }
 
+        /// <summary>Notes a record as covered without writing it down: for exports whose output becomes final only
+        /// at the end; <see cref="Compact"/> then saves the position, once the output is in place.</summary>
+        public void Remember(string id, DateTime? indexedOn)
+        {
+            if (indexedOn != null) Note(IsoDate.ToUtc(indexedOn.Value), id);
+        }
+
         /// <summary>Rewrites the file to the current position only (called once per page).</summary>
         public void Compact()
         {

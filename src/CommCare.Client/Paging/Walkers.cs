@@ -35,7 +35,7 @@ namespace CommCare.Client.Paging
     }
 
     /// <summary>
-    /// Gap-free, duplicate-free walk over case and form lists by indexed_on (00-overview §5.4):
+    /// Gap-free, duplicate-free walk over case and form lists by indexed_on (docs/commcare-api.md#walking-cases-and-forms-by-indexed_on):
     /// order_by=indexed_on with an inclusive lower bound that moves to the last record's timestamp,
     /// dropping boundary records already delivered. When one timestamp fills a whole page (thousands of
     /// records sharing it) the window cannot move, so that single timestamp is read with offset paging
@@ -204,6 +204,34 @@ namespace CommCare.Client.Paging
             }
             _last = ids;
             return (fresh, next);
+        }
+    }
+
+    /// <summary>
+    /// The ucr cursor (docs/commcare-api.md#reports-data-sources-and-odata): meta.next is query-only and carries only the cursor, while data_source_id and
+    /// limit are read from the query string, so they are sent again with each cursor.
+    /// </summary>
+    internal sealed class CursorWalker<T> : IPageWalker<T>
+    {
+        private readonly Uri _base;
+        private readonly QueryString _fixed;
+        private readonly HashSet<string> _asked = new HashSet<string>(StringComparer.Ordinal);
+
+        public CursorWalker(Uri baseUri, QueryString fixedParams) { _base = baseUri; _fixed = fixedParams; }
+
+        public Uri First() => new Uri(_base, _fixed.ToString());
+
+        public (IReadOnlyList<T> Deliver, Uri? Next) Accept(Page<T> page)
+        {
+            // Whether the last page is empty with next null is unconfirmed: either ends the walk (docs/commcare-api.md U23).
+            if (page.Items.Count == 0 || string.IsNullOrEmpty(page.Next)) return (page.Items, null);
+            var resolved = OffsetWalker<T>.ResolveNext(page.RequestUri, page.Next!);
+            string? cursor = null;
+            foreach (var part in resolved.Query.TrimStart('?').Split('&'))
+                if (part.StartsWith("cursor=", StringComparison.Ordinal)) cursor = Uri.UnescapeDataString(part.Substring(7).Replace('+', ' '));
+            if (cursor == null) throw new CCApiException(CCErrorKind.BadResponse, "CommCare sent a next link without a cursor.");
+            if (!_asked.Add(cursor)) throw new CCApiException(CCErrorKind.BadResponse, "CommCare sent the same cursor twice; stopping instead of looping.");
+            return (page.Items, new Uri(_base, _fixed.Clone().Add("cursor", cursor).ToString()));
         }
     }
 }

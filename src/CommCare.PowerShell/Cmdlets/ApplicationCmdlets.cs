@@ -12,22 +12,22 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCApplication | Select-Object Name, Version</code><para>Every application and its version.</para></example>
     /// <example><code>(Get-CCApplication -Name 'Household*').Modules.Forms | Select-Object DisplayName, Xmlns</code><para>The forms of one app and their xmlns (for Get-CCForm -Xmlns).</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCApplication", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCApplication", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCApplication))]
     public sealed class GetCCApplicationCommand : CCSessionCmdlet
     {
         /// <summary>Application or build ids (by pipeline too).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ApplicationId", "app_id")] [ValidateNotNullOrEmpty]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ApplicationId", "app_id")] [ValidateNotNullOrEmpty]
         public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>Only applications whose name matches (wildcards allowed).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Name { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List, Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Name { get; set; }
 
         protected override void ProcessRecord()
         {
             var apps = new CommCareClient(ActiveSession, Sink, CancellationToken).Applications;
-            try
+            Call(() =>
             {
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                 {
                     foreach (var id in Id)
                     {
@@ -40,8 +40,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 var pattern = Name == null ? null : new WildcardPattern(Name, WildcardOptions.IgnoreCase);
                 foreach (var a in apps.List()) { Flush(); if (pattern == null || pattern.IsMatch(a.Name ?? "")) WriteObject(a); }
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -51,7 +50,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Save-CCApplicationArchive -ApplicationId $app -Latest Release -Path app.ccz</code><para>The latest released build.</para></example>
     /// <example><code>Get-CCApplication -Name 'Household*' | Save-CCApplicationArchive -Version 16 -Path hh16.ccz</code><para>A build by number.</para></example>
-    [Cmdlet(VerbsData.Save, "CCApplicationArchive", SupportsShouldProcess = true, DefaultParameterSetName = "Latest")]
+    [Cmdlet(VerbsData.Save, "CCApplicationArchive", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Latest)]
     [OutputType(typeof(FileInfo))]
     public sealed class SaveCCApplicationArchiveCommand : CCSessionCmdlet
     {
@@ -60,9 +59,9 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The application (or build) id; binds from Get-CCApplication output.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Id", "app_id")] [ValidateNotNullOrEmpty] public string ApplicationId { get; set; } = "";
         /// <summary>Release: the latest released build; Build: the latest build; Save: the working copy (default).</summary>
-        [Parameter(ParameterSetName = "Latest")] [ValidateSet("Release", "Build", "Save")] public string? Latest { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Latest)] [ValidateSet("Release", "Build", "Save")] public string? Latest { get; set; }
         /// <summary>A build by its version number.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Version")] [ValidateRange(1, int.MaxValue)] public int Version { get; set; }
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Version)] [ValidateRange(1, int.MaxValue)] public int Version { get; set; }
         /// <summary>Include the media files.</summary>
         [Parameter] public SwitchParameter IncludeMultimedia { get; set; }
         /// <summary>The .ccz file to write (an existing file is kept unless -Force).</summary>
@@ -72,13 +71,13 @@ namespace CommCare.PowerShell.Cmdlets
         {
             string file = ResolveOutputFile(nameof(Path), Path, Force);
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
-            var uri = client.Applications.CczUri(ApplicationId, ParameterSetName == "Version" ? Version : (int?)null, Latest?.ToLowerInvariant(), IncludeMultimedia);
+            var uri = client.Applications.CczUri(ApplicationId, ParameterSetName == ParameterSets.Version ? Version : (int?)null, Latest?.ToLowerInvariant(), IncludeMultimedia);
             if (!ShouldProcess(file, $"Download application {ApplicationId}")) return;
             try
             {
                 var size = client.Downloads.Save(uri, file);
                 Flush();
-                if (size == null) { WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Application '{ApplicationId}' ({(ParameterSetName == "Version" ? "version " + Version : "latest " + (Latest ?? "Save").ToLowerInvariant())}) was not found in project space '{ActiveSession.Domain}'."), ApplicationId); return; }
+                if (size == null) { WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Application '{ApplicationId}' ({(ParameterSetName == ParameterSets.Version ? "version " + Version : "latest " + (Latest ?? "Save").ToLowerInvariant())}) was not found in project space '{ActiveSession.Domain}'."), ApplicationId); return; }
                 WriteObject(new FileInfo(file));
             }
             catch (CCApiException ex) { FailItem(ex, $"Application {ApplicationId} was not downloaded", ApplicationId); }
@@ -131,8 +130,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Descending = Descending, PageSize = EffectivePageSize(PageSize),
             };
             CommCare.Client.Paging.CCPagedResult<CCMessagingEvent> result;
-            try { result = new CommCareClient(ActiveSession, Sink, CancellationToken).Messaging.List(q); }
-            catch (CCApiException ex) { Terminate(ex); return; }
+            result = Call(() => new CommCareClient(ActiveSession, Sink, CancellationToken).Messaging.List(q));
             result.MaxRecords = MaxRecords();
             Stream(result, result.Status, "Get-CCMessagingEvent");
         }

@@ -20,8 +20,7 @@ namespace CommCare.PowerShell.Cmdlets
             {
                 while (true)
                 {
-                    try { import = status(import); }
-                    catch (CCApiException ex) { Terminate(ex, import.StatusUrl); return; }
+                    import = Call(() => status(import), import.StatusUrl);
                     Flush();
                     if (import.State == CCCaseImportState.Completed || import.State == CCCaseImportState.Failed) break;
                     WriteProgress(new ProgressRecord(id, "Import-CCCaseData", import.State == CCCaseImportState.Queued ? "Queued" : "Importing")
@@ -59,14 +58,14 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Import-CCCaseData -Path cases.xlsx -CaseType patient -SearchField external_id -CreateNewCases</code><para>Updates patients whose external id matches, creates the others.</para></example>
     /// <example><code>Import-Csv cases.csv | Import-CCCaseData -CaseType patient -SearchField external_id -CreateNewCases</code><para>The same from a CSV file: the workbook is built in memory.</para></example>
     /// <example><code>$import = Import-CCCaseData -Path big.xlsx -CaseType patient -NoWait; Get-CCCaseImport $import</code><para>Starts an import and checks on it later.</para></example>
-    [Cmdlet(VerbsData.Import, "CCCaseData", SupportsShouldProcess = true, DefaultParameterSetName = "Path")]
+    [Cmdlet(VerbsData.Import, "CCCaseData", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(CCCaseImport))]
     public sealed class ImportCCCaseDataCommand : CCCaseImportCmdlet
     {
         /// <summary>An .xlsx or .xls workbook (only its first sheet is read; name it something that is not a case type).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Path", Position = 0)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Path, Position = 0)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
         /// <summary>Rows to import (Import-Csv output, or any objects): each property is a column.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Rows", ValueFromPipeline = true)] public PSObject? InputObject { get; set; }
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Rows, ValueFromPipeline = true)] public PSObject? InputObject { get; set; }
         /// <summary>The case type of the imported cases.</summary>
         [Parameter(Mandatory = true)] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(CaseTypeCompleter))] public string CaseType { get; set; } = "";
         /// <summary>How rows find their case: case_id (default) or external_id.</summary>
@@ -93,7 +92,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            if (ParameterSetName != "Rows" || InputObject == null || _tooMany) return;
+            if (ParameterSetName != ParameterSets.Rows || InputObject == null || _tooMany) return;
             // Whether the API path enforces 100,000 rows and 300 columns is unconfirmed: the module does (docs/commcare-api.md U33).
             if (_rows.Count >= 100000)
             {
@@ -123,7 +122,7 @@ namespace CommCare.PowerShell.Cmdlets
             byte[] workbook;
             string fileName;
             int? rowCount = null;
-            if (ParameterSetName == "Rows")
+            if (ParameterSetName == ParameterSets.Rows)
             {
                 if (_tooMany) ThrowParameterError(nameof(InputObject), "more than 100,000 rows: CommCare's importer takes at most 100,000 rows per import; split the input.");
                 if (_rows.Count == 0) ThrowParameterError(nameof(InputObject), "no rows came through the pipeline; nothing was imported.");
@@ -176,8 +175,7 @@ namespace CommCare.PowerShell.Cmdlets
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             var options = new CaseImportOptions { CaseType = CaseType, SearchField = SearchField, SearchColumn = SearchColumn, NameColumn = NameColumn, CreateNewCases = CreateNewCases, Comment = Comment };
             CCCaseImport import;
-            try { import = client.CaseImports.Upload(workbook, fileName, options); }
-            catch (CCApiException ex) { Terminate(ex, fileName); return; }
+            import = Call(() => client.CaseImports.Upload(workbook, fileName, options), fileName);
             import.RowCount = rowCount;
             Flush();
             if (NoWait) { WriteObject(import); base.EndProcessing(); return; }

@@ -348,17 +348,17 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Set-CCCase -CaseId $id -Property @{ status = 'referred' }</code><para>Sets one property.</para></example>
     /// <example><code>Import-Csv patients.csv | Set-CCCase -ExternalId { $_.pid } -Upsert -CaseType patient -OwnerId $owner</code><para>Creates or updates one case per row, matched on the pid column, 100 per request.</para></example>
     /// <example><code>Get-CCCase -CaseType patient -OwnerId $old | Set-CCCase -OwnerId $new</code><para>Moves cases to another owner.</para></example>
-    [Cmdlet(VerbsCommon.Set, "CCCase", SupportsShouldProcess = true, DefaultParameterSetName = "Id")]
+    [Cmdlet(VerbsCommon.Set, "CCCase", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Id)]
     [OutputType(typeof(CCCase))]
     public sealed class SetCCCaseCommand : CCCaseWriteCmdlet
     {
         /// <summary>The case to change.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_id", "Id")] [AllowEmptyString] public string CaseId { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_id", "Id")] [AllowEmptyString] public string CaseId { get; set; } = "";
         /// <summary>With -CaseId: a new external id. Alone: the external id that finds the case.</summary>
-        [Parameter(ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)]
-        [Parameter(Mandatory = true, ParameterSetName = "ExternalId", ValueFromPipelineByPropertyName = true)] [Alias("external_id")] [AllowEmptyString] [AllowNull] public string? ExternalId { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Id, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.ExternalId, ValueFromPipelineByPropertyName = true)] [Alias("external_id")] [AllowEmptyString] [AllowNull] public string? ExternalId { get; set; }
         /// <summary>Create the case when no case has the external id (otherwise that is an error).</summary>
-        [Parameter(ParameterSetName = "ExternalId")] public SwitchParameter Upsert { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.ExternalId)] public SwitchParameter Upsert { get; set; }
         /// <summary>A new case type (or the type for a case -Upsert creates).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_type", "Type")] [ArgumentCompleter(typeof(CaseTypeCompleter))] [RefuseTypeName] public string? CaseType { get; set; }
         /// <summary>A new name.</summary>
@@ -377,7 +377,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            bool byId = ParameterSetName == "Id";
+            bool byId = ParameterSetName == ParameterSets.Id;
             var change = new CCCaseChange
             {
                 Mode = byId ? CCCaseWriteMode.Update : Upsert ? CCCaseWriteMode.Upsert : CCCaseWriteMode.Update,
@@ -401,14 +401,14 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCCase -CaseType patient -Closed:$false | Where-Object { $_.Properties.dead -eq 'yes' } | Close-CCCase</code><para>Closes the matching open cases.</para></example>
     /// <example><code>Close-CCCase -CaseId $id -Property @{ close_reason = 'moved' }</code><para>Closes one case and records why.</para></example>
-    [Cmdlet(VerbsCommon.Close, "CCCase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Id")]
+    [Cmdlet(VerbsCommon.Close, "CCCase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ParameterSets.Id)]
     [OutputType(typeof(CCCase))]
     public sealed class CloseCCCaseCommand : CCCaseWriteCmdlet
     {
         /// <summary>The case to close.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_id", "Id")] [AllowEmptyString] public string CaseId { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_id", "Id")] [AllowEmptyString] public string CaseId { get; set; } = "";
         /// <summary>Find the case by its external id instead.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "ExternalId")] [Alias("external_id")] [AllowEmptyString] public string ExternalId { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.ExternalId)] [Alias("external_id")] [AllowEmptyString] public string ExternalId { get; set; } = "";
         /// <summary>Write each closed case to the pipeline.</summary>
         [Parameter] public SwitchParameter PassThru { get; set; }
 
@@ -421,8 +421,8 @@ namespace CommCare.PowerShell.Cmdlets
             var change = new CCCaseChange
             {
                 Mode = CCCaseWriteMode.Update, Close = true,
-                CaseId = ParameterSetName == "Id" ? Text(CaseId) : null,
-                ExternalId = ParameterSetName == "ExternalId" ? Text(ExternalId) : null,
+                CaseId = ParameterSetName == ParameterSets.Id ? Text(CaseId) : null,
+                ExternalId = ParameterSetName == ParameterSets.ExternalId ? Text(ExternalId) : null,
             };
             // A closed case from the pipeline keeps its other columns out: closing is not an update of every property.
             InputObject = null;

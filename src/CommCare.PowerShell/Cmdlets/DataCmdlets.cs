@@ -36,8 +36,7 @@ namespace CommCare.PowerShell.Cmdlets
     {
         protected override void ProcessRecord()
         {
-            try { foreach (var d in new CommCareClient(ActiveSession, Sink, CancellationToken).Data.DataSources()) { Flush(); WriteObject(Rows.ToObject(d)); } }
-            catch (CCApiException ex) { Terminate(ex); }
+            Call(() => { foreach (var d in new CommCareClient(ActiveSession, Sink, CancellationToken).Data.DataSources()) { Flush(); WriteObject(Rows.ToObject(d)); } });
         }
     }
 
@@ -59,8 +58,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             CommCare.Client.Paging.CCPagedResult<IReadOnlyDictionary<string, object?>> rows;
-            try { rows = new CommCareClient(ActiveSession, Sink, CancellationToken).Data.DataSourceRows(DataSourceId, EffectivePageSize(PageSize)); }
-            catch (CCApiException ex) { Terminate(ex); return; }
+            rows = Call(() => new CommCareClient(ActiveSession, Sink, CancellationToken).Data.DataSourceRows(DataSourceId, EffectivePageSize(PageSize)));
             rows.MaxRecords = MaxRecords();
             Stream(Convert(rows), rows.Status, "Get-CCDataSourceRow");
         }
@@ -78,6 +76,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCDataSourceCommand : CCSessionCmdlet
     {
+        /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text).</summary>
+        [Parameter] public SwitchParameter NoFormulaEscape { get; set; }
         /// <summary>Replace the file if it exists (it is swapped in only once complete); without it an existing file is kept.</summary>
         [Parameter] public SwitchParameter Force { get; set; }
         /// <summary>The data source id.</summary>
@@ -92,7 +92,7 @@ namespace CommCare.PowerShell.Cmdlets
             string file = ResolveOutputFile(nameof(Path), Path, Force);
             if (CommCare.Client.Excel.TableFile.FormatOf(file) == null) ThrowParameterError(nameof(Path), $"'{Path}' must end in .csv, .xlsx or .json.", Path);
             if (!ShouldProcess(file, $"Export data source {DataSourceId}")) return;
-            try
+            Call(() =>
             {
                 var rows = new CommCareClient(ActiveSession, Sink, CancellationToken).Data.DataSourceRows(DataSourceId, PageSize);
                 using var e = rows.GetEnumerator();
@@ -103,12 +103,11 @@ namespace CommCare.PowerShell.Cmdlets
                     foreach (var k in e.Current.Keys) keys.Add(k);
                     all = Rows.Prepend(e.Current, e);
                 }
-                long n = CommCare.Client.Excel.TableFile.Write(file, keys, keys, all, CommCare.Client.Excel.TableFile.SheetName(DataSourceId));
+                long n = CommCare.Client.Excel.TableFile.Write(file, keys, keys, all, CommCare.Client.Excel.TableFile.SheetName(DataSourceId), escapeFormulas: !NoFormulaEscape);
                 Flush();
                 WriteVerbose($"Wrote {n} rows of data source {DataSourceId} to {file}.");
                 WriteObject(new FileInfo(file));
-            }
-            catch (CCApiException ex) { Terminate(ex, DataSourceId); }
+            }, DataSourceId);
         }
     }
 
@@ -132,8 +131,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void ProcessRecord()
         {
             CommCare.Client.Paging.CCPagedResult<IReadOnlyDictionary<string, object?>> rows;
-            try { rows = new CommCareClient(ActiveSession, Sink, CancellationToken).Data.ODataFeed(Kind.ToLowerInvariant(), ConfigId, ParameterSpecified(nameof(Table)) && Table > 0 ? Table : (int?)null); }
-            catch (CCApiException ex) { Terminate(ex); return; }
+            rows = Call(() => new CommCareClient(ActiveSession, Sink, CancellationToken).Data.ODataFeed(Kind.ToLowerInvariant(), ConfigId, ParameterSpecified(nameof(Table)) && Table > 0 ? Table : (int?)null));
             rows.MaxRecords = MaxRecords();
             Stream(Convert(rows), rows.Status, "Get-CCODataFeed");
         }

@@ -12,19 +12,19 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCExport | Format-Table Name, Type, CaseType, Xmlns</code><para>Every export.</para></example>
     /// <example><code>Get-CCExport -Id $id | Save-CCExport -DetConfig -Path det.xlsx</code><para>The DET configuration of one export.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCExport", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCExport", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCExportInstance))]
     public sealed class GetCCExportCommand : CCSessionCmdlet
     {
         /// <summary>Export ids.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ExportId")] [ValidateNotNullOrEmpty] public string[] Id { get; set; } = Array.Empty<string>();
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ExportId")] [ValidateNotNullOrEmpty] public string[] Id { get; set; } = Array.Empty<string>();
 
         protected override void ProcessRecord()
         {
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Exports;
-            try
+            Call(() =>
             {
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                     foreach (var id in Id)
                     {
                         var e = api.Get(id);
@@ -33,8 +33,7 @@ namespace CommCare.PowerShell.Cmdlets
                         else WriteObject(e);
                     }
                 else foreach (var e in api.List()) { Flush(); WriteObject(e); }
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -96,8 +95,7 @@ namespace CommCare.PowerShell.Cmdlets
     {
         protected override void ProcessRecord()
         {
-            try { foreach (var f in new CommCareClient(ActiveSession, Sink, CancellationToken).Forwarders.List()) { Flush(); WriteObject(Rows.ToObject(f)); } }
-            catch (CCApiException ex) { Terminate(ex); }
+            Call(() => { foreach (var f in new CommCareClient(ActiveSession, Sink, CancellationToken).Forwarders.List()) { Flush(); WriteObject(Rows.ToObject(f)); } });
         }
     }
 }

@@ -16,17 +16,17 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Send-CCFormSubmission -Path visit.xml -Attachment photo.jpg</code><para>One form with a photo (the form refers to it as photo.jpg).</para></example>
     /// <example><code>Get-ChildItem .\outbox\*.xml | Send-CCFormSubmission</code><para>Every form in a folder; each failure is reported on its own.</para></example>
     /// <example><code>New-CCCaseUpdateForm -CaseId $id -Property @{ status = 'referred' } | Send-CCFormSubmission</code><para>Updates a case through a form.</para></example>
-    [Cmdlet(VerbsCommunications.Send, "CCFormSubmission", SupportsShouldProcess = true, DefaultParameterSetName = "Form")]
+    [Cmdlet(VerbsCommunications.Send, "CCFormSubmission", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Form)]
     [OutputType(typeof(CCFormSubmissionResult))]
     public sealed class SendCCFormSubmissionCommand : CCSessionCmdlet
     {
         /// <summary>XML files to submit (binds from Get-ChildItem output).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Path", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("FullName")] [ValidateNotNullOrEmpty]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Path, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("FullName")] [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = Array.Empty<string>();
         /// <summary>The form XML as a string or an XmlDocument.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Xml")] [ValidateNotNull] public object Xml { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Xml)] [ValidateNotNull] public object Xml { get; set; } = "";
         /// <summary>A form made by New-CCCaseUpdateForm.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Form", ValueFromPipeline = true)] [ValidateNotNull] public CCFormSubmission InputObject { get; set; } = null!;
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Form, ValueFromPipeline = true)] [ValidateNotNull] public CCFormSubmission InputObject { get; set; } = null!;
         /// <summary>Files to attach; each is sent under its file name, which is how the form XML refers to it.</summary>
         [Parameter] [ValidateNotNullOrEmpty] public string[]? Attachment { get; set; }
 
@@ -34,7 +34,7 @@ namespace CommCare.PowerShell.Cmdlets
         {
             switch (ParameterSetName)
             {
-                case "Path":
+                case ParameterSets.Path:
                     foreach (var p in Path)
                     {
                         var file = ResolveInputFile(nameof(Path), p);
@@ -102,14 +102,14 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>New-CCCaseUpdateForm -CaseId $id -Property @{ status = 'referred' } | Send-CCFormSubmission</code><para>Updates one case through a form.</para></example>
     /// <example><code>New-CCCaseUpdateForm -Create -CaseType patient -Name 'Mattie Ross' -OwnerId $owner -ExternalId P-17 | Send-CCFormSubmission</code><para>Creates a case with a client-chosen id: safe to resend.</para></example>
     /// <example><code>(New-CCCaseUpdateForm -CaseId $id -Close).Xml</code><para>Shows the XML of a form that closes a case.</para></example>
-    [Cmdlet(VerbsCommon.New, "CCCaseUpdateForm", DefaultParameterSetName = "Update")]
+    [Cmdlet(VerbsCommon.New, "CCCaseUpdateForm", DefaultParameterSetName = ParameterSets.Update)]
     [OutputType(typeof(CCFormSubmission))]
     public sealed class NewCCCaseUpdateFormCommand : CCCaseChangeCmdlet
     {
         /// <summary>The case to change (binds from Get-CCCase output).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Update", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_id", "Id")] [AllowEmptyString] public string CaseId { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Update, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("case_id", "Id")] [AllowEmptyString] public string CaseId { get; set; } = "";
         /// <summary>Make a new case (its id is chosen here).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Create")] public SwitchParameter Create { get; set; }
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Create)] public SwitchParameter Create { get; set; }
         /// <summary>The case type (required with -Create).</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)] [Alias("case_type", "Type")] public string? CaseType { get; set; }
         /// <summary>The case name (required with -Create).</summary>
@@ -129,7 +129,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            bool create = ParameterSetName == "Create";
+            bool create = ParameterSetName == ParameterSets.Create;
             var change = new CCCaseChange
             {
                 Mode = create ? CCCaseWriteMode.Create : CCCaseWriteMode.Update,

@@ -15,68 +15,68 @@ namespace CommCare.PowerShell.Cmdlets
     /// <example><code>Get-CCCase -CaseType patient -IndexedSince (Get-Date).AddDays(-1) | Export-Csv patients.csv</code><para>Every patient case indexed in the last day, streamed to CSV.</para></example>
     /// <example><code>Get-CCCase -ApiVersion 2 -CaseType patient -Property @{ district = 'north' } -Query 'age > 40'</code><para>The Case API v2 with a case-search query (cursor paging).</para></example>
     /// <example><code>Get-CCCase -ApiVersion 2 -Index @{ parent = $household.Id }</code><para>The child cases of one case.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCCase", DefaultParameterSetName = "List", SupportsPaging = true)]
+    [Cmdlet(VerbsCommon.Get, "CCCase", DefaultParameterSetName = ParameterSets.List, SupportsPaging = true)]
     [OutputType(typeof(CCCase))]
     public sealed class GetCCCaseCommand : CCListCmdlet
     {
         /// <summary>Case ids to get (by pipeline too, from strings or objects with Id / case_id).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("case_id", "CaseId")] [ValidateNotNullOrEmpty]
         public string[] Id { get; set; } = Array.Empty<string>();
 
         /// <summary>Only cases of this type (exact, case-sensitive).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [Alias("case_type", "Type")] [ValidateNotNullOrEmpty]
+        [Parameter(ParameterSetName = ParameterSets.List, Position = 0)] [Alias("case_type", "Type")] [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(CaseTypeCompleter))] public string? CaseType { get; set; }
         /// <summary>Only cases owned by this user, group or location id.</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("owner_id")] [ValidateNotNullOrEmpty] public string? OwnerId { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [Alias("owner_id")] [ValidateNotNullOrEmpty] public string? OwnerId { get; set; }
         /// <summary>Only cases last modified by this user id.</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("user_id")] [ValidateNotNullOrEmpty] public string? UserId { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [Alias("user_id")] [ValidateNotNullOrEmpty] public string? UserId { get; set; }
         /// <summary>-Closed for closed cases only, -Closed:$false for open cases only; omit for both.</summary>
-        [Parameter(ParameterSetName = "List")] public SwitchParameter Closed { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public SwitchParameter Closed { get; set; }
         /// <summary>Only cases with exactly this name (case-sensitive).</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("case_name")] [ValidateNotNullOrEmpty] public string? Name { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [Alias("case_name")] [ValidateNotNullOrEmpty] public string? Name { get; set; }
         /// <summary>Only the case with this external id (case-sensitive).</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("external_id")] [ValidateNotNullOrEmpty] public string? ExternalId { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [Alias("external_id")] [ValidateNotNullOrEmpty] public string? ExternalId { get; set; }
         /// <summary>Other case properties to match exactly, e.g. @{ district = 'north' }.</summary>
-        [Parameter(ParameterSetName = "List")] public Hashtable? Property { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public Hashtable? Property { get; set; }
         /// <summary>Cases indexed by the server at or after this time (a local time is converted to UTC; an unspecified one is taken as UTC). The resume point for incremental exports.</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime IndexedSince { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime IndexedSince { get; set; }
         /// <summary>Cases indexed at or before this time.</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime IndexedUntil { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime IndexedUntil { get; set; }
         /// <summary>Cases the phone modified at or after this time (date_modified).</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime ModifiedSince { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime ModifiedSince { get; set; }
         /// <summary>Cases the phone modified at or before this time.</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime ModifiedUntil { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime ModifiedUntil { get; set; }
         /// <summary>Cases the server modified at or after this time (server_date_modified).</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime ServerModifiedSince { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime ServerModifiedSince { get; set; }
         /// <summary>Cases the server modified at or before this time.</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime ServerModifiedUntil { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime ServerModifiedUntil { get; set; }
         /// <summary>Sort order (server_date_modified, date_modified, indexed_on; '-' prefix for descending). Uses plain offset paging, which can miss or repeat records that share a timestamp; omit it for the exact walk.</summary>
-        [Parameter(ParameterSetName = "List")]
+        [Parameter(ParameterSetName = ParameterSets.List)]
         [ValidateSet("server_date_modified", "-server_date_modified", "date_modified", "-date_modified", "indexed_on", "-indexed_on")]
         public string[]? OrderBy { get; set; }
         /// <summary>Records per request, 1 to 5000 (default 1000).</summary>
-        [Parameter(ParameterSetName = "List")] [ValidateRange(1, CasesApi.MaxPageSize)] public int PageSize { get; set; } = CasesApi.DefaultPageSize;
+        [Parameter(ParameterSetName = ParameterSets.List)] [ValidateRange(1, CasesApi.MaxPageSize)] public int PageSize { get; set; } = CasesApi.DefaultPageSize;
 
         /// <summary>A file that remembers how far the export got: a run stopped at any point and started again with the same file and filters continues where it stopped, each case delivered once; a finished run started again delivers only cases indexed since. Not with -OrderBy or -ApiVersion 2.</summary>
-        [Parameter(ParameterSetName = "List")] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [ValidateNotNullOrEmpty] public string? Checkpoint { get; set; }
 
         /// <summary>1 (default): the Case Data API v0.5. 2: the Case API v2 (cursor paging, -Query, -Index, opened/closed dates; no -UserId, -OrderBy or embedding).</summary>
         [Parameter] [ValidateSet("1", "2")] public int ApiVersion { get; set; } = 1;
         /// <summary>(-ApiVersion 2) A case-search expression, e.g. 'age > 40 and district = "north"'.</summary>
-        [Parameter(ParameterSetName = "List")] [ValidateNotNullOrEmpty] public string? Query { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [ValidateNotNullOrEmpty] public string? Query { get; set; }
         /// <summary>(-ApiVersion 2) Cases with these indices, e.g. @{ parent = $parentId } for the children of a case.</summary>
-        [Parameter(ParameterSetName = "List")] public Hashtable? Index { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public Hashtable? Index { get; set; }
         /// <summary>(-ApiVersion 2) Include cases whose type is deprecated in the data dictionary.</summary>
-        [Parameter(ParameterSetName = "List")] public SwitchParameter IncludeDeprecated { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public SwitchParameter IncludeDeprecated { get; set; }
         /// <summary>(-ApiVersion 2) Cases opened at or after this time.</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime OpenedSince { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime OpenedSince { get; set; }
         /// <summary>(-ApiVersion 2) Cases opened at or before this time.</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime OpenedUntil { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime OpenedUntil { get; set; }
         /// <summary>(-ApiVersion 2) Cases closed at or after this time.</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime ClosedSince { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime ClosedSince { get; set; }
         /// <summary>(-ApiVersion 2) Cases closed at or before this time.</summary>
-        [Parameter(ParameterSetName = "List")] public DateTime ClosedUntil { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public DateTime ClosedUntil { get; set; }
 
         /// <summary>Embed the child cases in ChildCases.</summary>
         [Parameter] public SwitchParameter IncludeChildCases { get; set; }
@@ -89,7 +89,7 @@ namespace CommCare.PowerShell.Cmdlets
         {
             var client = new CommCareClient(ActiveSession, Sink, CancellationToken);
             CheckVersionParameters();
-            if (ParameterSetName == "Id") { if (ApiVersion == 2) GetByIdV2(client); else GetById(client); return; }
+            if (ParameterSetName == ParameterSets.Id) { if (ApiVersion == 2) GetByIdV2(client); else GetById(client); return; }
             if (ApiVersion == 2) { ListV2(client); return; }
 
             var query = new CaseQuery
@@ -135,7 +135,7 @@ namespace CommCare.PowerShell.Cmdlets
                         WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Case '{id}' was not found in project space '{ActiveSession.Domain}'."), id);
                     else WriteObject(c);
                 }
-                catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex, id); }
+                catch (CCApiException ex) when (StopsCommand(ex)) { Terminate(ex, id); }
                 catch (CCApiException ex) when (ex.Kind == CCErrorKind.InvalidArgument) { WriteItemError(new CCApiException(CCErrorKind.InvalidArgument, $"-Id: {ex.Message}"), id); }
                 catch (CCApiException ex) { WriteItemError(ex, id); }
             }
@@ -169,8 +169,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Query = Query, PageSize = EffectivePageSize(PageSize),
             };
             CommCare.Client.Paging.CCPagedResult<CCCase> result;
-            try { result = client.CasesV2.List(query); }
-            catch (CCApiException ex) { Terminate(ex); return; }
+            result = Call(() => client.CasesV2.List(query));
             result.MaxRecords = MaxRecords();
             Stream(result, result.Status, "Get-CCCase");
         }

@@ -13,22 +13,22 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCGroup | Format-Table Name, CaseSharing, Users</code><para>Every group.</para></example>
     /// <example><code>Get-CCMobileWorker -Group (Get-CCGroup -Name 'District 4').Id</code><para>The members of one group.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCGroup", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCGroup", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCGroup))]
     public sealed class GetCCGroupCommand : CCSessionCmdlet
     {
         /// <summary>Group ids (by pipeline too).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)] [Alias("group_id", "GroupId")] [ValidateNotNullOrEmpty]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, ValueFromPipelineByPropertyName = true)] [Alias("group_id", "GroupId")] [ValidateNotNullOrEmpty]
         public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>Only groups with these exact names (wildcards allowed).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string[]? Name { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List, Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string[]? Name { get; set; }
 
         protected override void ProcessRecord()
         {
             var groups = new CommCareClient(ActiveSession, Sink, CancellationToken).Groups;
-            try
+            Call(() =>
             {
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                 {
                     foreach (var id in Id)
                     {
@@ -52,8 +52,7 @@ namespace CommCare.PowerShell.Cmdlets
                     foreach (var n in Name)
                         if (!WildcardPattern.ContainsWildcardCharacters(n) && !matched.Contains(n))
                             WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Group '{n}' was not found in project space '{ActiveSession.Domain}'."), n);
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 

@@ -21,8 +21,7 @@ namespace CommCare.PowerShell.Cmdlets
     {
         protected override void ProcessRecord()
         {
-            try { var me = new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.Get(); Flush(); WriteObject(me); }
-            catch (CCApiException ex) { Terminate(ex); }
+            Call(() => { var me = new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.Get(); Flush(); WriteObject(me); });
         }
     }
 
@@ -43,8 +42,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            try { foreach (var d in new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.UserDomains(CanViewReports, FeatureFlag)) { Flush(); WriteObject(d); } }
-            catch (CCApiException ex) { Terminate(ex); }
+            Call(() => { foreach (var d in new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.UserDomains(CanViewReports, FeatureFlag)) { Flush(); WriteObject(d); } });
         }
     }
 
@@ -54,23 +52,23 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Test-CCCredential -Credential (Get-Credential) -Quiet</code><para>$true or $false.</para></example>
     /// <example><code>Import-Csv workers.csv | ForEach-Object { Test-CCCredential -UserName $_.username -Password $_.password }</code><para>Checks a list of worker passwords.</para></example>
-    [Cmdlet(VerbsDiagnostic.Test, "CCCredential", DefaultParameterSetName = "Credential")]
+    [Cmdlet(VerbsDiagnostic.Test, "CCCredential", DefaultParameterSetName = ParameterSets.Credential)]
     [OutputType(typeof(CCCredentialCheck), typeof(bool))]
     public sealed class TestCCCredentialCommand : CCSessionCmdlet
     {
         /// <summary>The user name and password to check.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Credential", Position = 0)] [ValidateNotNull] public PSCredential Credential { get; set; } = null!;
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Credential, Position = 0)] [ValidateNotNull] public PSCredential Credential { get; set; } = null!;
         /// <summary>The user name (a mobile worker's short name is completed with the project's domain).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Password", ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string UserName { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Password, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string UserName { get; set; } = "";
         /// <summary>The password (a SecureString, or text that is turned into one at once).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Password", ValueFromPipelineByPropertyName = true)] [SecureStringTransformation] [ValidateNotNull] public SecureString Password { get; set; } = null!;
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Password, ValueFromPipelineByPropertyName = true)] [SecureStringTransformation] [ValidateNotNull] public SecureString Password { get; set; } = null!;
         /// <summary>Output only $true or $false.</summary>
         [Parameter] public SwitchParameter Quiet { get; set; }
 
         protected override void ProcessRecord()
         {
-            string user = ParameterSetName == "Credential" ? Credential.UserName : UserName;
-            var password = ParameterSetName == "Credential" ? Credential.Password : Password;
+            string user = ParameterSetName == ParameterSets.Credential ? Credential.UserName : UserName;
+            var password = ParameterSetName == ParameterSets.Credential ? Credential.Password : Password;
             try
             {
                 var result = new CommCareClient(ActiveSession, Sink, CancellationToken).Identity.CheckCredential(user, password);
@@ -87,31 +85,31 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>param([object] $WebhookData) ; $record = ConvertFrom-CCForwardedPayload -WebhookData $WebhookData</code><para>In an Azure Automation webhook runbook.</para></example>
     /// <example><code>ConvertFrom-CCForwardedPayload -Body (Get-Content payload.xml -Raw) -Header @{ 'Received-On' = '2026-01-01T10:00:00Z' }</code><para>A saved form XML payload.</para></example>
-    [Cmdlet(VerbsData.ConvertFrom, "CCForwardedPayload", DefaultParameterSetName = "Body")]
+    [Cmdlet(VerbsData.ConvertFrom, "CCForwardedPayload", DefaultParameterSetName = ParameterSets.Body)]
     [OutputType(typeof(CCForm), typeof(CCCase), typeof(PSObject))]
     public sealed class ConvertFromCCForwardedPayloadCommand : CCCmdlet
     {
         /// <summary>The request body: text or bytes.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Body", Position = 0, ValueFromPipeline = true)] [ValidateNotNull] public object Body { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Body, Position = 0, ValueFromPipeline = true)] [ValidateNotNull] public object Body { get; set; } = "";
         /// <summary>The request headers (Received-On, Server-Modified-On).</summary>
-        [Parameter(ParameterSetName = "Body")] public IDictionary? Header { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Body)] public IDictionary? Header { get; set; }
         /// <summary>The query string of the forwarding URL (form XML forwards add ?app_id=).</summary>
-        [Parameter(ParameterSetName = "Body")] public string? Query { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.Body)] public string? Query { get; set; }
         /// <summary>Azure Automation's webhook object (RequestBody, RequestHeader).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Webhook")] [ValidateNotNull] public PSObject WebhookData { get; set; } = null!;
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Webhook)] [ValidateNotNull] public PSObject WebhookData { get; set; } = null!;
 
         protected override void ProcessRecord()
         {
             object? body = Body;
             var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            if (ParameterSetName == "Webhook" && WebhookData.BaseObject is string webhookJson)
+            if (ParameterSetName == ParameterSets.Webhook && WebhookData.BaseObject is string webhookJson)
             {
                 // PowerShell 7 runbooks receive $WebhookData as the JSON text of the object 5.1 runbooks get.
                 try { body = FromWebhookJson(webhookJson, headers); }
                 catch (System.Text.Json.JsonException ex) { ThrowParameterError(nameof(WebhookData), $"the text is not the webhook's JSON ({{\"WebhookName\", \"RequestBody\", \"RequestHeader\"}}): {ex.Message} Pass $WebhookData as the runbook received it."); }
                 if (body == null) ThrowParameterError(nameof(WebhookData), "it has no RequestBody.");
             }
-            else if (ParameterSetName == "Webhook")
+            else if (ParameterSetName == ParameterSets.Webhook)
             {
                 body = WebhookData.Properties["RequestBody"]?.Value;
                 var h = WebhookData.Properties["RequestHeader"]?.Value;
@@ -136,7 +134,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 else WriteObject(record);
             }
-            catch (CCApiException ex) { WriteItemError(ex, ParameterSetName == "Webhook" ? (object)"WebhookData" : "Body"); }
+            catch (CCApiException ex) { WriteItemError(ex, ParameterSetName == ParameterSets.Webhook ? (object)"WebhookData" : "Body"); }
         }
 
         /// <summary>RequestBody (text) and RequestHeader (into headers) of the webhook's JSON.</summary>

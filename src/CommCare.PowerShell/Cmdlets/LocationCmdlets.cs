@@ -14,26 +14,26 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCLocation -LocationType district</code><para>Every district.</para></example>
     /// <example><code>Get-CCLocation -LocationType district | Set-CCLocation -Property @{ region = 'north' }</code><para>Sets a custom field on every district.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCLocation", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCLocation", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCLocation))]
     public sealed class GetCCLocationCommand : CCSessionCmdlet
     {
         /// <summary>Location ids (by pipeline too).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)] [Alias("location_id", "LocationId")] [ValidateNotNullOrEmpty]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, ValueFromPipelineByPropertyName = true)] [Alias("location_id", "LocationId")] [ValidateNotNullOrEmpty]
         public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>Only this location type (its code, e.g. district).</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("location_type_code")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LocationTypeCompleter))] public string? LocationType { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [Alias("location_type_code")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(LocationTypeCompleter))] public string? LocationType { get; set; }
         /// <summary>Only names matching this (wildcards allowed).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Name { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List, Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Name { get; set; }
         /// <summary>Only the location with this site code.</summary>
-        [Parameter(ParameterSetName = "List")] [Alias("site_code")] [ValidateNotNullOrEmpty] public string? SiteCode { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [Alias("site_code")] [ValidateNotNullOrEmpty] public string? SiteCode { get; set; }
 
         protected override void ProcessRecord()
         {
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).Locations;
-            try
+            Call(() =>
             {
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                 {
                     foreach (var id in Id)
                     {
@@ -53,8 +53,7 @@ namespace CommCare.PowerShell.Cmdlets
                     if (pattern != null && !pattern.IsMatch(l.Name)) continue;
                     WriteObject(l);
                 }
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -70,11 +69,10 @@ namespace CommCare.PowerShell.Cmdlets
     {
         protected override void ProcessRecord()
         {
-            try
+            Call(() =>
             {
                 foreach (var t in new CommCareClient(ActiveSession, Sink, CancellationToken).Locations.Types()) { Flush(); WriteObject(t); }
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -161,7 +159,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 foreach (var id in ids) { var l = api.Get(id); if (l != null) WriteObject(l); }
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission) { Terminate(ex); }
+            catch (CCApiException ex) when (StopsCommand(ex)) { Terminate(ex); }
             catch (CCApiException ex) when (ex.Kind == CCErrorKind.BadRequest && items.Count > 1)
             {
                 // The batch was rolled back as a whole: send each row alone to find the bad ones.
@@ -175,7 +173,7 @@ namespace CommCare.PowerShell.Cmdlets
                         var l = api.Get(id);
                         if (l != null) WriteObject(l);
                     }
-                    catch (CCApiException one) when (one.Kind != CCErrorKind.Authentication && one.Kind != CCErrorKind.Permission)
+                    catch (CCApiException one) when (!StopsCommand(one))
                     {
                         WriteItemError(new CCApiException(one.Kind, $"Location '{item.Spec.Name}' was not created: {one.ServerMessage ?? one.Message}", one.StatusCode, one.ServerMessage, one.RequestPath, one), item.Target);
                     }

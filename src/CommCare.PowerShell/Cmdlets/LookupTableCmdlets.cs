@@ -25,7 +25,7 @@ namespace CommCare.PowerShell.Cmdlets
 
         protected override void ProcessRecord()
         {
-            try
+            Call(() =>
             {
                 var tables = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.Tables();
                 Flush();
@@ -40,8 +40,7 @@ namespace CommCare.PowerShell.Cmdlets
                     foreach (var p in Tag)
                         if (!WildcardPattern.ContainsWildcardCharacters(p) && !matched.Contains(p))
                             WriteItemError(new CCApiException(CCErrorKind.NotFound, $"Lookup table '{p}' was not found in project space '{ActiveSession.Domain}'."), p);
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
@@ -52,8 +51,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected CCLookupTable? FindTable(string tagOrId, string parameter)
         {
             CCLookupTable? t;
-            try { t = new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.Find(tagOrId); }
-            catch (CCApiException ex) { Terminate(ex, tagOrId); return null; }
+            t = Call(() => new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.Find(tagOrId), tagOrId);
             Flush();
             if (t == null) WriteItemError(new CCApiException(CCErrorKind.NotFound, $"-{parameter}: lookup table '{tagOrId}' was not found in project space '{ActiveSession.Domain}'."), tagOrId);
             return t;
@@ -88,15 +86,14 @@ namespace CommCare.PowerShell.Cmdlets
         {
             var t = FindTable(Table, nameof(Table));
             if (t == null) return;
-            try
+            Call(() =>
             {
                 foreach (var item in new CommCareClient(ActiveSession, Sink, CancellationToken).LookupTables.Items(new[] { t }, all: false))
                 {
                     Flush();
                     WriteObject(item);
                 }
-            }
-            catch (CCApiException ex) { Terminate(ex, Table); }
+            }, Table);
         }
     }
 

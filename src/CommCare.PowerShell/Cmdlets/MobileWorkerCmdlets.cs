@@ -16,23 +16,23 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCMobileWorker | Format-Table UserName, FirstName, LastName</code><para>Every active mobile worker.</para></example>
     /// <example><code>Get-CCMobileWorker -Archived | Enable-CCMobileWorker</code><para>Reactivates every deactivated worker.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCMobileWorker", DefaultParameterSetName = "List", SupportsPaging = true)]
+    [Cmdlet(VerbsCommon.Get, "CCMobileWorker", DefaultParameterSetName = ParameterSets.List, SupportsPaging = true)]
     [OutputType(typeof(CCMobileWorker))]
     public sealed class GetCCMobileWorkerCommand : CCListCmdlet
     {
         /// <summary>Worker ids (by pipeline too).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("user_id", "UserId")] [ValidateNotNullOrEmpty] public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>User names, short or full.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "UserName", Position = 0)] [ValidateNotNullOrEmpty] public string[] UserName { get; set; } = Array.Empty<string>();
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.UserName, Position = 0)] [ValidateNotNullOrEmpty] public string[] UserName { get; set; } = Array.Empty<string>();
         /// <summary>Only deactivated (archived) workers.</summary>
-        [Parameter(ParameterSetName = "List")] public SwitchParameter Archived { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public SwitchParameter Archived { get; set; }
         /// <summary>Only members of this group id (active and deactivated).</summary>
-        [Parameter(ParameterSetName = "List")] [ValidateNotNullOrEmpty] public string? Group { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] [ValidateNotNullOrEmpty] public string? Group { get; set; }
         /// <summary>Add form counts for the last 30 days and last month (slower on the server).</summary>
-        [Parameter(ParameterSetName = "List")] public SwitchParameter IncludeExtras { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List)] public SwitchParameter IncludeExtras { get; set; }
         /// <summary>Records per request, 1 to 1000.</summary>
-        [Parameter(ParameterSetName = "List")] [ValidateRange(1, UsersApi.MaxPageSize)] public int PageSize { get; set; } = UsersApi.MaxPageSize;
+        [Parameter(ParameterSetName = ParameterSets.List)] [ValidateRange(1, UsersApi.MaxPageSize)] public int PageSize { get; set; } = UsersApi.MaxPageSize;
 
         protected override void ProcessRecord()
         {
@@ -41,7 +41,7 @@ namespace CommCare.PowerShell.Cmdlets
             {
                 switch (ParameterSetName)
                 {
-                    case "Id":
+                    case ParameterSets.Id:
                         foreach (var id in Id)
                         {
                             var u = users.Get(id);
@@ -237,11 +237,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected void WriteRowError(string reason, string message, object target, CCApiException? inner = null)
         {
             var ex = inner ?? new CCApiException(CCErrorKind.InvalidArgument, message);
-            var record = new ErrorRecord(new CCApiException(ex.Kind, message, ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), "CommCare.MobileWorker." + reason,
-                Category(ex.Kind), target);
-            if (ex.ServerMessage != null) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Server said: " + ex.ServerMessage };
-            Flush();
-            WriteError(record);
+            WriteRowError("CommCare.MobileWorker." + reason, new CCApiException(ex.Kind, message, ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex), target);
         }
 
     }
@@ -355,7 +351,7 @@ namespace CommCare.PowerShell.Cmdlets
             {
                 if (d.Error is CCApiException ex)
                 {
-                    if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, d.Target);
+                    if (StopsCommand(ex)) Terminate(ex, d.Target);
                     _failed++;
                     string reason = (ex.ServerMessage ?? "").Contains("already taken") ? "UserNameTaken" : ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString();
                     WriteRowError(reason, $"Row {d.Row}: '{d.Full}' was not created: {ex.ServerMessage ?? ex.Message}", d.Target, ex);
@@ -483,7 +479,7 @@ namespace CommCare.PowerShell.Cmdlets
                 Flush();
                 if (PassThru) WriteObject(u);
             }
-            catch (CCApiException ex) when (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) { Terminate(ex, Target(Id)); }
+            catch (CCApiException ex) when (StopsCommand(ex)) { Terminate(ex, Target(Id)); }
             catch (CCApiException ex) { _failed++; WriteRowError(ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString(), $"Row {_rows}: mobile worker {label} was not updated: {ex.ServerMessage ?? ex.Message}", Target(Id), ex); }
         }
 

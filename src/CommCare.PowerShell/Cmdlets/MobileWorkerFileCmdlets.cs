@@ -98,7 +98,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 catch (CCApiException ex)
                 {
-                    if (ex.Kind == CCErrorKind.Authentication || ex.Kind == CCErrorKind.Permission || ex.Kind == CCErrorKind.NotConnected) Terminate(ex, Target(plan.Target));
+                    if (StopsCommand(ex)) Terminate(ex, Target(plan.Target));
                     failed++;
                     WriteRowError(ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString(),
                         new CCApiException(ex.Kind, $"Row {plan.Row} ({plan.UserName}): the worker was not {(create ? "created" : "updated")}: {ex.ServerMessage ?? ex.Message}", ex.StatusCode, ex.ServerMessage, ex.RequestPath, ex),
@@ -135,11 +135,7 @@ namespace CommCare.PowerShell.Cmdlets
         }
 
         private void WriteRowError(string reason, CCApiException ex, IReadOnlyList<KeyValuePair<string, string>> cells)
-        {
-            Flush();
-            var record = ToErrorRecord(ex, Target(cells));
-            WriteError(new ErrorRecord(record.Exception, "CommCare.MobileWorker." + reason, record.CategoryInfo.Category, record.TargetObject) { ErrorDetails = record.ErrorDetails });
-        }
+            => WriteRowError("CommCare.MobileWorker." + reason, ex, Target(cells));
     }
 
     /// <summary>
@@ -154,6 +150,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(FileInfo))]
     public sealed class ExportCCMobileWorkerCommand : CCSessionCmdlet
     {
+        /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text; Import-CCMobileWorker reads it back without it).</summary>
+        [Parameter] public SwitchParameter NoFormulaEscape { get; set; }
         /// <summary>The .xlsx or .csv file to write.</summary>
         [Parameter(Mandatory = true, Position = 0)] [ValidateNotNullOrEmpty] public string Path { get; set; } = "";
         /// <summary>Replace the file if it exists.</summary>
@@ -171,7 +169,7 @@ namespace CommCare.PowerShell.Cmdlets
                 var workers = client.Users.LoadAll().Values.ToList();
                 var groups = client.Groups.List().ToList();
                 var locations = workers.Any(w => w.Locations.Count > 0) ? client.Locations.List().ToList() : new List<CCLocation>();
-                int n = UserBulkFile.Write(file, workers, groups, locations, overwrite: Force);
+                int n = UserBulkFile.Write(file, workers, groups, locations, overwrite: Force, escapeFormulas: !NoFormulaEscape);
                 Flush();
                 WriteVerbose($"Wrote {n} mobile workers to {file}.");
                 WriteObject(new FileInfo(file));

@@ -15,24 +15,24 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCReport | Format-Table Id, Title</code><para>Every report.</para></example>
     /// <example><code>(Get-CCReport -Title 'Household*').Filters</code><para>The filters of the reports whose titles start with Household.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCReport", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCReport", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCReport))]
     public sealed class GetCCReportCommand : CCSessionCmdlet
     {
         /// <summary>Report ids (by pipeline too).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ReportId")] [ValidateNotNullOrEmpty]
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("ReportId")] [ValidateNotNullOrEmpty]
         public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>Only reports whose title matches (wildcards allowed).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Title { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List, Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string? Title { get; set; }
 
         protected override void ProcessRecord()
         {
             var reports = new CommCareClient(ActiveSession, Sink, CancellationToken).Reports;
-            try
+            Call(() =>
             {
                 var all = reports.List();
                 Flush();
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                 {
                     foreach (var id in Id)
                     {
@@ -44,8 +44,7 @@ namespace CommCare.PowerShell.Cmdlets
                 }
                 var pattern = Title == null ? null : new WildcardPattern(Title, WildcardOptions.IgnoreCase);
                 foreach (var r in all) if (pattern == null || pattern.IsMatch(r.Title ?? "")) WriteObject(r);
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
 
         private static CCReport? FindById(IReadOnlyList<CCReport> all, string id)
@@ -66,6 +65,8 @@ namespace CommCare.PowerShell.Cmdlets
     [OutputType(typeof(PSObject), typeof(FileInfo))]
     public sealed class ExportCCReportCommand : CCSessionCmdlet
     {
+        /// <summary>Write CSV cells as they are, even ones a spreadsheet would run as a formula (by default a cell starting with =, +, -, @, tab or carriage return gets a leading ' so it shows as text).</summary>
+        [Parameter] public SwitchParameter NoFormulaEscape { get; set; }
         /// <summary>The report (binds from Get-CCReport output).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)] [Alias("Id")] [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(ReportIdCompleter))] public string ReportId { get; set; } = "";
         /// <summary>Filter values by slug, e.g. @{ district = 'North','South'; visit_date = '2026-01-01','2026-06-30'; age = '>=18' }.</summary>
@@ -126,7 +127,7 @@ namespace CommCare.PowerShell.Cmdlets
             {
                 if (file != null)
                 {
-                    long n = CommCare.Client.Excel.TableFile.Write(file, headers, keys, data, CommCare.Client.Excel.TableFile.SheetName(definition?.Title ?? "Report"), written => Progress(written, total));
+                    long n = CommCare.Client.Excel.TableFile.Write(file, headers, keys, data, CommCare.Client.Excel.TableFile.SheetName(definition?.Title ?? "Report"), written => Progress(written, total), escapeFormulas: !NoFormulaEscape);
                     Flush();
                     WriteVerbose($"Wrote {n} rows of report {ReportId} to {file}.");
                     if (PassThru) WriteObject(new FileInfo(file));

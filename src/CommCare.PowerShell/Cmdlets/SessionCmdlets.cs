@@ -69,7 +69,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// Connect-CCServer -Server www -Domain demo -Credential $cred</code><para>Connects to www.commcarehq.org, project space demo.</para></example>
     /// <example><code>$s = Connect-CCServer -Domain demo -Credential (Get-AutomationPSCredential -Name CommCareApi) -MobileWorkerCount 125 -PassThru
     /// Get-CCCase -Session $s -CaseType patient</code><para>In an Azure Automation runbook: the credential asset holds the e-mail and API key; the session paces itself for a 125-worker project.</para></example>
-    [Cmdlet(VerbsCommunications.Connect, "CCServer", DefaultParameterSetName = "Credential")]
+    [Cmdlet(VerbsCommunications.Connect, "CCServer", DefaultParameterSetName = ParameterSets.Credential)]
     [OutputType(typeof(CCSession))]
     public sealed class ConnectCCServerCommand : CCPolicyCmdlet
     {
@@ -78,13 +78,13 @@ namespace CommCare.PowerShell.Cmdlets
         /// <summary>The project space (domain) name.</summary>
         [Parameter(Mandatory = true, Position = 1)] [ValidateNotNullOrEmpty] [ValidatePattern(@"^[\w.-]+$")] [ArgumentCompleter(typeof(DomainCompleter))] public string Domain { get; set; } = "";
         /// <summary>User name = the web user's e-mail, password = the API key (the shape Get-AutomationPSCredential returns).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Credential")] [Credential] public PSCredential Credential { get; set; } = null!;
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Credential)] [Credential] public PSCredential Credential { get; set; } = null!;
         /// <summary>The web user's e-mail (with -ApiKey).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "ApiKey")] [ValidateNotNullOrEmpty] public string UserName { get; set; } = "";
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.ApiKey)] [ValidateNotNullOrEmpty] public string UserName { get; set; } = "";
         /// <summary>The API key, as a SecureString (plain text is accepted and converted).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "ApiKey")] [SecureStringTransformation] public SecureString ApiKey { get; set; } = null!;
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.ApiKey)] [SecureStringTransformation] public SecureString ApiKey { get; set; } = null!;
         /// <summary>An OAuth2 bearer token with the access_apis scope.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "AccessToken")] [SecureStringTransformation] public SecureString AccessToken { get; set; } = null!;
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.AccessToken)] [SecureStringTransformation] public SecureString AccessToken { get; set; } = null!;
         /// <summary>Do not check the credentials or the project space now (no request is sent).</summary>
         [Parameter] public SwitchParameter SkipValidation { get; set; }
         /// <summary>Also return the session object (for -Session).</summary>
@@ -103,12 +103,12 @@ namespace CommCare.PowerShell.Cmdlets
             string? user; SecureString secret; var type = CCAuthenticationType.ApiKey;
             switch (ParameterSetName)
             {
-                case "ApiKey": user = UserName; secret = ApiKey; break;
-                case "AccessToken": user = null; secret = AccessToken; type = CCAuthenticationType.Bearer; break;
+                case ParameterSets.ApiKey: user = UserName; secret = ApiKey; break;
+                case ParameterSets.AccessToken: user = null; secret = AccessToken; type = CCAuthenticationType.Bearer; break;
                 default: user = Credential.UserName; secret = Credential.Password; break;
             }
-            if (user != null && user.Contains(":")) ThrowParameterError(ParameterSetName == "ApiKey" ? nameof(UserName) : nameof(Credential), "the user name cannot contain ':' (it separates user and key in the Authorization header).", user);
-            if (secret.Length == 0) ThrowParameterError(ParameterSetName == "AccessToken" ? nameof(AccessToken) : ParameterSetName == "ApiKey" ? nameof(ApiKey) : nameof(Credential), "the key is empty.");
+            if (user != null && user.Contains(":")) ThrowParameterError(ParameterSetName == ParameterSets.ApiKey ? nameof(UserName) : nameof(Credential), "the user name cannot contain ':' (it separates user and key in the Authorization header).", user);
+            if (secret.Length == 0) ThrowParameterError(ParameterSetName == ParameterSets.AccessToken ? nameof(AccessToken) : ParameterSetName == ParameterSets.ApiKey ? nameof(ApiKey) : nameof(Credential), "the key is empty.");
 
             var session = CCSession.Create(server, Domain, user, secret, type, policy);
             if (!SkipValidation) session = Validate(session);

@@ -44,8 +44,7 @@ namespace CommCare.PowerShell.Cmdlets
             Dictionary<string, string>? data = null;
             if (CustomUserData != null) { data = new Dictionary<string, string>(StringComparer.Ordinal); foreach (DictionaryEntry e in CustomUserData) data[e.Key?.ToString() ?? ""] = Convert.ToString(e.Value, CultureInfo.InvariantCulture) ?? ""; }
             var users = _numbers.ConvertAll(n => new KeyValuePair<string, IDictionary<string, string>?>(n, data));
-            try { var answer = new CommCareClient(ActiveSession, Sink, CancellationToken).Sms.Invite(AppId, users, AndroidOnly, RequireEmail, Message); Flush(); WriteObject(CCSmsResult.From(answer, "numbers_in_use")); }
-            catch (CCApiException ex) { Terminate(ex, AppId); }
+            Call(() => { var answer = new CommCareClient(ActiveSession, Sink, CancellationToken).Sms.Invite(AppId, users, AndroidOnly, RequireEmail, Message); Flush(); WriteObject(CCSmsResult.From(answer, "numbers_in_use")); }, AppId);
             base.EndProcessing();
         }
     }
@@ -74,8 +73,7 @@ namespace CommCare.PowerShell.Cmdlets
         protected override void EndProcessing()
         {
             if (_numbers.Count == 0 || !ShouldProcess($"{_numbers.Count} phone number(s)", "Text install information")) { base.EndProcessing(); return; }
-            try { var answer = new CommCareClient(ActiveSession, Sink, CancellationToken).Sms.SendInstallInfo(AppId, _numbers, Message?.Trim()); Flush(); WriteObject(CCSmsResult.From(answer, "error_numbers")); }
-            catch (CCApiException ex) { Terminate(ex, AppId); }
+            Call(() => { var answer = new CommCareClient(ActiveSession, Sink, CancellationToken).Sms.SendInstallInfo(AppId, _numbers, Message?.Trim()); Flush(); WriteObject(CCSmsResult.From(answer, "error_numbers")); }, AppId);
             base.EndProcessing();
         }
     }

@@ -14,21 +14,21 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Get-CCWebUser | Format-Table UserName, Role, IsActive</code><para>Every web user and their role.</para></example>
     /// <example><code>Get-CCWebUser -Email viewer@example.com</code><para>One web user.</para></example>
-    [Cmdlet(VerbsCommon.Get, "CCWebUser", DefaultParameterSetName = "List")]
+    [Cmdlet(VerbsCommon.Get, "CCWebUser", DefaultParameterSetName = ParameterSets.List)]
     [OutputType(typeof(CCWebUser))]
     public sealed class GetCCWebUserCommand : CCSessionCmdlet
     {
         /// <summary>Web user ids.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string[] Id { get; set; } = Array.Empty<string>();
+        [Parameter(Mandatory = true, ParameterSetName = ParameterSets.Id, ValueFromPipelineByPropertyName = true)] [ValidateNotNullOrEmpty] public string[] Id { get; set; } = Array.Empty<string>();
         /// <summary>The web user's e-mail (their user name).</summary>
-        [Parameter(ParameterSetName = "List", Position = 0)] [Alias("UserName", "web_username")] [ValidateNotNullOrEmpty] public string? Email { get; set; }
+        [Parameter(ParameterSetName = ParameterSets.List, Position = 0)] [Alias("UserName", "web_username")] [ValidateNotNullOrEmpty] public string? Email { get; set; }
 
         protected override void ProcessRecord()
         {
             var api = new CommCareClient(ActiveSession, Sink, CancellationToken).WebUsers;
-            try
+            Call(() =>
             {
-                if (ParameterSetName == "Id")
+                if (ParameterSetName == ParameterSets.Id)
                 {
                     foreach (var id in Id)
                     {
@@ -43,8 +43,7 @@ namespace CommCare.PowerShell.Cmdlets
                 foreach (var u in api.List(Email)) { Flush(); WriteObject(u); n++; }
                 if (Email != null && n == 0)
                     WriteItemError(new CCApiException(CCErrorKind.NotFound, $"No active web user '{Email}' in project space '{ActiveSession.Domain}'."), Email);
-            }
-            catch (CCApiException ex) { Terminate(ex); }
+            });
         }
     }
 
