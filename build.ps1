@@ -6,7 +6,10 @@
     -Task Test    Build, then xunit (client library) and Pester (the staged module in a real pwsh
                   against the emulator); the last line is "N passed, N failed"; exit 1 on any failure
                   or when no test ran.
-    -Task Demo    Build, start the emulator, connect, list cases and forms.
+    -Task Demo    Build, start the emulator, connect, list cases and forms, provision two workers; then
+                  print how to connect to the same emulator yourself and keep it running until Ctrl+C.
+    -Task Emulator Build, start the emulator in the foreground and print its address, the demo credentials
+                  and a Connect-CCServer line to paste into another PowerShell; Ctrl+C stops it.
     -Task Bench   Build, run the benchmarks (never part of Test); -BenchSection startup runs only the start-up one
                   (import + connect + first call over bare pwsh, printed as a ratio to one Invoke-RestMethod call).
     -Task Docs    Build, then regenerate docs/cmdlets/ (one page per cmdlet) from the module's help.
@@ -17,19 +20,26 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Docs')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Emulator', 'Bench', 'Package', 'Docs')]
     [string] $Task = 'Build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
     # Pester only: run test files whose name matches (e.g. 'Paging').
     [string] $PesterFilter = '*',
     # Bench only: which benchmarks (throughput, flat, memory, startup, provisioning); all by default.
-    [string[]] $BenchSection
+    [string[]] $BenchSection,
+    # Emulator and Demo: the emulator's port on 127.0.0.1 (0: any free port).
+    [ValidateRange(0, 65535)] [int] $Port = 8700,
+    # Emulator and Demo: use the module and emulator of an earlier build instead of building again.
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
 $PSNativeCommandUseErrorActionPreference = $true
-if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
+# The demo's own output keeps colour only where the caller would have it: not with NO_COLOR, not when
+# redirected, not when the caller chose PlainText. The build's output is always plain.
+$PlainDemo = [bool]$env:NO_COLOR -or [Console]::IsOutputRedirected -or ($PSStyle -and $PSStyle.OutputRendering -eq 'PlainText')
+if ($PSStyle) { $CallerRendering = $PSStyle.OutputRendering; $PSStyle.OutputRendering = 'PlainText' }
 $env:DOTNET_NOLOGO = '1'; $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
 $Root = $PSScriptRoot
 # The manifest picks a build with `if ($PSEdition ...)`, which Import-PowerShellDataFile refuses: read it as restricted-language data.
@@ -95,9 +105,9 @@ function Invoke-Build {
     New-Item -ItemType Directory -Force -Path $Stage | Out-Null
     # Module root: the manifest (it picks a build), format/types files and about_ help.
     foreach ($f in 'CommCare.psd1', 'src/CommCare.format.ps1xml', 'src/CommCare.types.ps1xml') { Copy-Item (Join-Path $Root $f) $Stage }
-    # about_CommCare: Get-Help about_CommCare reads en-US/about_CommCare.help.txt.
+    # about_CommCare: Get-Help about_CommCare reads en-US/about_CommCare.help.txt, plain text made from the Markdown.
     New-Item -ItemType Directory -Force -Path (Join-Path $Stage 'en-US') | Out-Null
-    Copy-Item (Join-Path $Root 'docs/about_CommCare.md') (Join-Path $Stage 'en-US/about_CommCare.help.txt')
+    & (Join-Path $Root 'src/tools/ConvertTo-AboutHelp.ps1') -Markdown (Join-Path $Root 'docs/about_CommCare.md') -OutFile (Join-Path $Stage 'en-US/about_CommCare.help.txt')
     foreach ($tfm in $Builds) { Copy-Build $tfm }
     Add-ReadyToRun
     $help = Join-Path $Root 'src/tools/New-CCHelp.ps1'
@@ -182,50 +192,95 @@ Import-Module '$pester'
     if ($failed -gt 0) { exit 1 }
 }
 
+$DemoUser = 'admin@example.com'
+$DemoKey = 'emu-admin-key-0001'
+
 function Start-Emulator([string[]] $Arguments = @()) {
     $dll = Join-Path $Root "tests/CommCare.Emulator/bin/$Configuration/net10.0/CommCare.Emulator.dll"
+    if (-not (Test-Path $dll)) { throw "No emulator at ${dll}: run build.ps1 -Task Build first (or leave out -NoBuild)." }
     $portFile = Join-Path ([IO.Path]::GetTempPath()) ("cc-emu-" + [guid]::NewGuid() + '.url')
-    $p = Start-Process dotnet -ArgumentList (@($dll, '--port-file', $portFile) + $Arguments) -PassThru -RedirectStandardOutput ([IO.Path]::GetTempFileName())
+    $log = [IO.Path]::GetTempFileName()
+    $p = Start-Process dotnet -ArgumentList (@($dll, '--port-file', $portFile, '--port', $Port) + $Arguments) -PassThru -RedirectStandardOutput $log -RedirectStandardError "$log.err"
     $sw = [Diagnostics.Stopwatch]::StartNew()
     while (-not (Test-Path $portFile)) {
-        if ($p.HasExited) { throw "The emulator exited with code $($p.ExitCode)." }
+        if ($p.HasExited) {
+            $why = ((Get-Content $log, "$log.err" -Raw -ErrorAction SilentlyContinue) -join "`n").Trim()
+            throw "The emulator exited with code $($p.ExitCode) (is port $Port taken? -Port 0 picks a free one): $why"
+        }
         if ($sw.Elapsed.TotalSeconds -gt 30) { $p.Kill(); throw 'The emulator did not start within 30 s.' }
         Start-Sleep -Milliseconds 20
     }
     [pscustomobject]@{ Process = $p; Url = (Get-Content $portFile -Raw).Trim() }
 }
 
+# What a user needs to reach the emulator from their own PowerShell; the Emulator task and the end of the demo print it.
+function Get-ConnectLine([string] $Url) { "Connect-CCServer -Server $Url -Domain demo -UserName $DemoUser -ApiKey $DemoKey" }
+function Write-EmulatorBanner([string] $Url) {
+    Write-Host ''
+    Write-Host "The CommCare emulator is running at $Url"
+    Write-Host "  project space: demo    user name: $DemoUser    API key: $DemoKey"
+    Write-Host 'In another PowerShell (pwsh), paste:'
+    Write-Host "  Import-Module $(Join-Path $Stage 'CommCare.psd1')"
+    Write-Host "  $(Get-ConnectLine $Url)"
+    Write-Host 'Press Ctrl+C to stop the emulator.'
+}
+# Foreground until Ctrl+C (which runs the finally block) or until the emulator itself exits.
+function Wait-Emulator($Emulator) {
+    try {
+        while (-not $Emulator.Process.HasExited) { Start-Sleep -Milliseconds 200 }
+        throw "The emulator stopped by itself (exit code $($Emulator.Process.ExitCode))."
+    }
+    finally {
+        if (-not $Emulator.Process.HasExited) { $Emulator.Process.Kill(); $Emulator.Process.WaitForExit(5000) | Out-Null }
+    }
+}
+
+function Invoke-Emulator {
+    if (-not $NoBuild) { Invoke-Build }
+    $emu = Start-Emulator
+    try { Write-EmulatorBanner $emu.Url }
+    finally { Wait-Emulator $emu }
+}
+
 function Invoke-Demo {
-    Invoke-Build
+    if (-not $NoBuild) { Invoke-Build }
     $emu = Start-Emulator
     try {
         $url = $emu.Url
+        # Every step's output goes to Out-Host before the next step's title, so nothing prints out of order;
+        # the summaries New-CCMobileWorker writes are collected and shown after its rows.
         $script = @"
 `$ErrorActionPreference = 'Stop'
+if (`$PSStyle -and '$PlainDemo' -eq 'True') { `$PSStyle.OutputRendering = 'PlainText' }
 Import-Module '$(Join-Path $Stage 'CommCare.psd1')'
-`$cred = [pscredential]::new('admin@example.com', (ConvertTo-SecureString 'emu-admin-key-0001' -AsPlainText -Force))
-Write-Host '--- Connect-CCServer -Server $url -Domain demo -Credential `$cred'
-Connect-CCServer -Server '$url' -Domain demo -Credential `$cred -PassThru | Format-List Server, Domain, UserName, Policy
-Write-Host '--- Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5'
-Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5 | Format-Table | Out-String -Width 160
-Write-Host '--- Get-CCCase | Measure-Object'
-(Get-CCCase | Measure-Object).Count
-Write-Host '--- Get-CCForm | Group-Object Name'
-Get-CCForm | Group-Object Name | Format-Table Count, Name
-Write-Host '--- rows | New-CCMobileWorker -GeneratePassword  (one bad row, reported and skipped)'
+function Step([string] `$Command) { Write-Host ''; Write-Host "PS> `$Command" }
+Step '$(Get-ConnectLine $url)'
+$(Get-ConnectLine $url) -PassThru | Format-List Server, Domain, UserName, Policy | Out-Host
+Step 'Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5'
+Get-CCCase -CaseType patient -Closed:`$false | Select-Object -First 5 | Out-Host
+Step '(Get-CCCase | Measure-Object).Count'
+(Get-CCCase | Measure-Object).Count | Out-Host
+Step 'Get-CCForm | Group-Object Name -NoElement | Sort-Object Count -Descending'
+Get-CCForm | Group-Object Name -NoElement | Sort-Object Count -Descending | Format-Table Count, Name | Out-Host
+Step '`$rows | New-CCMobileWorker -GeneratePassword   # three rows, one of them bad'
 `$rows = @(
     [pscustomobject]@{ username = 'demo.amina'; first_name = 'Amina'; last_name = 'Otieno'; phone_numbers = '+254700000001'; groups = 'North Team' }
     [pscustomobject]@{ username = 'demo.brian'; first_name = 'Brian'; last_name = 'Mwangi'; phone_numbers = '+254700000002;+254700000003' }
     [pscustomobject]@{ username = 'bad name!'; first_name = 'Bad' })
-`$rows | New-CCMobileWorker -GeneratePassword -ErrorVariable failed -ErrorAction SilentlyContinue | Format-Table UserName, FirstName, PhoneNumbers, Groups | Out-String -Width 160
-`$failed | ForEach-Object { 'error: ' + `$_.Exception.Message }
+`$rows | Format-Table | Out-Host
+`$created = @(`$rows | New-CCMobileWorker -GeneratePassword -ErrorVariable failed -ErrorAction SilentlyContinue -InformationVariable summary 6>`$null)
+Write-Host 'Created (each generated password is shown here once; CommCare never shows it again):'
+`$created | Format-Table UserName, GeneratedPassword, FirstName, LastName, @{ n = 'PhoneNumbers'; e = { `$_.PhoneNumbers -join ';' } }, @{ n = 'Groups'; e = { `$_.Groups -join ';' } } | Out-String -Width 160 | Out-Host
+`$failed | ForEach-Object { Write-Host ('Refused: ' + `$_.Exception.Message) }
+`$summary | ForEach-Object { Write-Host "`$_" }
 "@
         Invoke-Pwsh -NoProfile -NonInteractive -Command $script
         if ($LASTEXITCODE -ne 0) { throw "The demo failed ($LASTEXITCODE)." }
+        Write-Host ''
+        Write-Host 'The demo is done; the emulator keeps running with what the demo changed.'
+        Write-EmulatorBanner $url
     }
-    finally {
-        $emu.Process.Kill()
-    }
+    finally { Wait-Emulator $emu }
 }
 
 function Invoke-Bench {
@@ -255,10 +310,12 @@ function Invoke-Package {
     Get-ChildItem $pkg | ForEach-Object { Write-Host ("    {0} ({1:N0} KB)" -f $_.Name, ($_.Length / 1KB)) }
 }
 
+try {
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Emulator' { Invoke-Emulator }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }
     'Docs' {
@@ -267,3 +324,5 @@ switch ($Task) {
         Invoke-Pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'src/tools/New-CCDocs.ps1') -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -OutDir (Join-Path $Root 'docs/cmdlets')
     }
 }
+}
+finally { if ($PSStyle) { $PSStyle.OutputRendering = $CallerRendering } }

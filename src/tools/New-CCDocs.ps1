@@ -8,7 +8,6 @@ $ErrorActionPreference = 'Stop'
 Import-Module $ModulePsd1 -Force
 New-Item -ItemType Directory -Force -Path $OutDir | Out-Null
 Get-ChildItem $OutDir -Filter '*.md' | Remove-Item
-$common = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters
 function Flat($x) { (($x | Out-String) -replace '\s+', ' ').Trim() }
 $index = [Collections.Generic.List[string]]::new()
 $index.Add('# Cmdlets'); $index.Add(''); $index.Add('Generated from the module''s help by `build.ps1 -Task Docs`; `Get-Help <name> -Full` shows the same.'); $index.Add('')
@@ -19,21 +18,16 @@ foreach ($cmd in Get-Command -Module CommCare -CommandType Cmdlet | Sort-Object 
     $lines.Add("# $($cmd.Name)"); $lines.Add('')
     $lines.Add((Flat $h.Synopsis)); $lines.Add('')
     $lines.Add('## Syntax'); $lines.Add(''); $lines.Add('```')
-    foreach ($set in $cmd.ParameterSets) {
-        $parts = foreach ($p in $set.Parameters | Where-Object { $_.Name -notin $common }) {
-            $t = "-$($p.Name) <$($p.ParameterType.Name)>"
-            if ($p.ParameterType -eq [Management.Automation.SwitchParameter]) { $t = "-$($p.Name)" }
-            if ($p.IsMandatory) { $t } else { "[$t]" }
-        }
-        $lines.Add("$($cmd.Name) $($parts -join ' ')")
-    }
+    # The syntax lines exactly as Get-Help shows them (switches, -WhatIf/-Confirm, [<CommonParameters>]).
+    foreach ($line in (($h.Syntax | Out-String -Width 4096) -split "`r?`n")) { if ($line.Trim()) { $lines.Add($line.Trim()) } }
     $lines.Add('```'); $lines.Add('')
     $lines.Add('## Description'); $lines.Add(''); $lines.Add((Flat $h.Description)); $lines.Add('')
     $lines.Add('## Parameters'); $lines.Add('')
-    foreach ($p in $h.Parameters.Parameter | Sort-Object Name) {
+    foreach ($p in $h.Parameters.Parameter) {
         $lines.Add("### -$($p.Name)"); $lines.Add('')
         $lines.Add((Flat $p.Description)); $lines.Add('')
-        $lines.Add("Type: ``$($p.type.name)``; required: $($p.required); pipeline input: $($p.pipelineInput)."); $lines.Add('')
+        $aliases = if ($p.aliases -and $p.aliases -ne 'none') { "; aliases: $($p.aliases)" } else { '' }
+        $lines.Add("Type: ``$($p.type.name)``; required: $($p.required); position: $($p.position); pipeline input: $($p.pipelineInput)$aliases."); $lines.Add('')
     }
     $lines.Add('## Examples'); $lines.Add('')
     $i = 0

@@ -24,13 +24,61 @@ function Find-PropertyDoc([type] $type, [string] $name) {
     ''
 }
 
-$common = [Management.Automation.PSCmdlet]::CommonParameters + [Management.Automation.PSCmdlet]::OptionalCommonParameters
+# Common parameters are left to PowerShell, which shows [<CommonParameters>] itself; -WhatIf and -Confirm
+# are written out like any parameter, as in PowerShell's own help.
+$common = [Management.Automation.PSCmdlet]::CommonParameters
+$risk = @{
+    WhatIf = 'Shows what would happen if the cmdlet runs. The cmdlet is not run: nothing is sent to the server.'
+    Confirm = 'Prompts you for confirmation before each change.'
+}
 # The parameters SupportsPaging adds: PowerShell's own, so their text is written here.
 $paging = @{
     First = 'Gets only the first N records; the cmdlet stops asking the server once it has them.'
     Skip = 'Skips the first N records.'
     IncludeTotalCount = "Writes the server's total count of matching records first (an object with the count and its accuracy)."
 }
+$switch = [Management.Automation.SwitchParameter]
+
+# Nullable<T> reads as T, as in PowerShell's own syntax lines (never "Nullable`1").
+function Get-TypeName([type] $t, [switch] $Full) {
+    $u = [Nullable]::GetUnderlyingType($t)
+    if ($u) { $t = $u }
+    if ($Full) { $t.FullName } else { $t.Name }
+}
+function Test-Switch($p) { $p.ParameterType -eq $switch }
+function Get-Aliases($p) { if ($p.Aliases.Count) { $p.Aliases -join ', ' } else { 'none' } }
+function Test-Globbing($p) { [bool]($p.Attributes | Where-Object { $_ -is [Management.Automation.SupportsWildcardsAttribute] }) }
+# The parameter's position in the first set that gives it one (PowerShell's help shows one position).
+function Get-Position($cmd, [string] $name) {
+    foreach ($set in $cmd.ParameterSets) {
+        $sp = $set.Parameters | Where-Object Name -eq $name
+        if ($sp -and $sp.Position -ge 0) { return $sp.Position }
+    }
+    'named'
+}
+# The code of an <example>: PowerShell's XML adapter gives an element holding only text as a string.
+function Get-ExampleCode($ex) {
+    $raw = if ($ex.code -is [string]) { $ex.code } elseif ($ex.code) { $ex.code.InnerText } else { '' }
+    $lines = @(($raw -replace "`r", '') -split "`n")
+    while ($lines.Count -and -not $lines[0].Trim()) { $lines = @($lines | Select-Object -Skip 1) }
+    while ($lines.Count -and -not $lines[-1].Trim()) { $lines = @($lines | Select-Object -SkipLast 1) }
+    # Remove the indentation the lines share, keep the rest (multi-line examples stay readable).
+    $indent = ($lines | Where-Object { $_.Trim() } | ForEach-Object { $_.Length - $_.TrimStart().Length } | Measure-Object -Minimum).Minimum
+    ($lines | ForEach-Object { if ($_.Length -ge $indent) { $_.Substring([int]$indent).TrimEnd() } else { $_.Trim() } }) -join "`n"
+}
+function Write-Parameter($cmd, $p, [string] $text, $position, [bool] $required, [string] $pipeText) {
+    $value = if (Test-Switch $p) { '' } else { "<command:parameterValue required=""true"" variableLength=""false"">$(Esc (Get-TypeName $p.ParameterType))</command:parameterValue>" }
+    $desc = if ($text) { "<maml:description>$(Para $text)</maml:description>" } else { '' }
+    $default = if (Test-Switch $p) { 'False' } else { 'None' }
+    "<command:parameter required=""$($required.ToString().ToLower())"" variableLength=""true"" globbing=""$((Test-Globbing $p).ToString().ToLower())"" pipelineInput=""$pipeText"" position=""$position"" aliases=""$(Esc (Get-Aliases $p))""><maml:name>$($p.Name)</maml:name>$desc$value<dev:type><maml:name>$(Esc (Get-TypeName $p.ParameterType -Full))</maml:name></dev:type><dev:defaultValue>$default</dev:defaultValue></command:parameter>"
+}
+function Get-PipeText($attrs) {
+    $pipe = @()
+    if ($attrs | Where-Object ValueFromPipeline) { $pipe += 'ByValue' }
+    if ($attrs | Where-Object ValueFromPipelineByPropertyName) { $pipe += 'ByPropertyName' }
+    if ($pipe) { "True ($($pipe -join ', '))" } else { 'False' }
+}
+
 $sb = [Text.StringBuilder]::new()
 [void]$sb.AppendLine('<?xml version="1.0" encoding="utf-8"?>')
 [void]$sb.AppendLine('<helpItems schema="maml" xmlns="http://msh">')
@@ -47,24 +95,25 @@ foreach ($cmd in Get-Command -Module CommCare -CommandType Cmdlet | Sort-Object 
     [void]$sb.AppendLine('<command:syntax>')
     foreach ($set in $cmd.ParameterSets) {
         [void]$sb.AppendLine("<command:syntaxItem><maml:name>$($cmd.Name)</maml:name>")
-        foreach ($p in $set.Parameters | Where-Object { $_.Name -notin $common }) {
+        # Positional parameters first, in position order, as PowerShell's own syntax lines show them.
+        $ordered = @($set.Parameters | Where-Object { $_.Name -notin $common -and $_.Position -ge 0 } | Sort-Object Position) +
+                   @($set.Parameters | Where-Object { $_.Name -notin $common -and $_.Position -lt 0 -and $_.Name -notin $risk.Keys }) +
+                   @($set.Parameters | Where-Object { $_.Name -in 'WhatIf', 'Confirm' } | Sort-Object { $_.Name -ne 'WhatIf' })
+        foreach ($p in $ordered) {
             $pos = if ($p.Position -ge 0) { $p.Position } else { 'named' }
-            [void]$sb.AppendLine("<command:parameter required=""$($p.IsMandatory.ToString().ToLower())"" position=""$pos""><maml:name>$($p.Name)</maml:name><command:parameterValue required=""true"">$(Esc $p.ParameterType.Name)</command:parameterValue></command:parameter>")
+            [void]$sb.AppendLine((Write-Parameter $cmd $p '' $pos $p.IsMandatory (Get-PipeText $p)))
         }
         [void]$sb.AppendLine('</command:syntaxItem>')
     }
     [void]$sb.AppendLine('</command:syntax><command:parameters>')
-    foreach ($p in $cmd.Parameters.Values | Where-Object { $_.Name -notin $common } | Sort-Object Name) {
-        $text = if ($paging.ContainsKey($p.Name)) { $paging[$p.Name] } else { Find-PropertyDoc $type $p.Name }
+    $params = @($cmd.Parameters.Values | Where-Object { $_.Name -notin $common -and $_.Name -notin $risk.Keys } | Sort-Object Name) +
+              @($cmd.Parameters.Values | Where-Object { $_.Name -in $risk.Keys } | Sort-Object { $_.Name -ne 'WhatIf' })
+    foreach ($p in $params) {
+        $text = if ($paging.ContainsKey($p.Name)) { $paging[$p.Name] } elseif ($risk.ContainsKey($p.Name)) { $risk[$p.Name] } else { Find-PropertyDoc $type $p.Name }
         if (-not $text) { throw "$($cmd.Name) -$($p.Name) has no description." }
         $attrs = $p.Attributes | Where-Object { $_ -is [Management.Automation.ParameterAttribute] }
-        $pipe = @()
-        if ($attrs | Where-Object ValueFromPipeline) { $pipe += 'ByValue' }
-        if ($attrs | Where-Object ValueFromPipelineByPropertyName) { $pipe += 'ByPropertyName' }
-        $pipeText = if ($pipe) { "True ($($pipe -join ', '))" } else { 'False' }
         $req = [bool]($attrs | Where-Object Mandatory)
-        $aliases = if ($p.Aliases.Count) { " Aliases: $($p.Aliases -join ', ')." } else { '' }
-        [void]$sb.AppendLine("<command:parameter required=""$($req.ToString().ToLower())"" pipelineInput=""$pipeText"" position=""named""><maml:name>$($p.Name)</maml:name><maml:description>$(Para ($text + $aliases))</maml:description><command:parameterValue required=""true"">$(Esc $p.ParameterType.Name)</command:parameterValue><dev:type><maml:name>$(Esc $p.ParameterType.FullName)</maml:name></dev:type></command:parameter>")
+        [void]$sb.AppendLine((Write-Parameter $cmd $p $text (Get-Position $cmd $p.Name) $req (Get-PipeText $attrs)))
     }
     [void]$sb.AppendLine('</command:parameters>')
     $outputs = @($cmd.OutputType | ForEach-Object { $_.Name })
@@ -74,8 +123,10 @@ foreach ($cmd in Get-Command -Module CommCare -CommandType Cmdlet | Sort-Object 
     foreach ($ex in @($m.example)) {
         if ($null -eq $ex) { continue }
         $i++
-        $code = (($ex.code.InnerText -split "`n") | ForEach-Object { $_.Trim() }) -join "`n"
-        [void]$sb.AppendLine("<command:example><maml:title>-------------------------- EXAMPLE $i --------------------------</maml:title><dev:code>$(Esc $code.Trim())</dev:code><dev:remarks>$(Para (Text $ex.para))</dev:remarks></command:example>")
+        $code = Get-ExampleCode $ex
+        # The build fails rather than ship an example that does not show its own cmdlet.
+        if ($code -notmatch "(?<![\w-])$([regex]::Escape($cmd.Name))(?![\w-])") { throw "$($cmd.Name) example $i has no line using $($cmd.Name): '$code'" }
+        [void]$sb.AppendLine("<command:example><maml:title>-------------------------- EXAMPLE $i --------------------------</maml:title><dev:code>$(Esc $code)</dev:code><dev:remarks>$(Para (Text $ex.para))</dev:remarks></command:example>")
     }
     if ($i -lt 2) { throw "$($cmd.Name) has $i <example>; every cmdlet needs at least two." }
     [void]$sb.AppendLine('</command:examples></command:command>')

@@ -23,25 +23,25 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void MicrosecondsWithZ() => Assert.Equal(Utc(2016, 11, 29, 14, 50, 42, 5_306_160), Parse("2016-11-29T14:50:42.530616Z"));
+        public void Microseconds_with_Z() => Assert.Equal(Utc(2016, 11, 29, 14, 50, 42, 5_306_160), Parse("2016-11-29T14:50:42.530616Z"));
 
         [Fact]
-        public void SecondsWithZ() => Assert.Equal(Utc(2012, 3, 13, 18, 21, 52), Parse("2012-03-13T18:21:52Z"));
+        public void Seconds_with_Z() => Assert.Equal(Utc(2012, 3, 13, 18, 21, 52), Parse("2012-03-13T18:21:52Z"));
 
         [Fact]
-        public void NoZoneMeansUtcNotLocal() => Assert.Equal(Utc(2016, 11, 29, 14, 50, 36, 1_550_000), Parse("2016-11-29T14:50:36.155000"));
+        public void No_zone_means_utc_not_local() => Assert.Equal(Utc(2016, 11, 29, 14, 50, 36, 1_550_000), Parse("2016-11-29T14:50:36.155000"));
 
         [Fact]
-        public void SecondsWithoutZone() => Assert.Equal(Utc(2012, 3, 13, 18, 21, 52), Parse("2012-03-13T18:21:52"));
+        public void Seconds_without_zone() => Assert.Equal(Utc(2012, 3, 13, 18, 21, 52), Parse("2012-03-13T18:21:52"));
 
         [Fact]
-        public void DateOnlyIsMidnightUtc() => Assert.Equal(Utc(2012, 4, 5), Parse("2012-04-05"));
+        public void Date_only_is_midnight_utc() => Assert.Equal(Utc(2012, 4, 5), Parse("2012-04-05"));
 
         [Fact]
-        public void MinutesPrecisionLegacyFilterForm() => Assert.Equal(Utc(2012, 3, 13, 18, 21), Parse("2012-03-13T18:21Z"));
+        public void Minutes_precision_legacy_filter_form() => Assert.Equal(Utc(2012, 3, 13, 18, 21), Parse("2012-03-13T18:21Z"));
 
         [Fact]
-        public void SpaceSeparator() => Assert.Equal(Utc(2012, 3, 13, 18, 21, 52), Parse("2012-03-13 18:21:52"));
+        public void Space_separator() => Assert.Equal(Utc(2012, 3, 13, 18, 21, 52), Parse("2012-03-13 18:21:52"));
 
         [Theory]
         [InlineData("2016-11-29T20:20:42+05:30")]
@@ -49,10 +49,10 @@ namespace CommCare.Client.Tests
         [InlineData("2016-11-29T09:50:42-05:00")]
         [InlineData("2016-11-29T09:50:42-05")]
         [InlineData("2016-11-29T14:50:42+00:00")]
-        public void OffsetsAreConvertedToUtc(string text) => Assert.Equal(Utc(2016, 11, 29, 14, 50, 42), Parse(text));
+        public void Offsets_are_converted_to_utc(string text) => Assert.Equal(Utc(2016, 11, 29, 14, 50, 42), Parse(text));
 
         [Fact]
-        public void OffsetCrossingMidnight() => Assert.Equal(Utc(2016, 11, 28, 22, 0, 0), Parse("2016-11-29T03:30:00.000000+05:30"));
+        public void Offset_crossing_midnight() => Assert.Equal(Utc(2016, 11, 28, 22, 0, 0), Parse("2016-11-29T03:30:00.000000+05:30"));
 
         [Theory]
         [InlineData("2016-11-29T14:50:42.1234567Z", 1_234_567)]
@@ -81,27 +81,27 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void NullIsRejected() => Assert.False(IsoDate.TryParse((string?)null, out _));
+        public void Null_is_rejected() => Assert.False(IsoDate.TryParse((string?)null, out _));
 
         // ---------------------------------------------------------------- ForFilter
 
         [Fact]
-        public void ForFilterUtcHasSixDigitsAndNoZ()
+        public void For_filter_utc_has_six_digits_and_no_Z()
             => Assert.Equal("2016-11-29T14:50:43.100000", IsoDate.ForFilter(Utc(2016, 11, 29, 14, 50, 43, 1_000_000)));
 
         [Fact]
-        public void ForFilterWholeSecondsStillHasSixDigits()
+        public void For_filter_whole_seconds_still_has_six_digits()
             => Assert.Equal("2012-04-05T00:00:00.000000", IsoDate.ForFilter(Utc(2012, 4, 5)));
 
         [Fact]
-        public void ForFilterRoundTripsParsedMicroseconds()
+        public void For_filter_round_trips_parsed_microseconds()
         {
             const string text = "2016-11-29T14:50:42.530616";
             Assert.Equal(text, IsoDate.ForFilter(Parse(text + "Z")));
         }
 
         [Fact]
-        public void ForFilterTruncatesBelowAMicrosecond()
+        public void For_filter_truncates_below_a_microsecond()
             => Assert.Equal("2016-11-29T14:50:42.123456", IsoDate.ForFilter(Utc(2016, 11, 29, 14, 50, 42, 1_234_569)));
     }
 
@@ -138,21 +138,21 @@ namespace CommCare.Client.Tests
         private static void InKolkata(Action body) => LocalZone.Run("Asia/Kolkata", TimeSpan.FromMinutes(330), body);
 
         [Fact]
-        public void ForFilterConvertsLocalToUtc() => InKolkata(() =>
+        public void For_filter_converts_local_to_utc() => InKolkata(() =>
         {
             var local = new DateTime(2016, 11, 29, 20, 20, 42, 500, DateTimeKind.Local);   // 14:50:42.5 UTC
             Assert.Equal("2016-11-29T14:50:42.500000", IsoDate.ForFilter(local));
         });
 
         [Fact]
-        public void ForFilterTreatsUnspecifiedAsUtc() => InKolkata(() =>
+        public void For_filter_treats_unspecified_as_utc() => InKolkata(() =>
         {
             var unspecified = new DateTime(2016, 11, 29, 14, 50, 42, 500, DateTimeKind.Unspecified);
             Assert.Equal("2016-11-29T14:50:42.500000", IsoDate.ForFilter(unspecified));
         });
 
         [Fact]
-        public void ParsingWithoutZoneIgnoresTheLocalZone() => InKolkata(() =>
+        public void Parsing_without_zone_ignores_the_local_zone() => InKolkata(() =>
         {
             Assert.True(IsoDate.TryParse("2016-11-29T14:50:36.155000", out var v));
             Assert.Equal(new DateTime(2016, 11, 29, 14, 50, 36, 155, DateTimeKind.Utc), v);

@@ -75,7 +75,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void ExamplesAreCopiedIntoTheOutput()
+        public void Examples_are_copied_into_the_output()
         {
             var names = CaseAndFormListExamples().Select(o => (string)o[0]).ToList();
             Assert.Contains("case-v1-list.json", names);
@@ -84,7 +84,7 @@ namespace CommCare.Client.Tests
 
         [Theory]
         [MemberData(nameof(CaseAndFormListExamples))]
-        public void EveryCaseAndFormListExampleParsesWithoutLosingAField(string file)
+        public void Every_case_and_form_list_example_parses_without_losing_a_field(string file)
         {
             if (file.StartsWith("case-", StringComparison.Ordinal))
             {
@@ -285,7 +285,7 @@ namespace CommCare.Client.Tests
 }";
 
         [Fact]
-        public void UnknownTopLevelFieldsLandInAdditionalFields()
+        public void Unknown_top_level_fields_land_in_additional_fields()
         {
             var c = ReadJson<CCCase>(CraftedCases, CaseParser.Read)[0];
             var extra = c.AdditionalFields;

@@ -13,7 +13,7 @@ namespace CommCare.Client.Tests
         [InlineData(0, 1.0, 10.0, 30.0)]
         [InlineData(10, 3.17, 40.4, 1334.0)]
         [InlineData(125, 28.2, 390.0, 16334.0)]
-        public void RatesMatchTheServerTableWithHeadroom(int workers, double perSecond, double perMinute, double perHour)
+        public void Rates_match_the_server_table_with_headroom(int workers, double perSecond, double perMinute, double perHour)
         {
             var p = CCThrottlePolicy.FromMobileWorkerCount(workers);
             Assert.Equal(0.9, CCThrottlePolicy.Headroom);
@@ -26,7 +26,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void ZeroWorkersIsTheConstantFloor()
+        public void Zero_workers_is_the_constant_floor()
         {
             var p = CCThrottlePolicy.FromMobileWorkerCount(0);
             Assert.Equal(0.9, p.RequestsPerSecond, 9);
@@ -39,7 +39,7 @@ namespace CommCare.Client.Tests
             => Assert.InRange(actual, expected * 0.997, expected * 1.003);
 
         [Fact]
-        public void DefaultIsTheFormulaForTheAssumedWorkerCount()
+        public void Default_is_the_formula_for_the_assumed_worker_count()
         {
             var d = CCThrottlePolicy.Default;
             var f = CCThrottlePolicy.FromMobileWorkerCount(CCThrottlePolicy.AssumedMobileWorkerCount);
@@ -49,14 +49,14 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void NegativeWorkerCountThrowsNamingTheParameter()
+        public void Negative_worker_count_throws_naming_the_parameter()
         {
             var ex = Assert.Throws<ArgumentOutOfRangeException>(() => CCThrottlePolicy.FromMobileWorkerCount(-1));
             Assert.Equal("activeMobileWorkers", ex.ParamName);
         }
 
         [Fact]
-        public void ZeroConcurrencyThrowsNamingTheParameter()
+        public void Zero_concurrency_throws_naming_the_parameter()
         {
             var ex = Assert.Throws<ArgumentOutOfRangeException>(() => CCThrottlePolicy.FromMobileWorkerCount(10, maxConcurrency: 0));
             Assert.Equal("maxConcurrency", ex.ParamName);
@@ -71,7 +71,7 @@ namespace CommCare.Client.Tests
         [InlineData("retryBudget")]
         [InlineData("requestTimeout")]
         [InlineData("retryBaseDelay")]
-        public void InvalidConstructorValuesThrowNamingTheParameter(string parameter)
+        public void Invalid_constructor_values_throw_naming_the_parameter(string parameter)
         {
             var ex = Assert.Throws<ArgumentOutOfRangeException>(() => parameter switch
             {
@@ -89,7 +89,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void WithChangingARateForgetsTheWorkerCount()
+        public void With_changing_a_rate_forgets_the_worker_count()
         {
             var p = CCThrottlePolicy.FromMobileWorkerCount(10).With(requestsPerSecond: 2);
             Assert.Equal(2, p.RequestsPerSecond);
@@ -111,11 +111,11 @@ namespace CommCare.Client.Tests
         [InlineData("https://commcare.example.org/hq", "https://commcare.example.org/hq/")]
         [InlineData("http://127.0.0.1:5000", "http://127.0.0.1:5000/")]
         [InlineData("http://localhost:8000/", "http://localhost:8000/")]
-        public void KnownNamesAndUrlsResolve(string input, string expected)
+        public void Known_names_and_urls_resolve(string input, string expected)
             => Assert.Equal(new Uri(expected), CCServers.Resolve(input));
 
         [Fact]
-        public void ResolvedLoopbackKeepsItsPort()
+        public void Resolved_loopback_keeps_its_port()
         {
             var u = CCServers.Resolve("http://127.0.0.1:5000");
             Assert.Equal("http", u.Scheme);
@@ -124,7 +124,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void PlainHttpToARealHostIsRejectedMentioningHttps()
+        public void Plain_http_to_a_real_host_is_rejected_mentioning_https()
         {
             var ex = Assert.Throws<ArgumentException>(() => CCServers.Resolve("http://example.org"));
             Assert.Contains("https", ex.Message, StringComparison.OrdinalIgnoreCase);
@@ -140,7 +140,7 @@ namespace CommCare.Client.Tests
         [InlineData("/etc/passwd")]
         [InlineData("https://commcare.example.org/?x=1")]
         [InlineData("https://commcare.example.org/#frag")]
-        public void GarbageIsRejected(string input)
+        public void Garbage_is_rejected(string input)
         {
             var ex = Assert.Throws<ArgumentException>(() => CCServers.Resolve(input));
             Assert.Equal("server", ex.ParamName);

@@ -19,10 +19,10 @@ namespace CommCare.Client.Tests
                 .ToList();
 
         [Fact]
-        public void EmptyIsEmpty() => Assert.Equal("", new QueryString().ToString());
+        public void Empty_is_empty() => Assert.Equal("", new QueryString().ToString());
 
         [Fact]
-        public void OrdinaryValuesStayReadable()
+        public void Ordinary_values_stay_readable()
             => Assert.Equal("?order_by=indexed_on&limit=1000", new QueryString().Add("order_by", "indexed_on").Add("limit", "1000").ToString());
 
         [Theory]
@@ -34,15 +34,15 @@ namespace CommCare.Client.Tests
         [InlineData("Zoë 日本", "Zo%C3%AB%20%E6%97%A5%E6%9C%AC")]
         [InlineData("50%", "50%25")]
         [InlineData("?q", "%3Fq")]
-        public void SpecialCharactersArePercentEncoded(string value, string encoded)
+        public void Special_characters_are_percent_encoded(string value, string encoded)
             => Assert.Equal("?case_type=" + encoded, new QueryString().Add("case_type", value).ToString());
 
         [Fact]
-        public void NamesAreEncodedToo()
+        public void Names_are_encoded_too()
             => Assert.Equal("?a%26b=1", new QueryString().Add("a&b", "1").ToString());
 
         [Fact]
-        public void AValueCannotAddAParameter()
+        public void A_value_cannot_add_a_parameter()
         {
             var q = new QueryString().Add("owner_id", "x&limit=1&api_key=steal#frag").Add("limit", "20");
             var uri = new Uri(CaseList, q.ToString());
@@ -55,7 +55,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void UnicodeRoundTrips()
+        public void Unicode_round_trips()
         {
             var q = new QueryString().Add("name", "Zoë 日本 & co / 100%");
             var uri = new Uri(CaseList, q.ToString());
@@ -63,19 +63,19 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void NullValuesAreLeftOut()
+        public void Null_values_are_left_out()
             => Assert.Equal("?b=2", new QueryString().Add("a", null).Add("b", "2").ToString());
 
         [Fact]
-        public void EmptyValueIsKept()
+        public void Empty_value_is_kept()
             => Assert.Equal("?a=", new QueryString().Add("a", "").ToString());
 
         [Fact]
-        public void RepeatedNamesKeepOrder()
+        public void Repeated_names_keep_order()
             => Assert.Equal("?order_by=a&order_by=-b", new QueryString().Add("order_by", "a").Add("order_by", "-b").ToString());
 
         [Fact]
-        public void SetReplacesEveryEarlierValue()
+        public void Set_replaces_every_earlier_value()
         {
             var q = new QueryString().Add("limit", "1").Add("x", "y").Add("limit", "2").Set("limit", "3");
             Assert.Equal("?x=y&limit=3", q.ToString());
@@ -83,7 +83,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void CloneIsIndependent()
+        public void Clone_is_independent()
         {
             var a = new QueryString().Add("a", "1");
             var b = a.Clone().Add("b", "2");
@@ -103,7 +103,7 @@ namespace CommCare.Client.Tests
         [InlineData("%2e%2e", "%252e%252e")]
         [InlineData("45WKYXQRFFU3AT4Y022EX7HF2", "45WKYXQRFFU3AT4Y022EX7HF2")]
         [InlineData("f959449c-8776-42ac-b776-3f564fafc331", "f959449c-8776-42ac-b776-3f564fafc331")]
-        public void SegmentEncodes(string id, string expected) => Assert.Equal(expected, QueryString.Segment(id));
+        public void Segment_encodes(string id, string expected) => Assert.Equal(expected, QueryString.Segment(id));
 
         [Theory]
         [InlineData("../x")]
@@ -112,7 +112,7 @@ namespace CommCare.Client.Tests
         [InlineData("%2e%2e/%2e%2e/x")]
         [InlineData("x/../../y")]
         [InlineData("...")]
-        public void SegmentCannotEscapeTheRoute(string id)
+        public void Segment_cannot_escape_the_route(string id)
         {
             var uri = new Uri(CaseList, QueryString.Segment(id) + "/");
             Assert.StartsWith("/a/demo/api/v0.5/case/", uri.AbsolutePath, StringComparison.Ordinal);
@@ -126,7 +126,7 @@ namespace CommCare.Client.Tests
         [InlineData("")]
         [InlineData(".")]
         [InlineData("..")]
-        public void DotAndEmptySegmentsThrow(string id)
+        public void Dot_and_empty_segments_throw(string id)
         {
             var ex = Assert.Throws<CommCare.Models.CCApiException>(() => QueryString.Segment(id));
             Assert.Equal(CommCare.Models.CCErrorKind.InvalidArgument, ex.Kind);

@@ -16,30 +16,30 @@ namespace CommCare.Client.Tests
         [InlineData("username=u&password=hunter2&next=1", "username=u&password=***&next=1")]
         [InlineData("?access_token=t0k&x=1", "?access_token=***&x=1")]
         [InlineData("grant_type=refresh_token&refresh_token=r1", "grant_type=refresh_token&refresh_token=***")]
-        public void SecretQueryAndFormFieldsAreMasked(string input, string expected) => Assert.Equal(expected, Redaction.Text(input));
+        public void Secret_query_and_form_fields_are_masked(string input, string expected) => Assert.Equal(expected, Redaction.Text(input));
 
         [Fact]
-        public void ApiKeyAuthorizationHeaderIsMasked()
+        public void Api_key_authorization_header_is_masked()
         {
             string s = Redaction.Text("Authorization: ApiKey user@x.org:secret");
             Assert.Equal("Authorization: ApiKey ***", s);
         }
 
         [Fact]
-        public void LowerCaseApiKeySchemeIsMasked()
+        public void Lower_case_api_key_scheme_is_masked()
             => Assert.Equal("authorization: apikey ***", Redaction.Text("authorization: apikey user@x.org:s3cr3t"));
 
         [Fact]
-        public void BearerTokenIsMasked() => Assert.Equal("Authorization: Bearer ***", Redaction.Text("Authorization: Bearer tok"));
+        public void Bearer_token_is_masked() => Assert.Equal("Authorization: Bearer ***", Redaction.Text("Authorization: Bearer tok"));
 
         [Fact]
-        public void BasicCredentialsAreMasked() => Assert.Equal("Basic ***", Redaction.Text("Basic dXNlcjpwYXNz"));
+        public void Basic_credentials_are_masked() => Assert.Equal("Basic ***", Redaction.Text("Basic dXNlcjpwYXNz"));
 
         [Theory]
         [InlineData("{\"password\": \"x\"}", "{\"password\": \"***\"}")]
         [InlineData("{\"username\":\"u\",\"password\":\"p@ss\"}", "{\"username\":\"u\",\"password\":\"***\"}")]
         [InlineData("{\"api_key\": \"abc123\", \"limit\": 20}", "{\"api_key\": \"***\", \"limit\": 20}")]
-        public void PasswordInJsonIsMasked(string input, string expected)
+        public void Password_in_json_is_masked(string input, string expected)
         {
             string s = Redaction.Text(input);
             Assert.Equal(expected, s);
@@ -53,7 +53,7 @@ namespace CommCare.Client.Tests
         [InlineData("{\"username\":\"u\",\"password\":\"p@ss w0rd\"}", "{\"username\":\"u\",\"password\":\"***\"}")]
         [InlineData("{\"password\": \"a&b\"}", "{\"password\": \"***\"}")]
         [InlineData("{\"api_key\": \"x,y\"}", "{\"api_key\": \"***\"}")]
-        public void QuotedJsonSecretIsMaskedWhole(string input, string expected)
+        public void Quoted_json_secret_is_masked_whole(string input, string expected)
         {
             string s = Redaction.Text(input);
             Assert.DoesNotContain("w0rd", s);
@@ -67,31 +67,31 @@ namespace CommCare.Client.Tests
         [InlineData("?monkey=1&tokens_used=3&passwordless=true&keyboard=qwerty")]
         [InlineData("GET /a/demo/api/v0.5/case/45WKYXQRFFU3AT4Y022EX7HF2/")]
         [InlineData("CommCare answered 500 Internal Server Error")]
-        public void OrdinaryTextIsUntouched(string input) => Assert.Equal(input, Redaction.Text(input));
+        public void Ordinary_text_is_untouched(string input) => Assert.Equal(input, Redaction.Text(input));
 
         [Fact]
-        public void NullAndEmpty()
+        public void Null_and_empty()
         {
             Assert.Equal("", Redaction.Text(null));
             Assert.Equal("", Redaction.Text(""));
         }
 
         [Fact]
-        public void PathAndQueryDropsTheHostAndMasksSecrets()
+        public void Path_and_query_drops_the_host_and_masks_secrets()
         {
             var uri = new Uri("https://www.commcarehq.org/a/demo/api/v0.5/case/?username=u&api_key=abc&limit=5");
             Assert.Equal("/a/demo/api/v0.5/case/?username=u&api_key=***&limit=5", Redaction.PathAndQuery(uri));
         }
 
         [Fact]
-        public void PathAndQueryOfAnOrdinaryUriIsUnchanged()
+        public void Path_and_query_of_an_ordinary_uri_is_unchanged()
         {
             var uri = new Uri("https://www.commcarehq.org/a/demo/api/v0.5/form/?limit=20&offset=20");
             Assert.Equal("/a/demo/api/v0.5/form/?limit=20&offset=20", Redaction.PathAndQuery(uri));
         }
 
         [Fact]
-        public void PathAndQueryOfARelativeUri()
+        public void Path_and_query_of_a_relative_uri()
         {
             var uri = new Uri("/a/demo/api/v0.5/form/?password=p&limit=1", UriKind.Relative);
             Assert.Equal("/a/demo/api/v0.5/form/?password=***&limit=1", Redaction.PathAndQuery(uri));

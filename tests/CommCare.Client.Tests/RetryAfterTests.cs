@@ -19,16 +19,16 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void DecimalSeconds() => AssertSeconds(3.4, ResilienceHandler.ParseRetryAfter("3.4", Now));
+        public void Decimal_seconds() => AssertSeconds(3.4, ResilienceHandler.ParseRetryAfter("3.4", Now));
 
         [Fact]
         public void Zero() => Assert.Equal(TimeSpan.Zero, ResilienceHandler.ParseRetryAfter("0", Now));
 
         [Fact]
-        public void WholeSeconds() => Assert.Equal(TimeSpan.FromSeconds(120), ResilienceHandler.ParseRetryAfter("120", Now));
+        public void Whole_seconds() => Assert.Equal(TimeSpan.FromSeconds(120), ResilienceHandler.ParseRetryAfter("120", Now));
 
         [Fact]
-        public void DecimalSecondsIgnoreTheCurrentCulture()
+        public void Decimal_seconds_ignore_the_current_culture()
         {
             var old = CultureInfo.CurrentCulture;
             try
@@ -40,7 +40,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void HttpDateInTheFuture()
+        public void Http_date_in_the_future()
         {
             string header = Now.AddSeconds(30).ToString("r", CultureInfo.InvariantCulture);
             Assert.Equal("Tue, 05 Mar 2024 12:00:30 GMT", header);
@@ -48,7 +48,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void HttpDateInThePastIsZero()
+        public void Http_date_in_the_past_is_zero()
             => Assert.Equal(TimeSpan.Zero, ResilienceHandler.ParseRetryAfter("Tue, 05 Mar 2024 11:59:00 GMT", Now));
 
         [Theory]
@@ -61,7 +61,7 @@ namespace CommCare.Client.Tests
         [InlineData("Infinity")]
         [InlineData("1e3")]
         [InlineData("10 seconds")]
-        public void GarbageOrNegativeIsNull(string? raw)
+        public void Garbage_or_negative_is_null(string? raw)
         {
             var d = ResilienceHandler.ParseRetryAfter(raw, Now);
             Assert.True(d == null, $"'{raw}' gave a delay of {d}");
@@ -78,18 +78,18 @@ namespace CommCare.Client.Tests
         [InlineData("12:00")]
         [InlineData("12/25")]
         [InlineData("1 2")]
-        public void TextThatIsNotAnHttpDateIsNull(string raw)
+        public void Text_that_is_not_an_http_date_is_null(string raw)
         {
             var d = ResilienceHandler.ParseRetryAfter(raw, Now);
             Assert.True(d == null, $"'{raw}' gave a delay of {d}");
         }
 
         [Fact]
-        public void AbsurdlyLongDelayIsCappedAtOneDay()
+        public void Absurdly_long_delay_is_capped_at_one_day()
             => Assert.Equal(TimeSpan.FromDays(1), ResilienceHandler.ParseRetryAfter("99999999", Now));
 
         [Fact]
-        public void ReadFromAResponseHeader()
+        public void Read_from_a_response_header()
         {
             using var response = new HttpResponseMessage((HttpStatusCode)429);
             Assert.True(response.Headers.TryAddWithoutValidation("Retry-After", " 2.5 "));
@@ -97,7 +97,7 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void NoHeaderIsNull()
+        public void No_header_is_null()
         {
             using var response = new HttpResponseMessage((HttpStatusCode)429);
             Assert.Null(ResilienceHandler.RetryAfter(response));

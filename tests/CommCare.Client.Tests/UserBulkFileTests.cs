@@ -9,7 +9,7 @@ namespace CommCare.Client.Tests
     public class UserBulkFileTests
     {
         [Fact]
-        public void CsvKeepsQuotedCommasQuotesAndLineBreaks()
+        public void Csv_keeps_quoted_commas_quotes_and_line_breaks()
         {
             var records = Csv.Parse("\uFEFFusername,data: note\r\njdoe,\"a, \"\"b\"\"\r\nline 2\"\nx,\r\n");
             Assert.Equal(3, records.Count);
@@ -20,28 +20,28 @@ namespace CommCare.Client.Tests
         }
 
         [Fact]
-        public void CsvWithoutFinalLineBreakKeepsItsLastRecord()
+        public void Csv_without_final_line_break_keeps_its_last_record()
         {
             var records = Csv.Parse("a,b\n1,2");
             Assert.Equal(new[] { "1", "2" }, records[1].Cells);
         }
 
         [Fact]
-        public void CsvUnclosedQuoteIsAnErrorNamingTheRecord()
+        public void Csv_unclosed_quote_is_an_error_naming_the_record()
         {
             var ex = Assert.Throws<CCApiException>(() => Csv.Parse("a,b\n1,\"open\n2,3\n"));
             Assert.Contains("record 2", ex.Message);
         }
 
         [Fact]
-        public void NaturalOrderComparesNumbersAsNumbers()
+        public void Natural_order_compares_numbers_as_numbers()
         {
             var sorted = new[] { "group 10", "group 2", "group 1", "Zed", "alpha" }.OrderBy(s => s, NaturalOrder.Instance).ToArray();
             Assert.Equal(new[] { "Zed", "alpha", "group 1", "group 2", "group 10" }, sorted);
         }
 
         [Fact]
-        public void HeadersOutsideHqsUploadAreNamed()
+        public void Headers_outside_hqs_upload_are_named()
         {
             Assert.Null(UserBulkImport.CheckHeaders(new[] { "username", "phone-number 1", "data: chw_id", "uncategorized_data: x", "group 3", "location_code", "last_sync (read only)" }));
             string? problem = UserBulkImport.CheckHeaders(new[] { "username", "phone_numbers", "group 1", "GROUP  1" });

@@ -499,7 +499,7 @@ namespace CommCare.Client.Tests
         // page throws CCApiException "The server's indexed_on order did not advance". Expected: every record from the
         // start instant on. Fix: normalise start/end to UTC in the constructor.
         [Fact]
-        public void LocalStartEastOfUtc() => LocalZone.Run("Asia/Kolkata", TimeSpan.FromMinutes(330), () =>
+        public void Local_start_east_of_utc() => LocalZone.Run("Asia/Kolkata", TimeSpan.FromMinutes(330), () =>
         {
             var all = WalkerTests.Distinct(3000, stepMicro: 1_000_000);   // one a second from 2024-01-01T00:00Z
             var server = new WalkerTests.FakeServer(all);
@@ -513,7 +513,7 @@ namespace CommCare.Client.Tests
         // a shared timestamp has been read by offset the check "if (_end.HasValue && _start > _end) return (deliver, null)"
         // ends the walk early and the records after that timestamp are silently never delivered.
         [Fact]
-        public void LocalEndWestOfUtc() => LocalZone.Run("America/Bogota", TimeSpan.FromHours(-5), () =>
+        public void Local_end_west_of_utc() => LocalZone.Run("America/Bogota", TimeSpan.FromHours(-5), () =>
         {
             var all = WalkerTests.WithSharedBlock(500, 1500, 500);
             var server = new WalkerTests.FakeServer(all);
@@ -524,7 +524,7 @@ namespace CommCare.Client.Tests
         });
 
         [Fact]
-        public void UtcRangeIsUnaffectedByTheLocalZone() => LocalZone.Run("America/Bogota", TimeSpan.FromHours(-5), () =>
+        public void Utc_range_is_unaffected_by_the_local_zone() => LocalZone.Run("America/Bogota", TimeSpan.FromHours(-5), () =>
         {
             var all = WalkerTests.WithSharedBlock(500, 1500, 500);
             var server = new WalkerTests.FakeServer(all);

@@ -131,3 +131,50 @@ function New-TestXlsx([string] $Path, [object[][]] $Rows, [string] $Sheet = 'She
     Add 'xl/worksheets/sheet1.xml' $sb.ToString()
     $zip.Dispose(); $fs.Dispose()
 }
+
+# build.ps1 -Task Emulator/Demo as a user runs it (Demo.Tests, GettingStarted.Tests).
+$script:BuildPs1 = Join-Path $PSScriptRoot '../../build.ps1'
+# Starts build.ps1 in its own pwsh with stdout/stderr redirected; lines are collected as they come.
+# -NoBuild: the suite's build is the module under test; building again would replace it while tests run.
+# -Port 0: a free port, as other tests and people on this machine may hold 8700.
+function Start-BuildTask([string] $Task) {
+    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', $BuildPs1, '-Task', $Task, '-NoBuild', '-Port', '0')) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.RedirectStandardInput = $true
+    $psi.UseShellExecute = $false
+    [void]$psi.Environment.Remove('NO_COLOR')   # redirection alone must keep escape codes out
+    $lines = [Collections.Concurrent.ConcurrentQueue[string]]::new()
+    $p = [Diagnostics.Process]::new(); $p.StartInfo = $psi
+    $handler = { if ($null -ne $EventArgs.Data) { $Event.MessageData.Enqueue($EventArgs.Data) } }
+    $e1 = Register-ObjectEvent $p OutputDataReceived -Action $handler -MessageData $lines
+    $e2 = Register-ObjectEvent $p ErrorDataReceived -Action $handler -MessageData $lines
+    [void]$p.Start(); $p.BeginOutputReadLine(); $p.BeginErrorReadLine()
+    [pscustomobject]@{ Process = $p; Lines = $lines; Events = @($e1, $e2) }
+}
+function Wait-Line($Run, [string] $Pattern, [int] $Seconds) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while ($sw.Elapsed.TotalSeconds -lt $Seconds) {
+        $hit = @($Run.Lines.ToArray()) -match $Pattern
+        if ($hit) { return $hit[0] }
+        if ($Run.Process.HasExited) { break }
+        Start-Sleep -Milliseconds 100
+    }
+    throw "No line matching '$Pattern' within $Seconds s; output:`n$(@($Run.Lines.ToArray()) -join "`n")"
+}
+# The closing lines both tasks print: the Connect-CCServer line to paste, then how to stop.
+function Wait-Banner($Run, [int] $Seconds) {
+    $connect = (Wait-Line $Run '^\s+Connect-CCServer ' $Seconds).Trim()
+    Wait-Line $Run 'Ctrl\+C' 10 | Out-Null
+    [pscustomobject]@{ Connect = $connect; Url = [regex]::Match($connect, '-Server (\S+)').Groups[1].Value }
+}
+# What Ctrl+C in a terminal sends; the task must stop the emulator it started and exit.
+function Stop-BuildTask($Run) {
+    if (-not $Run.Process.HasExited) { & kill -INT $Run.Process.Id; [void]$Run.Process.WaitForExit(20000) }
+    $exited = $Run.Process.HasExited
+    if (-not $exited) { $Run.Process.Kill($true) }
+    $Run.Events | ForEach-Object { Unregister-Event -SourceIdentifier $_.Name -ErrorAction SilentlyContinue }
+    $exited
+}
+function Test-Listening([string] $Url) {
+    try { Invoke-WebRequest "$Url/_emulator/requests" -TimeoutSec 2 | Out-Null; $true } catch { $_.Exception.Response -ne $null }
+}

@@ -19,11 +19,11 @@ namespace CommCare.Client.Api
         public CCPagedResult<CCExportInstance> List()
         {
             var first = new Uri(Root, "?limit=1000");
-            return _c.Pages(first, Read);
+            return _c.Pages(first, ExportInstanceParser.Read);
         }
 
         public CCExportInstance? Get(string id)
-            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(Root, QueryString.Segment(id) + "/"), Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(Root, QueryString.Segment(id) + "/"), ExportInstanceParser.Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
         /// <summary>The stored file of a daily saved export (the Excel/Power Query feed).</summary>
         // Saved exports only: starting an export through the API is unconfirmed (docs/commcare-api.md U27).
@@ -37,21 +37,6 @@ namespace CommCare.Client.Api
             return new Uri(_c.Session.Server, export.DetConfigUrl);
         }
 
-        private static CCExportInstance Read(ref Utf8JsonReader r)
-        {
-            var o = JsonValue.ReadObject(ref r);
-            return new CCExportInstance
-            {
-                Id = JsonValue.Str(o, "id") ?? "",
-                Name = JsonValue.Str(o, "name"),
-                Type = JsonValue.Str(o, "type"),
-                ExportFormat = JsonValue.Str(o, "export_format"),
-                IsDeidentified = JsonValue.Bool(o, "is_deidentified"),
-                CaseType = JsonValue.Str(o, "case_type"),
-                Xmlns = JsonValue.Str(o, "xmlns"),
-                DetConfigUrl = JsonValue.Str(o, "det_config_url"),
-            };
-        }
     }
 }
 

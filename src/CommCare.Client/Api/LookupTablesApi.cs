@@ -24,7 +24,7 @@ namespace CommCare.Client.Api
         public IReadOnlyList<CCLookupTable> Tables()
         {
             var first = new Uri(_c.DomainApi("lookup_table"), "?limit=1000");
-            return new List<CCLookupTable>(_c.Pages(first, ReadTable));
+            return new List<CCLookupTable>(_c.Pages(first, LookupTableParser.ReadTable));
         }
 
         /// <summary>The table with this tag or id, or null.</summary>
@@ -41,7 +41,7 @@ namespace CommCare.Client.Api
             var byId = new Dictionary<string, CCLookupTable>(StringComparer.Ordinal);
             foreach (var t in tables) byId[t.Id] = t;
             var first = new Uri(_c.DomainApi("lookup_table_item"), "?limit=1000");
-            foreach (var item in _c.Pages(first, ReadItem))
+            foreach (var item in _c.Pages(first, LookupTableParser.ReadItem))
             {
                 if (byId.TryGetValue(item.TableId, out var t)) item.Table = t.Tag;
                 else if (!all) continue;
@@ -73,7 +73,7 @@ namespace CommCare.Client.Api
             {
                 var r = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
                 r.Read();
-                var item = ReadItem(ref r);
+                var item = LookupTableParser.ReadItem(ref r);
                 item.Table = table.Tag;
                 return item;
             }
@@ -325,56 +325,5 @@ namespace CommCare.Client.Api
             }
         }
 
-        private static CCLookupTable ReadTable(ref Utf8JsonReader r)
-        {
-            var o = JsonValue.ReadObject(ref r);
-            var t = new CCLookupTable
-            {
-                Id = (JsonValue.Str(o, "id") ?? ""),
-                Tag = (JsonValue.Str(o, "tag") ?? ""),
-                IsGlobal = JsonValue.Bool(o, "is_global"),
-            };
-            var fields = new List<CCLookupTableField>();
-            if (o.TryGetValue("fields", out var fl) && fl is List<object?> fs)
-                foreach (var f in fs)
-                {
-                    if (f is Dictionary<string, object?> fd)
-                        fields.Add(new CCLookupTableField { Name = (JsonValue.Str(fd, "field_name") ?? ""), Properties = JsonValue.Strings(fd, "properties") });
-                    else if (f is string fsn) fields.Add(new CCLookupTableField { Name = fsn });
-                }
-            t.Fields = fields;
-            t.ItemAttributes = JsonValue.Strings(o, "item_attributes");
-            return t;
-        }
-
-        private static CCLookupTableItem ReadItem(ref Utf8JsonReader r)
-        {
-            var o = JsonValue.ReadObject(ref r);
-            var item = new CCLookupTableItem
-            {
-                Id = (JsonValue.Str(o, "id") ?? ""),
-                TableId = (JsonValue.Str(o, "data_type_id") ?? ""),
-                SortKey = o.TryGetValue("sort_key", out var sk) && sk is long skl ? (int)skl : (int?)null,
-            };
-            if (o.TryGetValue("fields", out var fo) && fo is Dictionary<string, object?> fields)
-                foreach (var kv in fields)
-                {
-                    var values = new List<CCLookupFieldValue>();
-                    if (kv.Value is Dictionary<string, object?> fd && fd.TryGetValue("field_list", out var fl) && fl is List<object?> list)
-                        foreach (var e in list)
-                            if (e is Dictionary<string, object?> ed)
-                            {
-                                var v = new CCLookupFieldValue { Value = ed.TryGetValue("field_value", out var fv) ? Convert.ToString(fv, CultureInfo.InvariantCulture) : null };
-                                if (ed.TryGetValue("properties", out var pr) && pr is Dictionary<string, object?> pd)
-                                    foreach (var p in pd) v.Properties[p.Key] = Convert.ToString(p.Value, CultureInfo.InvariantCulture);
-                                values.Add(v);
-                            }
-                    item.FieldValues[kv.Key] = values;
-                    item.Fields[kv.Key] = values.Count > 0 ? values[0].Value : null;
-                }
-            if (o.TryGetValue("item_attributes", out var ia) && ia is Dictionary<string, object?> attrs)
-                foreach (var kv in attrs) item.ItemAttributes[kv.Key] = Convert.ToString(kv.Value, CultureInfo.InvariantCulture);
-            return item;
-        }
     }
 }

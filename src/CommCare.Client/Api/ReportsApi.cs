@@ -47,14 +47,14 @@ namespace CommCare.Client.Api
 
         public IReadOnlyList<CCReport> List()
         {
-            var page = PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("simplereportconfiguration"), ReadReport, _c.Sink, _c.Token).WaitPumping(_c.Sink);
+            var page = PageFetcher.FetchAsync(_c.Engine, _c.DomainApi("simplereportconfiguration"), ReportParser.Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
             return page.Items;
         }
 
         /// <summary>A user-built report's definition; null for static reports and unknown ids (the server has no detail for them).</summary>
         public CCReport? Get(string id)
             // A 404 of any body is "no such report"; filter and column types are kept as text (docs/commcare-api.md U24).
-            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("simplereportconfiguration"), QueryString.Segment(id) + "/"), ReadReport, _c.Sink, _c.Token).WaitPumping(_c.Sink);
+            => PageFetcher.FetchOneAsync(_c.Engine, new Uri(_c.DomainApi("simplereportconfiguration"), QueryString.Segment(id) + "/"), ReportParser.Read, _c.Sink, _c.Token).WaitPumping(_c.Sink);
 
         /// <summary>
         /// Turns user filters into the report's query parameters (docs/commcare-api.md#reports-data-sources-and-odata): a choice list's values joined with
@@ -226,28 +226,5 @@ namespace CommCare.Client.Api
             foreach (var row in rest) { status.Delivered++; status.Requests = 1 + restStatus.Requests; yield return row; }
         }
 
-        private static CCReport ReadReport(ref Utf8JsonReader r)
-        {
-            var o = JsonValue.ReadObject(ref r);
-            var rep = new CCReport
-            {
-                Id = (JsonValue.Str(o, "id") ?? ""),
-                Title = JsonValue.Str(o, "title"),
-                ResourceUri = JsonValue.Str(o, "resource_uri"),
-            };
-            var filters = new List<CCReportFilter>();
-            if (o.TryGetValue("filters", out var fl) && fl is List<object?> fs)
-                foreach (var f in fs)
-                    if (f is Dictionary<string, object?> fd)
-                        filters.Add(new CCReportFilter { Slug = (JsonValue.Str(fd, "slug") ?? ""), Type = JsonValue.Str(fd, "type"), Datatype = JsonValue.Str(fd, "datatype") });
-            var columns = new List<CCReportColumn>();
-            if (o.TryGetValue("columns", out var cl) && cl is List<object?> cs)
-                foreach (var c in cs)
-                    if (c is Dictionary<string, object?> cd)
-                        columns.Add(new CCReportColumn { ColumnId = (JsonValue.Str(cd, "column_id") ?? ""), Display = JsonValue.Str(cd, "display"), Type = JsonValue.Str(cd, "type") });
-            rep.Filters = filters;
-            rep.Columns = columns;
-            return rep;
-        }
     }
 }

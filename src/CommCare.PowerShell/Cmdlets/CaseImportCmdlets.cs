@@ -57,7 +57,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// </summary>
     /// <example><code>Import-CCCaseData -Path cases.xlsx -CaseType patient -SearchField external_id -CreateNewCases</code><para>Updates patients whose external id matches, creates the others.</para></example>
     /// <example><code>Import-Csv cases.csv | Import-CCCaseData -CaseType patient -SearchField external_id -CreateNewCases</code><para>The same from a CSV file: the workbook is built in memory.</para></example>
-    /// <example><code>$import = Import-CCCaseData -Path big.xlsx -CaseType patient -NoWait; Get-CCCaseImport $import</code><para>Starts an import and checks on it later.</para></example>
+    /// <example><code>$import = Import-CCCaseData -Path big.xlsx -CaseType patient -NoWait; $import | Get-CCCaseImport</code><para>Starts an import and checks on it later.</para></example>
     [Cmdlet(VerbsData.Import, "CCCaseData", SupportsShouldProcess = true, DefaultParameterSetName = ParameterSets.Path)]
     [OutputType(typeof(CCCaseImport))]
     public sealed class ImportCCCaseDataCommand : CCCaseImportCmdlet
@@ -208,7 +208,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="synopsis">Gets the status of a bulk case import.</para>
     /// <para type="description">Reads the import's status once (or follows it to the end with -Wait), from the object Import-CCCaseData -NoWait returned or from its status URL.</para>
     /// </summary>
-    /// <example><code>$import = Import-CCCaseData -Path big.xlsx -CaseType patient -NoWait; Get-CCCaseImport $import -Wait</code><para>Follows an import to the end.</para></example>
+    /// <example><code>$import = Import-CCCaseData -Path big.xlsx -CaseType patient -NoWait; $import | Get-CCCaseImport -Wait</code><para>Follows an import to the end.</para></example>
     /// <example><code>Get-CCCaseImport -StatusUrl $url</code><para>Checks one import.</para></example>
     [Cmdlet(VerbsCommon.Get, "CCCaseImport")]
     [OutputType(typeof(CCCaseImport))]

@@ -11,7 +11,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Without -Id, streams every matching case. Records come out as pages arrive, so Select-Object -First stops after one request and memory stays flat for a million cases. Unless -OrderBy is given, the cmdlet walks the cases by indexed_on and drops boundary duplicates, so no case is missed or repeated even when thousands share one timestamp. Filters are applied by the server; an unknown case type simply returns nothing.</para>
     /// </summary>
     /// <example><code>Get-CCCase -CaseType patient -Closed:$false | Select-Object -First 10</code><para>The first ten open patient cases.</para></example>
-    /// <example><code>Get-CCCase -Id 0X9OCW3JMV98EYOVN32SGN4II -IncludeChildCases</code><para>One case with its child cases embedded.</para></example>
+    /// <example><code>Get-CCCase -Id 00809bb1-1b4e-4154-9ab9-a897e1494a5d -IncludeChildCases</code><para>One case with its child cases embedded.</para></example>
     /// <example><code>Get-CCCase -CaseType patient -IndexedSince (Get-Date).AddDays(-1) | Export-Csv patients.csv</code><para>Every patient case indexed in the last day, streamed to CSV.</para></example>
     /// <example><code>Get-CCCase -ApiVersion 2 -CaseType patient -Property @{ district = 'north' } -Query 'age > 40'</code><para>The Case API v2 with a case-search query (cursor paging).</para></example>
     /// <example><code>Get-CCCase -ApiVersion 2 -Index @{ parent = $household.Id }</code><para>The child cases of one case.</para></example>

@@ -288,7 +288,11 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Uploads the workbook and follows the upload to the end with progress. Without -Replace, rows with a UID are updated in place and rows without one are added (so running it twice adds them twice); with -Replace, each table in the workbook is emptied first and loaded from the file (safe to repeat). Warnings about rows (unknown users, groups or locations) come out as warnings; a workbook CommCare refuses is an error and changes nothing. Before anything is sent, each table sheet's headers are checked against the spellings CommCare's own download and upload use ('UID', 'Delete(Y/N)'): a column that looks like the row id or the delete flag but is spelled otherwise is refused, naming it, because CommCare would add every row again (or keep rows marked for deletion). A sheet with no UID column gets a warning without -Replace. A workbook from Export-CCLookupTable has no ownership columns (the API does not give them): with -Replace its rows are loaded without owners.</para>
     /// </summary>
     /// <example><code>Import-CCLookupTable -Path facilities.xlsx -Replace</code><para>Replaces the tables in the workbook with its contents.</para></example>
-    /// <example><code>Export-CCLookupTable -Table facilities -Path f.xlsx; (edit f.xlsx); Import-CCLookupTable -Path f.xlsx</code><para>A round trip: edited rows are updated in place by their UIDs.</para></example>
+    /// <example><code>
+    /// Export-CCLookupTable -Table facilities -Path f.xlsx
+    /// # ... edit f.xlsx in Excel, then:
+    /// Import-CCLookupTable -Path f.xlsx
+    /// </code><para>A round trip: edited rows are updated in place by their UIDs.</para></example>
     [Cmdlet(VerbsData.Import, "CCLookupTable", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(CCLookupTableImport))]
     public sealed class ImportCCLookupTableCommand : CCSessionCmdlet

@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
-using System.Security.Cryptography;
 using CommCare.Client.Api;
 using CommCare.Models;
 
@@ -269,19 +268,9 @@ namespace CommCare.PowerShell.Cmdlets
         [Parameter] [ValidateRange(1, 16)] public int ThrottleLimit { get; set; } = 1;
 
         private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        private readonly System.Collections.Concurrent.ConcurrentQueue<Done> _done = new System.Collections.Concurrent.ConcurrentQueue<Done>();
-        private readonly List<System.Threading.Tasks.Task> _inflight = new List<System.Threading.Tasks.Task>();
-        private System.Threading.SemaphoreSlim? _slots;
-
-        private sealed class Done
-        {
-            public int Row; public string Full = ""; public object Target = ""; public CCMobileWorkerSpec Spec = null!;
-            public string? Generated; public string? Id; public bool Recovered; public CCApiException? Error;
-        }
-        private Dictionary<string, CCMobileWorker>? _existing;
         private int _created, _skipped, _wouldCreate;
         private readonly List<string> _skippedNames = new List<string>();
-        private object? _users;   // a UsersApi; typed object so the cmdlet class never names a Client type
+        private object? _creator;   // a MobileWorkerCreator, made on the first row (it loads the client)
 
         protected override void ProcessRecord()
         {
@@ -299,82 +288,54 @@ namespace CommCare.PowerShell.Cmdlets
             if (spec.Password == null && !RequireAccountConfirmation)
             {
                 if (!GeneratePassword) { _failed++; WriteRowError("PasswordRequired", $"Row {_rows}: '{full}' has no password. Add a Password column, or use -GeneratePassword or -RequireAccountConfirmation.", target); return; }
-                generated = NewPassword();
-                spec.Password = ToSecure(generated);
+                generated = MobileWorkerCreator.NewPassword();
+                spec.Password = MobileWorkerCreator.ToSecure(generated);
             }
             if (RequireAccountConfirmation) spec.RequireAccountConfirmation = true;
             if (SendConfirmationEmail) spec.SendConfirmationEmail = true;
 
-            var users = (UsersApi)(_users ??= new CommCareClient(ActiveSession, Sink, CancellationToken).Users);
+            var creator = (MobileWorkerCreator)(_creator ??= new MobileWorkerCreator(new CommCareClient(ActiveSession, Sink, CancellationToken), ThrottleLimit));
+            var create = new CCMobileWorkerCreate(_rows, full, target, spec, generated);
             try
             {
-                if (SkipExisting)
-                {
-                    _existing ??= users.LoadAll();
-                    if (_existing.ContainsKey(full)) { _skipped++; _skippedNames.Add(full); WriteVerbose($"Row {_rows}: '{full}' already exists; skipped."); Progress(); return; }
-                }
+                if (SkipExisting && creator.Exists(full)) { _skipped++; _skippedNames.Add(full); WriteVerbose($"Row {_rows}: '{full}' already exists; skipped."); Progress(); return; }
                 if (!ShouldProcess(full, "Create mobile worker")) { if (WhatIfOn) _wouldCreate++; return; }
-                var done = new Done { Row = _rows, Full = full, Target = target, Spec = spec, Generated = generated };
-                if (ThrottleLimit > 1)
-                {
-                    // Parallel: wait for a free slot, create on a worker thread, report from this thread.
-                    _slots ??= new System.Threading.SemaphoreSlim(ThrottleLimit, ThrottleLimit);
-                    _slots.Wait(CancellationToken);
-                    _inflight.Add(System.Threading.Tasks.Task.Run(() =>
-                    {
-                        try { var (id, outcome) = users.Create(spec); done.Id = id; done.Recovered = outcome == CreateOutcome.Recovered; }
-                        catch (CCApiException ex) { done.Error = ex; }
-                        finally { _done.Enqueue(done); _slots.Release(); }
-                    }));
-                    Report();
-                    return;
-                }
-                var (newId, result) = users.Create(spec);
-                done.Id = newId;
-                done.Recovered = result == CreateOutcome.Recovered;
-                _done.Enqueue(done);
-                Report();
-                return;
+                creator.Start(create);
             }
-            catch (CCApiException ex)
-            {
-                _done.Enqueue(new Done { Row = _rows, Full = full, Target = target, Spec = spec, Error = ex });
-                Report();
-            }
+            catch (CCApiException ex) { Report(new CCMobileWorkerCreate(_rows, full, target, spec, null), ex); }
+            Flush();
+            foreach (var done in creator.Finished()) Report(done, done.Error);
         }
 
-        /// <summary>Writes finished creates (pipeline thread only).</summary>
-        private void Report()
+        /// <summary>Writes one finished create (pipeline thread only).</summary>
+        private void Report(CCMobileWorkerCreate d, CCApiException? ex)
         {
             Flush();
-            while (_done.TryDequeue(out var d))
+            if (ex != null)
             {
-                if (d.Error is CCApiException ex)
-                {
-                    if (StopsCommand(ex)) Terminate(ex, d.Target);
-                    _failed++;
-                    string reason = (ex.ServerMessage ?? "").Contains("already taken") ? "UserNameTaken" : ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString();
-                    WriteRowError(reason, $"Row {d.Row}: '{d.Full}' was not created: {ex.ServerMessage ?? ex.Message}", d.Target, ex);
-                }
-                else
-                {
-                    if (d.Recovered) WriteVerbose($"Row {d.Row}: '{d.Full}' was created, though the server's answer was lost (found by looking it up).");
-                    _created++;
-                    WriteObject(Result(d.Id ?? "", d.Full, d.Spec, d.Generated));
-                }
-                Progress();
+                if (StopsCommand(ex)) Terminate(ex, d.Target);
+                _failed++;
+                string reason = (ex.ServerMessage ?? "").Contains("already taken") ? "UserNameTaken" : ex.Kind == CCErrorKind.BadRequest ? "Rejected" : ex.Kind.ToString();
+                WriteRowError(reason, $"Row {d.Row}: '{d.FullName}' was not created: {ex.ServerMessage ?? ex.Message}", d.Target, ex);
             }
+            else
+            {
+                if (d.Recovered) WriteVerbose($"Row {d.Row}: '{d.FullName}' was created, though the server's answer was lost (found by looking it up).");
+                _created++;
+                WriteObject(d.Worker);
+            }
+            Progress();
         }
 
         protected override void EndProcessing()
         {
             // Wait for the creates still in flight (a stop cancels them through the token).
-            foreach (var t in _inflight)
+            if (_creator is MobileWorkerCreator creator)
             {
-                try { t.Wait(CancellationToken); } catch (OperationCanceledException) { throw new PipelineStoppedException(); }
-                Report();
+                try { foreach (var d in creator.Drain()) Report(d, d.Error); }
+                catch (OperationCanceledException) { throw new PipelineStoppedException(); }
             }
-            Report();
+            Flush();
             foreach (var name in _skippedNames) WriteInformation($"Skipped (already exists): {name}", new[] { "CommCare.Skipped" });
             if (WhatIfOn)
                 WriteInformation($"New-CCMobileWorker -WhatIf: {_wouldCreate} would be created, {_skipped} skipped (already exist), {_failed} failed the checks, of {_rows} rows.", new[] { "PSHOST" });
@@ -388,35 +349,6 @@ namespace CommCare.PowerShell.Cmdlets
         {
             if (_rows % 10 == 0)
                 WriteProgress(new ProgressRecord(3001, "New-CCMobileWorker", $"{_rows} rows: {_created} created, {_skipped} skipped, {_failed} failed"));
-        }
-
-        private CCMobileWorker Result(string id, string full, CCMobileWorkerSpec s, string? generated) => new CCMobileWorker
-        {
-            Id = id, Domain = ActiveSession.Domain, UserName = full, FirstName = s.FirstName, LastName = s.LastName,
-            Email = s.Email?.ToLowerInvariant(), Language = s.Language,
-            PhoneNumbers = s.PhoneNumbers?.Select(p => p.TrimStart('+')).ToArray() ?? Array.Empty<string>(),
-            DefaultPhoneNumber = s.PhoneNumbers?.FirstOrDefault()?.TrimStart('+'),
-            Groups = s.Groups?.ToArray() ?? Array.Empty<string>(), Locations = s.Locations?.ToArray() ?? Array.Empty<string>(),
-            PrimaryLocation = s.PrimaryLocation ?? s.Locations?.FirstOrDefault(), Role = s.Role,
-            UserData = s.UserData ?? new Dictionary<string, object?>(), IsActive = true, GeneratedPassword = generated,
-        };
-
-        private static string NewPassword()
-        {
-            const string chars = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%+-=?";
-            var bytes = new byte[16];
-            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(bytes);
-            var c = new char[16];
-            for (int i = 0; i < c.Length; i++) c[i] = chars[bytes[i] % chars.Length];
-            return new string(c);
-        }
-
-        private static SecureString ToSecure(string s)
-        {
-            var secure = new SecureString();
-            foreach (char ch in s) secure.AppendChar(ch);
-            secure.MakeReadOnly();
-            return secure;
         }
     }
 

@@ -58,7 +58,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="synopsis">Exports a report's data: as objects, or streamed to a .csv, .xlsx or .json file.</para>
     /// <para type="description">Pages through the report 50 rows a call (the server's maximum) with progress. Without -Path each row is an object whose properties are the column headers (expanded columns included). With -Path the rows are streamed to the file as they arrive, so memory stays flat for any report size; the file only appears, complete, at the end. -Filter takes the report's filter slugs: a choice list with one or several values, a date filter as a start and an end, a numeric filter as '>=18' (or @{ operator = '>='; operand = 18 }). Unknown filter names are refused before any data is asked for.</para>
     /// </summary>
-    /// <example><code>Export-CCReport -ReportId $id -Filter @{ district = 'North','South'; form_date = '2026-01-01','2026-06-30' }</code><para>The rows of two districts in the first half of 2026, as objects.</para></example>
+    /// <example><code>Export-CCReport -ReportId $id -Filter @{ district = 'North','South'; visit_date = '2026-01-01','2026-06-30' }</code><para>The rows of two districts in the first half of 2026, as objects.</para></example>
     /// <example><code>Export-CCReport -ReportId $id -Path district.xlsx -PassThru</code><para>Streams the whole report to an Excel file and returns the file.</para></example>
     /// <example><code>Export-CCReport -ReportId $id -Filter @{ age = '>=18' } -Path adults.csv</code><para>A numeric filter, to CSV.</para></example>
     [Cmdlet(VerbsData.Export, "CCReport", SupportsShouldProcess = true)]

@@ -54,7 +54,7 @@ namespace CommCare.PowerShell.Cmdlets
     /// <para type="description">Re-sends the install link to existing mobile workers' phones; numbers that are not a mobile worker's come back in NotSent. Each call texts again, so it is never retried after the server may have acted. This legacy API may be missing on current servers: a 404 says so.</para>
     /// </summary>
     /// <example><code>Send-CCInstallInfo -AppId $app -PhoneNumber '+50255512345'</code><para>One worker.</para></example>
-    /// <example><code>Get-CCMobileWorker | ForEach-Object { $_.PhoneNumbers[0] } | Send-CCInstallInfo -AppId $app -Message 'Reinstall from {}'</code><para>Every worker's first number, with a custom text.</para></example>
+    /// <example><code>Get-CCMobileWorker | Where-Object PhoneNumbers | ForEach-Object { $_.PhoneNumbers[0] } | Send-CCInstallInfo -AppId $app -Message 'Reinstall from {}'</code><para>Every worker's first number (workers without one are left out), with a custom text.</para></example>
     [Cmdlet(VerbsCommunications.Send, "CCInstallInfo", SupportsShouldProcess = true)]
     [OutputType(typeof(CCSmsResult))]
     public sealed class SendCCInstallInfoCommand : CCSessionCmdlet

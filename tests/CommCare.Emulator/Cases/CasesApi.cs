@@ -65,46 +65,19 @@ public static class CasesApi
         return ApiResponse.Json(200, w.ToArray());
     }
 
+    private static readonly RecordList<CaseRec> Lister = new()
+    {
+        Fields = Fields, Ordering = Ordering, DefaultLimit = DefaultLimit, MaxLimit = MaxLimit,
+        DefaultOrder = new SortKey<CaseRec>("server_date_modified", Ordering["server_date_modified"], false),
+    };
+
     public static ApiResponse List(ApiContext ctx)
     {
         var dd = ctx.Data.For(ctx.Domain!);
         if (dd is null) return ApiResponse.Empty(404);
-        var q = ctx.Query;
-        RecordQuery<CaseRec> query;
-        try
-        {
-            query = BuildQuery(q, dd);
-            var order = FilterParams.OrderBy(q, Fields, Ordering);
-            if (order is null) query.Sort.Add(new SortKey<CaseRec>("server_date_modified", Ordering["server_date_modified"], false));
-            else query.Sort.AddRange(order);
-        }
-        catch (FilterException fe)
-        {
-            return fe.Response;
-        }
-        var err = Paging.LimitOffsetOrError(q, DefaultLimit, MaxLimit, out var limit, out var offset);
-        if (err is not null) return err;
-
-        var single = query.Sort.Count == 1 ? query.Sort[0] : null;
-        var (total, page) = query.Execute(dd.Cases, dd.CaseIndexedOn, k => Perm(dd, k),
-            single is { Field: "indexed_on", Desc: false }, single is { Field: "indexed_on", Desc: true }, offset, limit);
-
-        var extras = Extras(q);
-        var objects = new List<ReadOnlyMemory<byte>>(page.Count);
-        RecordJson? rj = extras == CaseExtras.None ? null : dd.Serializer;
-        var w = rj is null ? null : new PyJsonWriter(8192);
-        foreach (var s in page)
-        {
-            if (rj is null)
-            {
-                objects.Add(dd.CaseJson(dd.Cases[s]));
-                continue;
-            }
-            w!.Reset();
-            rj.WriteCase(w, dd.Cases[s], extras);
-            objects.Add(w.ToArray());
-        }
-        return Paging.Page(ctx, limit, offset, total, objects);
+        var extras = Extras(ctx.Query);
+        return Lister.Answer(ctx, dd.Cases, dd.CaseIndexedOn, q => BuildQuery(q, dd), k => Perm(dd, k), dd.CaseJson,
+            extras == CaseExtras.None ? null : (w, c) => dd.Serializer.WriteCase(w, c, extras));
     }
 
     private static int[]? Perm(DomainData dd, SortKey<CaseRec> k) => (k.Field, k.Desc) switch

@@ -53,47 +53,19 @@ public static class FormsApi
         return ApiResponse.Json(200, w.ToArray());
     }
 
+    // Default order -received_on; any order_by replaces it entirely.
+    private static readonly RecordList<FormRec> Lister = new()
+    {
+        Fields = Fields, Ordering = Ordering, DefaultLimit = DefaultLimit, MaxLimit = MaxLimit, WriterSize = 16384,
+        DefaultOrder = new SortKey<FormRec>("received_on", Ordering["received_on"], true),
+    };
+
     public static ApiResponse List(ApiContext ctx)
     {
         var dd = ctx.Data.For(ctx.Domain!);
         if (dd is null) return ApiResponse.Empty(404);
-        var q = ctx.Query;
-        RecordQuery<FormRec> query;
-        try
-        {
-            query = BuildQuery(q, dd);
-            var order = FilterParams.OrderBy(q, Fields, Ordering);
-            // default order -received_on; any order_by replaces it entirely
-            if (order is null) query.Sort.Add(new SortKey<FormRec>("received_on", Ordering["received_on"], true));
-            else query.Sort.AddRange(order);
-        }
-        catch (FilterException fe)
-        {
-            return fe.Response;
-        }
-        var err = Paging.LimitOffsetOrError(q, DefaultLimit, MaxLimit, out var limit, out var offset);
-        if (err is not null) return err;
-
-        var single = query.Sort.Count == 1 ? query.Sort[0] : null;
-        var (total, page) = query.Execute(dd.Forms, dd.FormIndexedOn, k => Perm(dd, k),
-            single is { Field: "indexed_on", Desc: false }, single is { Field: "indexed_on", Desc: true }, offset, limit);
-
-        var full = q.Flag("cases__full");
-        var objects = new List<ReadOnlyMemory<byte>>(page.Count);
-        var rj = full ? dd.Serializer : null;
-        var w = full ? new PyJsonWriter(16384) : null;
-        foreach (var s in page)
-        {
-            if (rj is null)
-            {
-                objects.Add(dd.FormJson(dd.Forms[s]));
-                continue;
-            }
-            w!.Reset();
-            rj.WriteForm(w, dd.Forms[s], withCases: true);
-            objects.Add(w.ToArray());
-        }
-        return Paging.Page(ctx, limit, offset, total, objects);
+        return Lister.Answer(ctx, dd.Forms, dd.FormIndexedOn, q => BuildQuery(q, dd), k => Perm(dd, k), dd.FormJson,
+            ctx.Query.Flag("cases__full") ? (w, f) => dd.Serializer.WriteForm(w, f, withCases: true) : null);
     }
 
     private static int[]? Perm(DomainData dd, SortKey<FormRec> k) => (k.Field, k.Desc) switch
