@@ -1,5 +1,8 @@
 @{
-    RootModule             = 'CommCare.PowerShell.dll'
+    # Two builds: net8.0/ for PowerShell 7.4+ (the runtime's own System.Text.Json and friends), netstandard2.0/
+    # for Windows PowerShell 5.1. Picked here, not by a loader script: a script root module costs ~250 ms of
+    # start-up (bench/README.md).
+    RootModule             = if ($PSEdition -eq 'Core') { 'net8.0/CommCare.PowerShell.dll' } else { 'netstandard2.0/CommCare.PowerShell.dll' }
     ModuleVersion          = '0.1.0'
     GUID                   = '6f0c9b1e-3c2a-4a8e-9d55-2b7f1c0e8a41'
     Author                 = 'CommCare for PowerShell contributors'
@@ -10,7 +13,7 @@
     DotNetFrameworkVersion = '4.7.2'
     CompatiblePSEditions   = @('Desktop', 'Core')
     # Loaded before the types file: it names the models and their adapter (ObjectAdapter.cs).
-    RequiredAssemblies     = @('CommCare.Models.dll', 'CommCare.PowerShell.dll')
+    RequiredAssemblies     = if ($PSEdition -eq 'Core') { 'net8.0/CommCare.Models.dll', 'net8.0/CommCare.PowerShell.dll' } else { 'netstandard2.0/CommCare.Models.dll', 'netstandard2.0/CommCare.PowerShell.dll' }
     FormatsToProcess       = @('CommCare.format.ps1xml')
     TypesToProcess         = @('CommCare.types.ps1xml')
     CmdletsToExport        = @(

@@ -10,7 +10,8 @@
                   print how to connect to the same emulator yourself and keep it running until Ctrl+C.
     -Task Emulator Build, start the emulator in the foreground and print its address, the demo credentials
                   and a Connect-CCServer line to paste into another PowerShell; Ctrl+C stops it.
-    -Task Bench   Build, run the benchmarks (never part of Test).
+    -Task Bench   Build, run the benchmarks (never part of Test); -BenchSection startup runs only the start-up one
+                  (import + connect + first call over bare pwsh, printed as a ratio to one Invoke-RestMethod call).
     -Task Docs    Build, then regenerate docs/cmdlets/ (one page per cmdlet) from the module's help.
     -Task Package Build, then out/package/: a PowerShell Gallery .nupkg (Compress-PSResource) and the Azure
                   Automation zip (CommCare.zip holding the module folder CommCare/ with its manifest).
@@ -41,8 +42,10 @@ $PlainDemo = [bool]$env:NO_COLOR -or [Console]::IsOutputRedirected -or ($PSStyle
 if ($PSStyle) { $CallerRendering = $PSStyle.OutputRendering; $PSStyle.OutputRendering = 'PlainText' }
 $env:DOTNET_NOLOGO = '1'; $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
 $Root = $PSScriptRoot
-$Manifest = Import-PowerShellDataFile (Join-Path $Root 'CommCare.psd1')
-$Version = $Manifest.ModuleVersion
+# The manifest picks a build with `if ($PSEdition ...)`, which Import-PowerShellDataFile refuses: read it as restricted-language data.
+$Manifest = [scriptblock]::Create((Get-Content -Raw (Join-Path $Root 'CommCare.psd1')))
+$Manifest.CheckRestrictedLanguage([string[]]@(), [string[]]@('PSEdition', 'PSScriptRoot'), $false)
+$Version = (& $Manifest).ModuleVersion
 $Out = Join-Path $Root 'out'
 $Stage = Join-Path $Out "CommCare/$Version"
 
@@ -54,6 +57,48 @@ function Invoke-Pwsh {
     if (Test-Path $dll) { & dotnet $dll @args } else { & (Join-Path $PSHOME 'pwsh') @args }
 }
 
+# One folder per build: netstandard2.0 for Windows PowerShell 5.1, net8.0 for PowerShell 7.4+ (the manifest picks).
+$Builds = 'netstandard2.0', 'net8.0'
+
+# <tfm>/ holds the cmdlets and the public models (default load context); <tfm>/dependencies/ the client and
+# everything it needs, loaded in isolation by ModuleInitializer; <tfm>/dependencies/database/ what only the
+# database export needs (loaded only when one runs), with the native SQLite library for every supported platform.
+function Copy-Build([string] $Tfm) {
+    $bin = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/$Tfm"
+    $dir = Join-Path $Stage $Tfm
+    $deps = New-Item -ItemType Directory -Force -Path (Join-Path $dir 'dependencies')
+    $dbDir = New-Item -ItemType Directory -Force -Path (Join-Path $deps 'database')
+    $clientDlls = (Get-ChildItem (Join-Path $Root "src/CommCare.Client/bin/$Configuration/$Tfm") -Filter *.dll).Name
+    foreach ($f in 'CommCare.PowerShell.dll', 'CommCare.Models.dll') { Copy-Item (Join-Path $bin $f) $dir }
+    Get-ChildItem $bin -Filter *.dll | Where-Object {
+        $_.Name -notin 'CommCare.PowerShell.dll', 'CommCare.Models.dll', 'System.Management.Automation.dll'
+    } | ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -in $clientDlls) { $deps } else { $dbDir }) }
+    Copy-SqliteNative -Destination $dbDir
+    if (Test-Path (Join-Path $deps 'System.Management.Automation.dll')) { throw 'The reference System.Management.Automation.dll must not ship.' }
+}
+
+# ReadyToRun, per platform: the client and its start-up dependencies precompiled for .NET 10 (PowerShell 7.6) in
+# net8.0/dependencies/<rid>/; the rest, and every other platform or runtime, use the IL in dependencies/ (bench/README.md).
+$ReadyToRunRids = 'win-x64', 'linux-x64', 'osx-arm64'
+$ReadyToRunNames = 'CommCare.Client', 'Polly.*', 'Microsoft.Extensions.*'
+
+function Add-ReadyToRun {
+    $il = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/net8.0"
+    $in = Join-Path $Out 'r2r/in'
+    if (Test-Path $in) { Remove-Item $in -Recurse -Force }
+    New-Item -ItemType Directory -Force -Path $in | Out-Null
+    $names = Get-ChildItem $il -Filter *.dll | Where-Object { $n = $_.BaseName; $ReadyToRunNames.Where({ $n -like $_ }).Count }
+    $names | Copy-Item -Destination $in
+    $project = Join-Path $Root 'src/tools/ReadyToRun/ReadyToRun.csproj'
+    foreach ($rid in $ReadyToRunRids) {
+        Write-Step "ReadyToRun $rid"
+        $pub = Join-Path $Out "r2r/$rid"
+        dotnet publish $project -c Release -r $rid "-p:IlDir=$in" "-p:ReferenceDir=$il" -o $pub -v q --nologo | Out-Host
+        $to = New-Item -ItemType Directory -Force -Path (Join-Path $Stage "net8.0/dependencies/$rid")
+        foreach ($f in $names) { Copy-Item (Join-Path $pub $f.Name) $to }
+    }
+}
+
 function Invoke-Build {
     Write-Step "restore"
     dotnet restore (Join-Path $Root 'CommCare.slnx') -v q --nologo | Out-Host
@@ -61,34 +106,21 @@ function Invoke-Build {
     dotnet build (Join-Path $Root 'CommCare.slnx') -c $Configuration --no-restore -v q --nologo "-p:ModuleVersion=$Version" | Out-Host
     Write-Step "stage $Stage"
     if (Test-Path $Stage) { Remove-Item $Stage -Recurse -Force }
-    $deps = Join-Path $Stage 'dependencies'
-    New-Item -ItemType Directory -Force -Path $deps | Out-Null
-    $bin = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/netstandard2.0"
-    # Module root: the manifest, the cmdlets and the public models (default load context).
-    foreach ($f in 'CommCare.PowerShell.dll', 'CommCare.Models.dll') { Copy-Item (Join-Path $bin $f) $Stage }
-    Copy-Item (Join-Path $Root 'CommCare.psd1') $Stage
-    Copy-Item (Join-Path $Root 'src/CommCare.format.ps1xml'), (Join-Path $Root 'src/CommCare.types.ps1xml') $Stage
+    New-Item -ItemType Directory -Force -Path $Stage | Out-Null
+    # Module root: the manifest (it picks a build), format/types files and about_ help.
+    foreach ($f in 'CommCare.psd1', 'src/CommCare.format.ps1xml', 'src/CommCare.types.ps1xml') { Copy-Item (Join-Path $Root $f) $Stage }
     # about_CommCare: Get-Help about_CommCare reads en-US/about_CommCare.help.txt, plain text made from the Markdown.
     New-Item -ItemType Directory -Force -Path (Join-Path $Stage 'en-US') | Out-Null
     & (Join-Path $Root 'src/tools/ConvertTo-AboutHelp.ps1') -Markdown (Join-Path $Root 'docs/about_CommCare.md') -OutFile (Join-Path $Stage 'en-US/about_CommCare.help.txt')
-    # dependencies/: the client and everything it needs, loaded in isolation by ModuleInitializer.
-    # dependencies/database/: what only the database export needs (loaded only when one runs), with the
-    # native SQLite library for every platform the module supports.
-    $clientBin = Join-Path $Root "src/CommCare.Client/bin/$Configuration/netstandard2.0"
-    $clientDlls = (Get-ChildItem $clientBin -Filter *.dll).Name
-    $dbDir = Join-Path $deps 'database'
-    New-Item -ItemType Directory -Force -Path $dbDir | Out-Null
-    Get-ChildItem $bin -Filter *.dll | Where-Object {
-        $_.Name -notin 'CommCare.PowerShell.dll', 'CommCare.Models.dll', 'System.Management.Automation.dll'
-    } | ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -in $clientDlls) { $deps } else { $dbDir }) }
-    Copy-SqliteNative -Destination $dbDir
-    if (Test-Path (Join-Path $deps 'System.Management.Automation.dll')) { throw 'The reference System.Management.Automation.dll must not ship.' }
+    foreach ($tfm in $Builds) { Copy-Build $tfm }
+    Add-ReadyToRun
     $help = Join-Path $Root 'src/tools/New-CCHelp.ps1'
-    Invoke-Pwsh -NoProfile -NonInteractive -File $help -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -XmlDoc (Join-Path $bin 'CommCare.PowerShell.xml')
+    $xmlDoc = Join-Path $Root "src/CommCare.PowerShell/bin/$Configuration/netstandard2.0/CommCare.PowerShell.xml"
+    Invoke-Pwsh -NoProfile -NonInteractive -File $help -ModulePsd1 (Join-Path $Stage 'CommCare.psd1') -XmlDoc $xmlDoc
     Write-Step "staged $((Get-ChildItem $Stage -Recurse -File).Count) files"
 }
 
-# The platforms whose native e_sqlite3 ships in dependencies/database/runtimes/ (NativeLibraries.cs picks one).
+# The platforms whose native e_sqlite3 ships in <tfm>/dependencies/database/runtimes/ (NativeLibraries.cs picks one).
 $SqliteRids = 'win-x64', 'win-x86', 'win-arm64', 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64'
 
 function Copy-SqliteNative([string] $Destination) {
@@ -108,14 +140,15 @@ function Copy-SqliteNative([string] $Destination) {
     }
 }
 
-function Get-PesterPath {
+# A file of a package restored by tests/CommCare.Client.Tests (PackageDownload), from the NuGet global packages folder.
+function Get-PackageFile([string] $Package, [string] $RelativePath) {
     $packages = $env:NUGET_PACKAGES
     if (-not $packages) {
         $line = (dotnet nuget locals global-packages --list) | Select-Object -First 1
         $packages = ($line -replace '^global-packages:\s*', '').Trim()
     }
-    $path = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
-    if (-not (Test-Path $path)) { throw "Pester 5.7.1 not found at $path (it is restored by tests/CommCare.Client.Tests)." }
+    $path = Join-Path $packages "$Package/$RelativePath"
+    if (-not (Test-Path $path)) { throw "$path not found (it is restored by tests/CommCare.Client.Tests)." }
     $path
 }
 
@@ -144,7 +177,8 @@ function Invoke-Test {
     }
 
     Write-Step "Pester (staged module in a real pwsh, against the emulator)"
-    $pester = Get-PesterPath
+    $pester = Get-PackageFile 'pester/5.7.1' 'tools/Pester.psd1'
+    $env:COMMCARE_NET472_REF = Get-PackageFile 'microsoft.netframework.referenceassemblies.net472/1.0.3' 'build/.NETFramework/v4.7.2'
     $env:COMMCARE_MODULE_PSD1 = Join-Path $Stage 'CommCare.psd1'
     $env:COMMCARE_EMULATOR_DLL = Join-Path $Root "tests/CommCare.Emulator/bin/$Configuration/net10.0/CommCare.Emulator.dll"
     $env:COMMCARE_PESTER_PATH = $pester

@@ -3,6 +3,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Reflection;
+#if NET8_0_OR_GREATER
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
+#endif
 
 namespace CommCare.PowerShell
 {
@@ -13,9 +17,11 @@ namespace CommCare.PowerShell
     /// netstandard2.0), preloaded with every dependency the runtime does not already satisfy, so
     /// binds inside it find our copies first. Windows PowerShell 5.1: AssemblyResolve serves our copy
     /// for any requested version up to the one we ship (no binding redirects there).
+    /// The net8.0 build (PowerShell 7.4+) ships no copy of anything .NET 8 has, and its context loads
+    /// a dependency only when it is first asked for (no preloading, no version probing at import).
     /// The database export's assemblies (CommCare.Database, Microsoft.Data.Sqlite, SQLitePCLRaw, Npgsql and
-    /// what only they need) live in dependencies/database/ and load only when a database export runs; the
-    /// native SQLite library for the platform is then served from dependencies/database/runtimes/RID/native/.
+    /// what only they need) live in each build's dependencies/database/ and load only when a database export
+    /// runs; the native SQLite library for the platform is then served from dependencies/database/runtimes/RID/native/.
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
@@ -23,12 +29,9 @@ namespace CommCare.PowerShell
         private static readonly string ModuleDir = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
         private static readonly string DependencyDir = Path.Combine(ModuleDir, "dependencies");
         private static readonly string DatabaseDir = Path.Combine(DependencyDir, "database");
+#if !NET8_0_OR_GREATER
         private static readonly bool IsCore = Type.GetType("System.Runtime.Loader.AssemblyLoadContext") != null;
-        private static Dictionary<string, (string Path, Version Version)>? _deps;
-        private static bool _databaseLoaded;
-        private static object? _alc;
-        private static MethodInfo? _loadFromPath;
-        private static readonly Dictionary<string, Assembly> Loaded = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
+#endif
         private static bool _hooked;
 
         public void OnImport()
@@ -37,13 +40,19 @@ namespace CommCare.PowerShell
             {
                 if (_hooked) return;   // Import-Module -Force runs this again: one handler is enough
                 _hooked = true;
+#if NET8_0_OR_GREATER
+                AssemblyLoadContext.Default.Resolving += ResolveFromDefault;
+#else
                 AppDomain.CurrentDomain.AssemblyResolve += Resolve;
+#endif
             }
+#if !NET8_0_OR_GREATER
             if (!IsCore)
             {
                 // Windows PowerShell: allow TLS 1.2 without removing what the process already allows.
                 System.Net.ServicePointManager.SecurityProtocol |= System.Net.SecurityProtocolType.Tls12;
             }
+#endif
         }
 
         public void OnRemove(PSModuleInfo psModuleInfo)
@@ -54,6 +63,57 @@ namespace CommCare.PowerShell
 
         /// <summary>Name of the load context CommCare.Client lives in (for tests and diagnostics).</summary>
         public static string LoadContextName => "CommCare";
+
+#if NET8_0_OR_GREATER
+        private static readonly DependencyLoadContext Context = new DependencyLoadContext();
+
+        // The default context asks only for what it cannot find itself: our cmdlets asking for CommCare.Client
+        // (or CommCare.Database, when a database export runs).
+        private static Assembly? ResolveFromDefault(AssemblyLoadContext from, AssemblyName name)
+            => name.Name == "CommCare.Client" || name.Name == "CommCare.Database" ? Context.LoadFromAssemblyName(name) : null;
+
+        private sealed class DependencyLoadContext : AssemblyLoadContext
+        {
+            public DependencyLoadContext() : base(LoadContextName) { }
+
+            // dependencies/<os>-<arch>/ holds the start-up assemblies precompiled (ReadyToRun) for .NET 10
+            // (PowerShell 7.6) on that platform; dependencies/ everything, as IL (bench/README.md);
+            // dependencies/database/ what only a database export asks for.
+            private static readonly string[] Dirs = Environment.Version.Major >= 10
+                ? new[] { Path.Combine(DependencyDir, Platform()), DependencyDir, DatabaseDir }
+                : new[] { DependencyDir, DatabaseDir };
+
+            private static string Platform()
+            {
+                string os = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "win" : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "osx" : "linux";
+                return os + "-" + RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+            }
+
+            protected override Assembly? Load(AssemblyName name)
+            {
+                // The public models are shared with scripts: always the copy in the default context.
+                if (name.Name == "CommCare.Models") return typeof(CommCare.Models.CCSession).Assembly;
+                foreach (string dir in Dirs)
+                {
+                    string path = Path.Combine(dir, name.Name + ".dll");
+                    if (File.Exists(path)) return LoadFromAssemblyPath(path);
+                }
+                return null;   // the runtime's own
+            }
+
+            // SQLitePCLRaw's DllImport asks for the bare name "e_sqlite3": serve the platform's shipped copy.
+            protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
+            {
+                string? path = NativeLibraries.IsSqlite(unmanagedDllName) ? NativeLibraries.PathOf(DatabaseDir, NativeLibraries.Sqlite) : null;
+                return path == null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
+            }
+        }
+#else
+        private static Dictionary<string, (string Path, Version Version)>? _deps;
+        private static bool _databaseLoaded;
+        private static object? _alc;
+        private static MethodInfo? _loadFromPath;
+        private static readonly Dictionary<string, Assembly> Loaded = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
 
         private static Dictionary<string, (string Path, Version Version)> Deps()
         {
@@ -75,23 +135,20 @@ namespace CommCare.PowerShell
 
         private static Assembly? Resolve(object? sender, ResolveEventArgs args)
         {
-            var requested = new AssemblyName(args.Name);
-            string? simple = requested.Name;
-            if (simple == null) return null;
-            // The public models are shared with scripts: always the copy beside this assembly.
-            if (simple == "CommCare.Models") return typeof(CommCare.Models.CCSession).Assembly;
-            var deps = Deps();
-            if (!deps.TryGetValue(simple, out var dep)) return null;
+            string? simple = new AssemblyName(args.Name).Name;
             // Only serve our own code: another module asking for Polly gets its own resolution.
             var requester = args.RequestingAssembly;
-            if (requester != null && !IsOurs(requester) && simple != "CommCare.Client") return null;
-            if (requested.Version != null && requested.Version > dep.Version) return null;
+            if (requester != null && !IsOurs(requester) && simple != "CommCare.Client" && simple != "CommCare.Models") return null;
+            string? path = DependencyFor(args.Name);
+            if (path == null || simple == null) return null;
+            // The public models are shared with scripts: always the copy beside this assembly.
+            if (simple == "CommCare.Models") return typeof(CommCare.Models.CCSession).Assembly;
             lock (Gate)
             {
                 if (Loaded.TryGetValue(simple, out var done)) return done;
-                if (IsDatabase(dep.Path) && !_databaseLoaded) LoadDatabase();
+                if (IsDatabase(path) && !_databaseLoaded) LoadDatabase();
                 if (Loaded.TryGetValue(simple, out done)) return done;
-                Assembly asm = IsCore ? LoadIsolated(simple, dep.Path) : Assembly.LoadFrom(dep.Path);
+                Assembly asm = IsCore ? LoadIsolated(simple, path) : Assembly.LoadFrom(path);
                 Loaded[simple] = asm;
                 return asm;
             }
@@ -117,6 +174,22 @@ namespace CommCare.PowerShell
                 }
             }
             else NativeLibraries.PreloadWindows(DatabaseDir);
+        }
+
+        /// <summary>
+        /// The file the resolve handler serves to our code for an assembly reference ("Name, Version=...");
+        /// null when it leaves the reference to the runtime. The build's closure test asks it about every
+        /// reference .NET Framework 4.7.2 cannot bind.
+        /// </summary>
+        public static string? DependencyFor(string assemblyName)
+        {
+            var requested = new AssemblyName(assemblyName);
+            if (requested.Name == null) return null;
+            if (requested.Name == "CommCare.Models") return Path.Combine(ModuleDir, "CommCare.Models.dll");
+            if (!Deps().TryGetValue(requested.Name, out var dep)) return null;
+            // Any version up to the one we ship: 5.1 has no binding redirects, and these only add API.
+            if (requested.Version != null && requested.Version > dep.Version) return null;
+            return dep.Path;
         }
 
         private static bool IsOurs(Assembly a)
@@ -176,5 +249,6 @@ namespace CommCare.PowerShell
             }
             return result;
         }
+#endif
     }
 }

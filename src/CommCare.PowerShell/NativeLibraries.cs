@@ -8,7 +8,8 @@ namespace CommCare.PowerShell
     /// <summary>
     /// The native SQLite library (e_sqlite3) shipped for each platform in runtimes/RID/native/. SQLitePCLRaw
     /// asks for it by the bare name "e_sqlite3", which neither runtime would look for in our folder.
-    /// PowerShell 7: our load context's ResolvingUnmanagedDll event answers with the platform's copy.
+    /// PowerShell 7.4+ (net8.0 build): our load context's LoadUnmanagedDll answers with the platform's copy;
+    /// the netstandard2.0 build on PowerShell 7: its context's ResolvingUnmanagedDll event does.
     /// Windows PowerShell 5.1: the copy is loaded by full path first; Windows then finds the already loaded
     /// module by name when SQLitePCLRaw's DllImport asks for it.
     /// </summary>
@@ -71,7 +72,7 @@ namespace CommCare.PowerShell
             ev.AddEventHandler(loadContext, handler);
         }
 
-        private static bool IsSqlite(string name)
+        internal static bool IsSqlite(string name)
         {
             string n = Path.GetFileNameWithoutExtension(name);
             return n == Sqlite || n == "lib" + Sqlite;

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using System.Runtime.InteropServices;
 using Xunit;
 
 namespace CommCare.Client.Tests
@@ -49,9 +50,21 @@ namespace CommCare.Client.Tests
         [Fact]
         public void Models_reference_only_the_base_class_library()
         {
-            var references = Read("CommCare.Models", References);
-            Assert.NotEmpty(references);
-            Assert.All(references, r => Assert.Contains(r, Bcl));
+            // Every build (netstandard2.0 and net8.0): on .NET 8 the BCL is split into the runtime's own System.* assemblies.
+            string runtime = RuntimeEnvironment.GetRuntimeDirectory();
+            string bin = Path.GetDirectoryName(Path.GetDirectoryName(Built("CommCare.Models")))!;
+            var builds = Directory.GetFiles(bin, "CommCare.Models.dll", SearchOption.AllDirectories);
+            Assert.True(builds.Length >= 2, $"expected a netstandard2.0 and a net8.0 build under {bin}");
+            foreach (string dll in builds)
+            {
+                using var stream = File.OpenRead(dll);
+                using var pe = new PEReader(stream);
+                var references = References(pe.GetMetadataReader());
+                Assert.NotEmpty(references);
+                Assert.All(references, r => Assert.True(
+                    Bcl.Contains(r) || (r.StartsWith("System.", StringComparison.Ordinal) && File.Exists(Path.Combine(runtime, r + ".dll"))),
+                    $"{dll} references {r}, which is not part of the base class library"));
+            }
         }
 
         [Fact]

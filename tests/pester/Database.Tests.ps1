@@ -212,20 +212,22 @@ Export-CCCase -ConnectionString 'Data Source=$db' | Out-Null
         $out | Should -Contain 'context=CommCare'
         $stage = Split-Path $env:COMMCARE_MODULE_PSD1
         $arch = if ([Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture -eq 'Arm64') { 'arm64' } else { 'x64' }
-        ($out | Where-Object { $_ -like 'native=*' }) | Should -Be "native=$(Join-Path $stage "dependencies/database/runtimes/linux-$arch/native/libe_sqlite3.so")"
+        ($out | Where-Object { $_ -like 'native=*' }) | Should -Be "native=$(Join-Path $stage "net8.0/dependencies/database/runtimes/linux-$arch/native/libe_sqlite3.so")"
         Test-Path $db | Should -BeTrue
     }
 
-    It 'ships the native SQLite library for every platform the module supports, apart from the client''s own files' {
+    It 'ships the native SQLite library for every platform the module supports, in each build, apart from the client''s own files' {
         $stage = Split-Path $env:COMMCARE_MODULE_PSD1
-        foreach ($rid in 'win-x64', 'win-x86', 'win-arm64', 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64') {
-            $file = if ($rid -like 'win-*') { 'e_sqlite3.dll' } elseif ($rid -like 'osx-*') { 'libe_sqlite3.dylib' } else { 'libe_sqlite3.so' }
-            Test-Path (Join-Path $stage "dependencies/database/runtimes/$rid/native/$file") | Should -BeTrue -Because "$rid needs its e_sqlite3"
+        foreach ($build in 'net8.0', 'netstandard2.0') {
+            foreach ($rid in 'win-x64', 'win-x86', 'win-arm64', 'linux-x64', 'linux-arm64', 'linux-musl-x64', 'linux-musl-arm64', 'osx-x64', 'osx-arm64') {
+                $file = if ($rid -like 'win-*') { 'e_sqlite3.dll' } elseif ($rid -like 'osx-*') { 'libe_sqlite3.dylib' } else { 'libe_sqlite3.so' }
+                Test-Path (Join-Path $stage "$build/dependencies/database/runtimes/$rid/native/$file") | Should -BeTrue -Because "$rid needs its e_sqlite3 in $build"
+            }
+            $db = (Get-ChildItem (Join-Path $stage "$build/dependencies/database") -Filter *.dll).Name
+            $db | Should -Contain 'CommCare.Database.dll'
+            $db | Should -Contain 'Npgsql.dll'
+            $db | Should -Contain 'Microsoft.Data.Sqlite.dll'
+            (Get-ChildItem (Join-Path $stage "$build/dependencies") -Filter *.dll).Name | Should -Not -Contain 'Npgsql.dll'
         }
-        $db = (Get-ChildItem (Join-Path $stage 'dependencies/database') -Filter *.dll).Name
-        $db | Should -Contain 'CommCare.Database.dll'
-        $db | Should -Contain 'Npgsql.dll'
-        $db | Should -Contain 'Microsoft.Data.Sqlite.dll'
-        (Get-ChildItem (Join-Path $stage 'dependencies') -Filter *.dll).Name | Should -Not -Contain 'Npgsql.dll'
     }
 }

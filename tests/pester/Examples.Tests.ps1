@@ -4,8 +4,9 @@
 # The emulator is reset before each example, so examples that change data run for real and do not see
 # each other's changes; prompts are answered "Yes to All" ($ConfirmPreference = 'None').
 BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     Import-Module $env:COMMCARE_MODULE_PSD1 -Force
-    $script:Examples = foreach ($name in (Import-PowerShellDataFile $env:COMMCARE_MODULE_PSD1).CmdletsToExport) {
+    $script:Examples = foreach ($name in (Get-ManifestData).CmdletsToExport) {
         $i = 0
         foreach ($ex in @((Get-Help $name -Examples).Examples.Example)) {
             $i++

@@ -2,7 +2,7 @@
 # Data-driven over every exported cmdlet, so a cmdlet added later is checked without touching this file.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    $script:Cmdlets = @((Import-PowerShellDataFile $env:COMMCARE_MODULE_PSD1).CmdletsToExport | ForEach-Object { @{ Name = $_ } })
+    $script:Cmdlets = @((Get-ManifestData).CmdletsToExport | ForEach-Object { @{ Name = $_ } })
 }
 
 BeforeAll {
@@ -80,7 +80,7 @@ Describe 'about_CommCare and docs/cmdlets' {
             $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
             $docs = Join-Path $PSScriptRoot '../../docs/cmdlets'
             $fresh = @(Get-ChildItem $tmp -Filter *.md)
-            $fresh.Count | Should -Be ((Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count + 1)
+            $fresh.Count | Should -Be ((Get-ManifestData).CmdletsToExport.Count + 1)
             foreach ($f in $fresh) {
                 $page = Join-Path $docs $f.Name
                 Test-Path $page | Should -BeTrue -Because "docs/cmdlets/$($f.Name) must exist (run build.ps1 -Task Docs)"

@@ -9,47 +9,89 @@ Describe 'The staged module' {
     It 'has a valid manifest whose exported cmdlets are exactly what loads' {
         $m = Test-ModuleManifest $ModulePsd1
         $m.Version | Should -Not -BeNullOrEmpty
-        $declared = (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport | Sort-Object
+        $declared = (Get-ManifestData).CmdletsToExport | Sort-Object
         $r = Invoke-FreshPwsh "Import-Module '$ModulePsd1'; (Get-Module CommCare).ExportedCmdlets.Keys | Sort-Object"
         $r.ExitCode | Should -Be 0
         $r.Output | Should -Be $declared
     }
 
-    It 'ships no PowerShell reference assembly and keeps third-party code in dependencies/' {
+    It 'ships a build per runtime, no PowerShell reference assembly, and third-party code only in dependencies/' {
         $dir = Split-Path $ModulePsd1
         Get-ChildItem $dir -Recurse -Filter System.Management.Automation.dll | Should -BeNullOrEmpty
-        (Get-ChildItem $dir -Filter *.dll).Name | Sort-Object | Should -Be @('CommCare.Models.dll', 'CommCare.PowerShell.dll')
-        (Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll).Name | Should -Contain 'Polly.Core.dll'
+        Get-ChildItem $dir -Filter *.dll | Should -BeNullOrEmpty
+        foreach ($build in 'net8.0', 'netstandard2.0') {
+            (Get-ChildItem (Join-Path $dir $build) -Filter *.dll).Name | Sort-Object | Should -Be @('CommCare.Models.dll', 'CommCare.PowerShell.dll')
+            (Get-ChildItem (Join-Path $dir "$build/dependencies") -Filter *.dll).Name | Should -Contain 'Polly.Core.dll'
+        }
+        # Windows PowerShell needs these polyfills; .NET 8 has them, so PowerShell 7.4+ uses the runtime's own.
+        $net8 = (@(Get-ChildItem (Join-Path $dir 'net8.0/dependencies') -Filter *.dll) + @(Get-ChildItem (Join-Path $dir 'net8.0/dependencies/database') -Filter *.dll)).Name
+        $ns20 = (Get-ChildItem (Join-Path $dir 'netstandard2.0/dependencies') -Filter *.dll).Name
+        foreach ($polyfill in 'System.Text.Json.dll', 'Microsoft.Bcl.AsyncInterfaces.dll', 'Microsoft.Bcl.TimeProvider.dll', 'System.Memory.dll', 'System.Diagnostics.DiagnosticSource.dll') {
+            $ns20 | Should -Contain $polyfill
+            $net8 | Should -Not -Contain $polyfill
+        }
+        # Nothing in net8.0/ that the runtime already has (pwsh's runtime directory is .NET 8 or later).
+        $runtime = (Get-ChildItem ([Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) -Filter *.dll).Name
+        $net8 | Where-Object { $_ -in $runtime } | Should -BeNullOrEmpty
     }
 
-    It 'can bind every assembly reference on Windows PowerShell 5.1 (shipped copy at the same or a higher version, or .NET Framework)' {
-        # 5.1 has no binding redirects: ModuleInitializer serves our copy for any version up to the one shipped.
-        # This checks that promise statically, since Windows PowerShell cannot run here.
-        $dir = Split-Path $ModulePsd1
-        $files = @(Get-ChildItem $dir -Filter *.dll) + @(Get-ChildItem (Join-Path $dir 'dependencies') -Filter *.dll) +
-            @(Get-ChildItem (Join-Path $dir 'dependencies/database') -Filter *.dll)
-        $shipped = @{}
-        foreach ($f in $files) { $n = [Reflection.AssemblyName]::GetAssemblyName($f.FullName); $shipped[$n.Name] = $n.Version }
-        $framework = 'netstandard', 'mscorlib', 'System', 'System.Core', 'System.Net.Http', 'System.Numerics', 'System.Xml', 'System.Xml.Linq',
-            'System.Runtime.Serialization', 'System.Data', 'System.ComponentModel.DataAnnotations', 'System.Configuration', 'System.Management.Automation'
-        $problems = foreach ($f in $files) {
-            $stream = [IO.File]::OpenRead($f.FullName)
-            try {
-                $pe = [Reflection.PortableExecutable.PEReader]::new($stream)
-                $md = [Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
-                foreach ($h in $md.AssemblyReferences) {
-                    $ref = $md.GetAssemblyReference($h)
-                    $name = $md.GetString($ref.Name)
-                    if ($shipped.ContainsKey($name)) {
-                        if ($ref.Version -gt $shipped[$name]) { "$($f.Name) wants $name $($ref.Version) but $($shipped[$name]) ships" }
-                    }
-                    elseif ($name -notin $framework) { "$($f.Name) references $name, which neither ships nor is part of .NET Framework" }
-                }
-                $pe.Dispose()
-            } finally { $stream.Dispose() }
+    It 'loads the net8.0 build on PowerShell 7.4+ with the client precompiled for this platform, and the runtime''s System.Text.Json' {
+        $rid = "linux-$("$([Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture)".ToLowerInvariant())"
+        $r = Invoke-FreshPwsh @"
+Import-Module '$ModulePsd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+`$n = @(Get-CCCase -First 1).Count
+foreach (`$name in 'CommCare.PowerShell', 'CommCare.Client', 'Polly.Core') {
+    `$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq `$name } | Select-Object -First 1
+    `$pe = [Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead(`$a.Location))
+    "`$name `$([IO.Path]::GetRelativePath('$(Split-Path $ModulePsd1)', `$a.Location)) r2r=`$(`$pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0)"
+    `$pe.Dispose()
+}
+`$stj = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'System.Text.Json' }
+"stj=`$(@(`$stj).Count) `$([bool](`$stj.Location.StartsWith([Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory())))"
+"count=`$n"
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Be @(
+            'CommCare.PowerShell net8.0/CommCare.PowerShell.dll r2r=False'
+            "CommCare.Client net8.0/dependencies/$rid/CommCare.Client.dll r2r=True"
+            "Polly.Core net8.0/dependencies/$rid/Polly.Core.dll r2r=True"
+            'stj=1 True', 'count=1')
+    }
+
+    It 'falls back to the IL build where no precompiled platform folder fits' {
+        $copy = Join-Path ([IO.Path]::GetTempPath()) ("cc-il-" + [guid]::NewGuid())
+        Copy-Item (Split-Path $ModulePsd1) $copy -Recurse
+        try {
+            Get-ChildItem (Join-Path $copy 'net8.0/dependencies') -Directory | Remove-Item -Recurse -Force
+            $r = Invoke-FreshPwsh @"
+Import-Module '$copy/CommCare.psd1'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+"count=`$(@(Get-CCCase -First 3).Count)"
+`$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'CommCare.Client' }
+[IO.Path]::GetRelativePath('$copy', `$a.Location)
+"@
+            $r.ExitCode | Should -Be 0
+            $r.Output | Should -Be @('count=3', 'net8.0/dependencies/CommCare.Client.dll')
         }
-        $problems | Should -BeNullOrEmpty
-        $shipped.Count | Should -BeGreaterThan 15
+        finally { Remove-Item $copy -Recurse -Force }
+    }
+
+    It 'runs the netstandard2.0 build (Windows PowerShell 5.1''s) with the same cmdlets when it is imported directly' {
+        # No 5.1 here: its build still runs on PowerShell 7 through the reflection-made load context.
+        $dir = Split-Path $ModulePsd1
+        $r = Invoke-FreshPwsh @"
+Import-Module '$dir/netstandard2.0/CommCare.Models.dll', '$dir/netstandard2.0/CommCare.PowerShell.dll'
+Update-TypeData -AppendPath '$dir/CommCare.types.ps1xml'
+`$null = Connect-CCServer -Server '$url' -Domain demo -UserName admin@example.com -ApiKey 'emu-admin-key-0001'
+"cmdlets=`$((Get-Command -Module CommCare.PowerShell).Count)"
+"cases=`$(@(Get-CCCase -CaseType patient -First 5).Count)"
+"forms=`$(@(Get-CCForm -First 3).Count)"
+`$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'CommCare.Client' }
+[IO.Path]::GetRelativePath('$dir', `$a.Location)
+"@
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Be @("cmdlets=$((Get-ManifestData).CmdletsToExport.Count)", 'cases=5', 'forms=3', 'netstandard2.0/dependencies/CommCare.Client.dll')
     }
 
     It 'loads the client and its dependencies in a private load context, the models in the default one' {
@@ -104,7 +146,7 @@ Import-Module '$ModulePsd1' -Force
 "@
         $r.ExitCode | Should -Be 0
         $r.Output | Should -Contain 'cases=2'
-        $r.Output | Should -Contain "cmdlets=$((Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count)"
+        $r.Output | Should -Contain "cmdlets=$((Get-ManifestData).CmdletsToExport.Count)"
     }
 
     It 'gives every cmdlet valid parameter metadata' {
@@ -114,7 +156,7 @@ Import-Module '$ModulePsd1'
 foreach (`$c in Get-Command -Module CommCare) { "`$(`$c.Name)=`$(`$c.Parameters.Count)" }
 "@
         $r.ExitCode | Should -Be 0
-        @($r.Output | Where-Object { $_ -like '*-CC*=*' }).Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
+        @($r.Output | Where-Object { $_ -like '*-CC*=*' }).Count | Should -Be (Get-ManifestData).CmdletsToExport.Count
         foreach ($line in $r.Output | Where-Object { $_ -like '*-CC*=*' }) {
             $name, $count = $line -split '='
             [int]$count | Should -BeGreaterOrEqual 12 -Because "$name must have metadata (a broken declaration leaves 0 parameters)"
@@ -136,7 +178,7 @@ foreach (`$c in Get-Command -Module CommCare) {
 }
 "@
         $r.ExitCode | Should -Be 0
-        @($r.Output).Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
+        @($r.Output).Count | Should -Be (Get-ManifestData).CmdletsToExport.Count
         foreach ($line in $r.Output) {
             $name, $syn, $desc, $ex, $undoc = $line -split '\|'
             $syn | Should -Be 'True' -Because "$name needs a real synopsis"
@@ -153,7 +195,7 @@ foreach (`$c in Get-Command -Module CommCare) {
         # Local only: New-CCCaseUpdateForm builds an object; Set-CCSessionOption changes the session object in memory.
         $localOnly = 'New-CCCaseUpdateForm', 'Set-CCSessionOption'
         $cmds = @(Get-Command -Module CommCare)
-        $cmds.Count | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
+        $cmds.Count | Should -Be (Get-ManifestData).CmdletsToExport.Count
         foreach ($c in $cmds) {
             $c.Verb | Should -BeIn $approved -Because "$($c.Name) must use an approved verb"
             $c.Noun | Should -Match '^CC[A-Z][A-Za-z]*[^s]$' -Because "$($c.Name) needs a singular CC noun"

@@ -20,14 +20,16 @@ AfterAll {
 Describe 'Packaging' {
     It 'builds a .nupkg whose nuspec carries the manifest''s metadata' {
         $nupkg = Get-ChildItem $feed -Filter 'CommCare.*.nupkg'
-        $nupkg.Name | Should -Be "CommCare.$((Import-PowerShellDataFile $ModulePsd1).ModuleVersion).nupkg"
+        $nupkg.Name | Should -Be "CommCare.$((Get-ManifestData).ModuleVersion).nupkg"
         Add-Type -AssemblyName System.IO.Compression.FileSystem
         $zip = [IO.Compression.ZipFile]::OpenRead($nupkg.FullName)
         try {
             $names = $zip.Entries.FullName
             $names | Should -Contain 'CommCare.psd1'
-            $names | Should -Contain 'dependencies/CommCare.Client.dll'
             $names | Should -Contain 'en-US/CommCare.PowerShell.dll-Help.xml'
+            foreach ($dir in 'net8.0/dependencies', 'netstandard2.0/dependencies', 'net8.0/dependencies/win-x64') {
+                $names | Should -Contain "$dir/CommCare.Client.dll"
+            }
             $r = [IO.StreamReader]::new(($zip.Entries | Where-Object FullName -eq 'CommCare.nuspec').Open())
             $nuspec = [xml]$r.ReadToEnd(); $r.Dispose()
             $nuspec.package.metadata.id | Should -Be 'CommCare'
@@ -50,7 +52,7 @@ Connect-CCServer -Server http://127.0.0.1:9 -Domain demo -UserName a@b.c -ApiKey
 "@
         $r.ExitCode | Should -Be 0
         $r.Output[0] | Should -BeLike "$modules*"
-        [int]$r.Output[1] | Should -Be (Import-PowerShellDataFile $ModulePsd1).CmdletsToExport.Count
+        [int]$r.Output[1] | Should -Be (Get-ManifestData).CmdletsToExport.Count
         $r.Output[2] | Should -Be 'demo'
         $r.Output[3] | Should -Be 'True'      # Get-Help about_CommCare
     }

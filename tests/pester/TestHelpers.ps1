@@ -6,6 +6,14 @@ $script:EmulatorDll = $env:COMMCARE_EMULATOR_DLL
 if (-not $script:ModulePsd1 -or -not (Test-Path $script:ModulePsd1)) { throw "COMMCARE_MODULE_PSD1 must point at the staged CommCare.psd1 (run through build.ps1 -Task Test)." }
 if (-not $script:EmulatorDll -or -not (Test-Path $script:EmulatorDll)) { throw "COMMCARE_EMULATOR_DLL must point at the built emulator." }
 
+# The staged manifest as data. Import-PowerShellDataFile refuses it: RootModule and RequiredAssemblies pick a
+# build with `if ($PSEdition ...)`, which module manifests allow.
+function Get-ManifestData {
+    $sb = [scriptblock]::Create((Get-Content -Raw $script:ModulePsd1))
+    $sb.CheckRestrictedLanguage([string[]]@(), [string[]]@('PSEdition', 'PSScriptRoot'), $false)
+    & $sb
+}
+
 $script:AdminUser = 'admin@example.com'
 $script:AdminKey = 'emu-admin-key-0001'
 
