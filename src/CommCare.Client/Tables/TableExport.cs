@@ -152,7 +152,7 @@ namespace CommCare.Client.Tables
                             string f = FileOf(t, mains, m);
                             if (!File.Exists(f)) continue;
                             using var reader = new StreamReader(f, new UTF8Encoding(false), true);
-                            LoadRows(t, CsvRecords.Read(reader).Select(r => r.Select(c => (string?)Unescape(c)).ToArray()));
+                            LoadRows(t, CsvRecords.Read(reader).Select(r => r.Select(c => (string?)CsvText.Unescape(c)).ToArray()));
                         }
                         break;
                     case TableFormat.Xlsx:
@@ -251,7 +251,7 @@ namespace CommCare.Client.Tables
             if (_folder) Directory.CreateDirectory(_path);
             try
             {
-                if (!_folder && Format != TableFormat.Csv && mains.Count > 1 && Format == TableFormat.Json)
+                if (!_folder && Format == TableFormat.Json && mains.Count > 1)
                 {
                     // One JSON file, several form types: an object with an array per type.
                     written.Add((WriteTemp(_path, s => JsonFile(s, mains, keyed: true)), _path));
@@ -346,9 +346,6 @@ namespace CommCare.Client.Tables
             w.Write(v.Replace("\"", "\"\""));
             w.Write('"');
         }
-
-        /// <summary>A cell written by <see cref="CsvCell"/> read back: the formula guard removed.</summary>
-        private static string Unescape(string cell) => CsvText.Unescape(cell);
 
         /// <summary>The text form of a value (the module's round-trip forms: ISO 8601 UTC, invariant numbers).</summary>
         public static string Text(object v)
