@@ -262,6 +262,13 @@ Describe 'Export-CCCase' {
         @(Import-Csv (Join-Path $dir 'bycase.csv')).formid | Should -Be @(Get-CCForm -CaseId $cases[0].Id -Xmlns 'http://openrosa.org/formdesigner/FOLLOWUP').Id
     }
 
+    It 'reads back: an exported case file piped into Set-CCCase writes nothing' {
+        $rows = @(Import-Csv (Join-Path $dir 'patients.csv') | Select-Object -First 5)
+        Invoke-Emu $url 'requests' -Method DELETE | Out-Null
+        $rows | Set-CCCase -WarningAction SilentlyContinue
+        @((Get-EmuRequests $url) | Where-Object { $_.method -eq 'POST' -or $_.method -eq 'PUT' }).Count | Should -Be 0
+    }
+
     It 'writes indices as indices.IDENTIFIER and closed as true/false' {
         $h = $pc[0]
         $withParent = $cases | Where-Object { $_.Indices.Count -gt 0 } | Select-Object -First 1

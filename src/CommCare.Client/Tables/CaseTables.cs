@@ -31,6 +31,15 @@ namespace CommCare.Client.Tables
 
         public IReadOnlyList<TableDef> Tables => _tables;
 
+        /// <summary>Whether a column of a case export describes the case rather than holding one of its properties
+        /// (HQ's system columns, "number", "indices.X"): a row read back from the file must not write it as one.</summary>
+        public static bool IsSystemColumn(string column)
+        {
+            if (column == FormTables.Number || column == CaseId || column.StartsWith("indices.", StringComparison.Ordinal)) return true;
+            foreach (var c in SystemColumns) if (c.Name == column) return true;
+            return false;
+        }
+
         /// <summary>Tables for the case types of these applications (only <paramref name="onlyTypes"/> when given).</summary>
         public static CaseTables FromApplications(IEnumerable<CCApplication> apps, ICollection<string>? onlyTypes = null)
         {

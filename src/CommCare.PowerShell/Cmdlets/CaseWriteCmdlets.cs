@@ -44,9 +44,9 @@ namespace CommCare.PowerShell.Cmdlets
                 _bound ??= BoundNames();
                 foreach (var p in InputObject.Properties)
                 {
-                    // Columns of a CSV made from Get-CCCase output (Closed, IndexedOn, Properties, …) describe the
-                    // case; they are not properties to write.
-                    if (!(p is PSNoteProperty) || _bound.Contains(p.Name) || CaseFields.Contains(p.Name)) continue;
+                    // Columns of a CSV made from Get-CCCase output (Closed, IndexedOn, Properties, …) or by
+                    // Export-CCCase (closed_date, indices.parent, …) describe the case; they are not properties to write.
+                    if (!(p is PSNoteProperty) || _bound.Contains(p.Name) || CaseFields.Contains(p.Name) || CommCare.Client.Tables.CaseTables.IsSystemColumn(p.Name)) continue;
                     object? v;
                     try { v = p.Value; } catch (GetValueException) { continue; }
                     string? text = ToCaseValue(v);
